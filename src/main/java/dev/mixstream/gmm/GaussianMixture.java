@@ -1,0 +1,376 @@
+package dev.mixstream.gmm;
+
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.decomposition.TriangularSolver_DDRM;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.interfaces.decomposition.CholeskyDecomposition_F64;
+
+import java.util.Arrays;
+
+/**
+ * The parameters of a Gaussian mixture — weights π, means μ and covariances Σ — with each Σ_k kept
+ * as its Cholesky factor and log-determinant so that the E-step costs O(K·D²) and never forms an
+ * inverse or a determinant.
+ *
+ * <p>Instances own work arrays and are not thread-safe.
+ */
+public final class GaussianMixture {
+    private static final double LOG_2PI = Math.log(2 * Math.PI);
+
+    private final int k;
+    private final int d;
+    private final CovarianceType type;
+    private final double[] weights;
+    private final double[] logWeights;
+    private final double[][] means;
+    /** FULL: the D×D symmetric Σ_k row-major; DIAG and SPHERICAL: the D variances. */
+    private final double[][] covariances;
+    /** FULL: lower Cholesky factor L_k (Σ_k = L_k L_kᵀ) row-major; DIAG and SPHERICAL: σ_k per dimension. */
+    private final double[][] factors;
+    /** log |Σ_k| = 2 Σ_i log L_k,ii. */
+    private final double[] logDets;
+
+    // work arrays
+    private final double[] diff;
+    private final double[] logProb;
+    private final double[] scratchResp;
+    private final DMatrixRMaj cholWork;
+    private final CholeskyDecomposition_F64<DMatrixRMaj> chol;
+
+    /** An all-unit mixture to be filled by an M-step: uniform weights, zero means, identity covariances. */
+    GaussianMixture(int components, int dimension, CovarianceType type) {
+        this.k = components;
+        this.d = dimension;
+        this.type = type;
+        this.weights = new double[k];
+        this.logWeights = new double[k];
+        this.means = new double[k][d];
+        this.covariances = new double[k][type == CovarianceType.FULL ? d * d : d];
+        this.factors = new double[k][type == CovarianceType.FULL ? d * d : d];
+        this.logDets = new double[k];
+        this.diff = new double[d];
+        this.logProb = new double[k];
+        this.scratchResp = new double[k];
+        this.cholWork = type == CovarianceType.FULL ? new DMatrixRMaj(d, d) : null;
+        this.chol = type == CovarianceType.FULL ? DecompositionFactory_DDRM.chol(d, true) : null;
+        for (int c = 0; c < k; c++) {
+            weights[c] = 1.0 / k;
+            logWeights[c] = Math.log(weights[c]);
+            if (type == CovarianceType.FULL) {
+                for (int i = 0; i < d; i++) {
+                    covariances[c][i * d + i] = 1.0;
+                }
+            } else {
+                Arrays.fill(covariances[c], 1.0);
+            }
+            refactor(c, 0.0);
+        }
+    }
+
+    /**
+     * A mixture from explicit parameters (e.g. a snapshot). Covariances are full D×D matrices whatever
+     * the type; for DIAG only the diagonal is used, for SPHERICAL the mean of the diagonal.
+     *
+     * @throws IllegalArgumentException if shapes disagree, a value is not finite, weights are not
+     *                                  positive, or a covariance is not positive definite
+     */
+    public static GaussianMixture of(CovarianceType type, double[] weights, double[][] means, double[][][] covariances) {
+        int k = weights.length;
+        if (k == 0 || means.length != k || covariances.length != k) {
+            throw new IllegalArgumentException("weights, means and covariances must all have K > 0 entries");
+        }
+        int d = means[0].length;
+        if (d == 0) {
+            throw new IllegalArgumentException("dimension must be > 0");
+        }
+        GaussianMixture m = new GaussianMixture(k, d, type);
+        double total = 0;
+        for (double w : weights) {
+            if (!(w > 0) || !Double.isFinite(w)) {
+                throw new IllegalArgumentException("weights must be finite and > 0");
+            }
+            total += w;
+        }
+        for (int c = 0; c < k; c++) {
+            if (means[c].length != d || covariances[c].length != d) {
+                throw new IllegalArgumentException("component " + c + " does not have dimension " + d);
+            }
+            for (int i = 0; i < d; i++) {
+                if (!Double.isFinite(means[c][i])) {
+                    throw new IllegalArgumentException("mean of component " + c + " is not finite");
+                }
+                if (covariances[c][i].length != d) {
+                    throw new IllegalArgumentException("covariance of component " + c + " is not " + d + "x" + d);
+                }
+                for (int j = 0; j < d; j++) {
+                    if (!Double.isFinite(covariances[c][i][j])) {
+                        throw new IllegalArgumentException("covariance of component " + c + " is not finite");
+                    }
+                }
+            }
+            m.weights[c] = weights[c] / total;
+            m.logWeights[c] = Math.log(m.weights[c]);
+            System.arraycopy(means[c], 0, m.means[c], 0, d);
+            double[] cov = m.covariances[c];
+            switch (type) {
+                case FULL -> {
+                    for (int i = 0; i < d; i++) {
+                        for (int j = 0; j < d; j++) {
+                            cov[i * d + j] = 0.5 * (covariances[c][i][j] + covariances[c][j][i]);
+                        }
+                    }
+                }
+                case DIAG -> {
+                    for (int i = 0; i < d; i++) {
+                        cov[i] = covariances[c][i][i];
+                    }
+                }
+                case SPHERICAL -> {
+                    double trace = 0;
+                    for (int i = 0; i < d; i++) {
+                        trace += covariances[c][i][i];
+                    }
+                    Arrays.fill(cov, trace / d);
+                }
+            }
+            if (!m.factorize(c)) {
+                throw new IllegalArgumentException("covariance of component " + c + " is not positive definite");
+            }
+        }
+        return m;
+    }
+
+    /** K. */
+    public int components() {
+        return k;
+    }
+
+    /** D. */
+    public int dimension() {
+        return d;
+    }
+
+    public CovarianceType covarianceType() {
+        return type;
+    }
+
+    /** π_k. */
+    public double weight(int c) {
+        return weights[c];
+    }
+
+    /** A copy of the weights. */
+    public double[] weights() {
+        return weights.clone();
+    }
+
+    /** A copy of μ_k. */
+    public double[] mean(int c) {
+        return means[c].clone();
+    }
+
+    /** Σ_k as a full D×D matrix (a copy), whatever the covariance type. */
+    public double[][] covariance(int c) {
+        double[][] out = new double[d][d];
+        for (int i = 0; i < d; i++) {
+            if (type == CovarianceType.FULL) {
+                System.arraycopy(covariances[c], i * d, out[i], 0, d);
+            } else {
+                out[i][i] = covariances[c][i];
+            }
+        }
+        return out;
+    }
+
+    /** log |Σ_k|, from the Cholesky factor. */
+    public double logDeterminant(int c) {
+        return logDets[c];
+    }
+
+    /**
+     * E-step for one point: writes γ_k = π_k N(x|μ_k,Σ_k) / Σ_j π_j N(x|μ_j,Σ_j) into
+     * {@code responsibilities} (length ≥ K) and returns log p(x) = log Σ_k π_k N(x|μ_k,Σ_k).
+     * Computed in log space with log-sum-exp, so points far from every component still get finite
+     * values that sum to 1.
+     */
+    public double score(double[] x, double[] responsibilities) {
+        for (int c = 0; c < k; c++) {
+            logProb[c] = logWeights[c] + logDensity(c, x); // log π_k + log N(x|μ_k,Σ_k)
+        }
+        double logLikelihood = LogSumExp.logSumExp(logProb, k);
+        for (int c = 0; c < k; c++) {
+            responsibilities[c] = Math.exp(logProb[c] - logLikelihood); // γ_k = exp(log π_k N_k − log p(x))
+        }
+        return logLikelihood;
+    }
+
+    /** log p(x) for one point. */
+    public double logLikelihood(double[] x) {
+        return score(x, scratchResp);
+    }
+
+    /** Mean of log p(x) over the points. */
+    public double meanLogLikelihood(double[][] points) {
+        double total = 0;
+        for (double[] x : points) {
+            total += logLikelihood(x);
+        }
+        return total / points.length;
+    }
+
+    /** log N(x | μ_k, Σ_k) = −½ (D log 2π + log|Σ_k| + ‖L_k⁻¹ (x − μ_k)‖²). */
+    public double logDensity(int c, double[] x) {
+        double[] mu = means[c];
+        double[] f = factors[c];
+        double mahalanobis = 0;
+        if (type == CovarianceType.FULL) {
+            for (int i = 0; i < d; i++) {
+                diff[i] = x[i] - mu[i];
+            }
+            TriangularSolver_DDRM.solveL(f, diff, d); // z = L⁻¹ (x − μ) by forward substitution
+            for (int i = 0; i < d; i++) {
+                mahalanobis += diff[i] * diff[i];
+            }
+        } else {
+            for (int i = 0; i < d; i++) {
+                double z = (x[i] - mu[i]) / f[i]; // z_i = (x_i − μ_i) / σ_i
+                mahalanobis += z * z;
+            }
+        }
+        return -0.5 * (d * LOG_2PI + logDets[c] + mahalanobis);
+    }
+
+    /**
+     * Draws one point: a component k with probability π_k, then x = μ_k + L_k z with z ~ N(0, I).
+     *
+     * @return the component drawn
+     */
+    public int sample(java.util.random.RandomGenerator rng, double[] out) {
+        double u = rng.nextDouble();
+        int c = k - 1;
+        double cumulative = 0;
+        for (int j = 0; j < k; j++) {
+            cumulative += weights[j];
+            if (u < cumulative) {
+                c = j;
+                break;
+            }
+        }
+        for (int i = 0; i < d; i++) {
+            diff[i] = rng.nextGaussian();
+        }
+        double[] f = factors[c];
+        for (int i = 0; i < d; i++) {
+            double v = means[c][i];
+            if (type == CovarianceType.FULL) {
+                for (int j = 0; j <= i; j++) {
+                    v += f[i * d + j] * diff[j]; // x = μ + L z
+                }
+            } else {
+                v += f[i] * diff[i];
+            }
+            out[i] = v;
+        }
+        return c;
+    }
+
+    // ---- package-private mutation used by the M-step -------------------------------------------
+
+    double[] meanArray(int c) {
+        return means[c];
+    }
+
+    double[] covarianceArray(int c) {
+        return covariances[c];
+    }
+
+    void setWeight(int c, double w) {
+        weights[c] = w;
+        logWeights[c] = Math.log(w);
+    }
+
+    /**
+     * Recomputes the Cholesky factor of component c after its covariance array was written. If the
+     * matrix is not numerically positive definite, a growing jitter (from {@code floor}, or a
+     * tiny fraction of the trace) is added to its diagonal until it is; the covariance array is
+     * updated accordingly so that parameters and factor always agree.
+     */
+    void refactor(int c, double floor) {
+        if (factorize(c)) {
+            return;
+        }
+        double[] cov = covariances[c];
+        int stride = type == CovarianceType.FULL ? d + 1 : 1;
+        double trace = 0;
+        for (int i = 0; i < d; i++) {
+            trace += Math.abs(cov[i * stride]);
+        }
+        double jitter = Math.max(Math.max(floor, 1e-12 * trace / d), Double.MIN_NORMAL);
+        for (int attempt = 0; attempt < 60; attempt++) {
+            for (int i = 0; i < d; i++) {
+                cov[i * stride] += jitter;
+            }
+            if (factorize(c)) {
+                return;
+            }
+            jitter *= 10;
+        }
+        // Unreachable for finite input; fall back to a diagonal that is certainly positive.
+        for (int i = 0; i < d; i++) {
+            double v = Math.max(Math.abs(cov[i * stride]), 1.0);
+            if (type == CovarianceType.FULL) {
+                Arrays.fill(cov, i * d, i * d + d, 0.0);
+            }
+            cov[i * stride] = v;
+        }
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j < i && type == CovarianceType.FULL; j++) {
+                cov[j * d + i] = 0;
+            }
+        }
+        if (!factorize(c)) {
+            throw new IllegalStateException("covariance of component " + c + " cannot be factorised");
+        }
+    }
+
+    /** Cholesky of Σ_c into the factor array; false if Σ_c is not positive definite. */
+    private boolean factorize(int c) {
+        double[] cov = covariances[c];
+        double[] f = factors[c];
+        double logDet = 0;
+        if (type == CovarianceType.FULL) {
+            for (double v : cov) {
+                if (!Double.isFinite(v)) {
+                    return false;
+                }
+            }
+            System.arraycopy(cov, 0, cholWork.data, 0, d * d);
+            if (!chol.decompose(cholWork)) { // Σ = L Lᵀ, in place in the work matrix
+                return false;
+            }
+            double[] l = cholWork.data;
+            for (int i = 0; i < d; i++) {
+                double lii = l[i * d + i];
+                if (!(lii > 0) || !Double.isFinite(lii)) {
+                    return false;
+                }
+                logDet += 2 * Math.log(lii); // log|Σ| = 2 Σ log L_ii
+            }
+            System.arraycopy(l, 0, f, 0, d * d);
+        } else {
+            for (int i = 0; i < d; i++) {
+                double v = cov[i];
+                if (!(v > 0) || !Double.isFinite(v)) {
+                    return false;
+                }
+                f[i] = Math.sqrt(v);
+                logDet += Math.log(v);
+            }
+        }
+        if (!Double.isFinite(logDet)) {
+            return false;
+        }
+        logDets[c] = logDet;
+        return true;
+    }
+}

@@ -1,0 +1,168 @@
+package dev.mixstream.gmm;
+
+/**
+ * Everything that determines how a mixture learns. Immutable; validated on construction.
+ *
+ * @param components      K, the number of Gaussian components ({@code n_components})
+ * @param covarianceType  shape of the covariances ({@code covariance_type})
+ * @param regCovar        added to every covariance's diagonal at each M-step ({@code reg_covar});
+ *                        the covariance floor that keeps every component non-singular
+ * @param halfLife        half-life of the statistics in points; {@link Double#POSITIVE_INFINITY}
+ *                        means none (pure stepwise EM with a decreasing step)
+ * @param stepExponent    α in the step size η_n = max((n + 2)^(−α), η_min), α ∈ (0.5, 1]
+ * @param batchSize       m, points accumulated before one stepwise-EM step (mini-batch)
+ * @param warmup          W, points buffered before initialisation; 0 chooses
+ *                        {@link #defaultWarmup(int, int)} once the dimension is known
+ * @param initIterations  maximum EM iterations on the warm-up buffer
+ * @param minWeight       a component whose weight falls below this starves and is re-seeded by
+ *                        splitting the heaviest component along its main axis
+ * @param seed            seed of the k-means++ initialisation (the only randomness)
+ */
+public record MixtureConfig(
+        int components,
+        CovarianceType covarianceType,
+        double regCovar,
+        double halfLife,
+        double stepExponent,
+        int batchSize,
+        int warmup,
+        int initIterations,
+        double minWeight,
+        long seed) {
+
+    /** Default {@code reg_covar}, as in scikit-learn. */
+    public static final double DEFAULT_REG_COVAR = 1e-6;
+    /** Default half-life in points. */
+    public static final double DEFAULT_HALF_LIFE = 10_000;
+    /** Default step exponent α: a running average until the half-life floor takes over. */
+    public static final double DEFAULT_STEP_EXPONENT = 1.0;
+    /** Default EM iterations on the warm-up buffer. */
+    public static final int DEFAULT_INIT_ITERATIONS = 50;
+    /** Default starvation threshold on a component's weight. */
+    public static final double DEFAULT_MIN_WEIGHT = 0.005;
+    /** Default seed. */
+    public static final long DEFAULT_SEED = 42L;
+    /** Largest supported K. */
+    public static final int MAX_COMPONENTS = 1024;
+
+    public MixtureConfig {
+        if (components < 1 || components > MAX_COMPONENTS) {
+            throw new IllegalArgumentException("components must be in [1, " + MAX_COMPONENTS + "], got " + components);
+        }
+        if (covarianceType == null) {
+            throw new IllegalArgumentException("covarianceType must be given");
+        }
+        if (!(regCovar > 0) || Double.isInfinite(regCovar)) {
+            throw new IllegalArgumentException("reg_covar must be a finite number > 0, got " + regCovar);
+        }
+        if (!(halfLife >= 1)) {
+            throw new IllegalArgumentException("half_life must be >= 1 point or none, got " + halfLife);
+        }
+        if (!(stepExponent > 0.5 && stepExponent <= 1.0)) {
+            throw new IllegalArgumentException("step_exponent must be in (0.5, 1], got " + stepExponent);
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch_size must be >= 1, got " + batchSize);
+        }
+        if (warmup != 0 && warmup < components) {
+            throw new IllegalArgumentException(
+                    "warmup must be 0 (automatic) or >= components (" + components + "), got " + warmup);
+        }
+        if (initIterations < 1) {
+            throw new IllegalArgumentException("init_iterations must be >= 1, got " + initIterations);
+        }
+        if (!(minWeight > 0 && minWeight < 1.0 / components)) {
+            throw new IllegalArgumentException(
+                    "min_weight must be in (0, 1/components) = (0, " + (1.0 / components) + "), got " + minWeight);
+        }
+    }
+
+    /** The defaults for K components of the given type. */
+    public static MixtureConfig defaults(int components, CovarianceType type) {
+        return new MixtureConfig(components, type, DEFAULT_REG_COVAR, DEFAULT_HALF_LIFE,
+                DEFAULT_STEP_EXPONENT, 1, 0, DEFAULT_INIT_ITERATIONS,
+                Math.min(DEFAULT_MIN_WEIGHT, 0.1 / components), DEFAULT_SEED);
+    }
+
+    /** The defaults for K components with full covariances. */
+    public static MixtureConfig defaults(int components) {
+        return defaults(components, CovarianceType.FULL);
+    }
+
+    /** True when the statistics are never forgotten (half-life none). */
+    public boolean hasNoHalfLife() {
+        return Double.isInfinite(halfLife);
+    }
+
+    /** Automatic warm-up: max(100, 10·K·(D + 1)), enough points to place every component. */
+    public static int defaultWarmup(int components, int dimension) {
+        long w = 10L * components * (dimension + 1L);
+        return (int) Math.min(Math.max(100L, w), 1_000_000L);
+    }
+
+    /** The warm-up length W for data of the given dimension. */
+    public int warmupFor(int dimension) {
+        return warmup > 0 ? warmup : defaultWarmup(components, dimension);
+    }
+
+    /** η_min for one step of {@code batchSize} points: 1 − 2^(−m / halfLife), or 0 without half-life. */
+    public double minStepSize() {
+        return hasNoHalfLife() ? 0.0 : -Math.expm1(-Math.log(2.0) * batchSize / halfLife);
+    }
+
+    /** Step size of step n (0-based count of steps already taken): η_n = max((n + 2)^(−α), η_min). */
+    public double stepSize(long n) {
+        double decreasing = Math.pow(n + 2.0, -stepExponent);
+        return Math.max(decreasing, minStepSize());
+    }
+
+    public MixtureConfig withComponents(int k) {
+        return new MixtureConfig(k, covarianceType, regCovar, halfLife, stepExponent, batchSize, warmup,
+                initIterations, minWeight, seed);
+    }
+
+    public MixtureConfig withCovarianceType(CovarianceType t) {
+        return new MixtureConfig(components, t, regCovar, halfLife, stepExponent, batchSize, warmup,
+                initIterations, minWeight, seed);
+    }
+
+    public MixtureConfig withRegCovar(double r) {
+        return new MixtureConfig(components, covarianceType, r, halfLife, stepExponent, batchSize, warmup,
+                initIterations, minWeight, seed);
+    }
+
+    public MixtureConfig withHalfLife(double h) {
+        return new MixtureConfig(components, covarianceType, regCovar, h, stepExponent, batchSize, warmup,
+                initIterations, minWeight, seed);
+    }
+
+    public MixtureConfig withStepExponent(double a) {
+        return new MixtureConfig(components, covarianceType, regCovar, halfLife, a, batchSize, warmup,
+                initIterations, minWeight, seed);
+    }
+
+    public MixtureConfig withBatchSize(int m) {
+        return new MixtureConfig(components, covarianceType, regCovar, halfLife, stepExponent, m, warmup,
+                initIterations, minWeight, seed);
+    }
+
+    public MixtureConfig withWarmup(int w) {
+        return new MixtureConfig(components, covarianceType, regCovar, halfLife, stepExponent, batchSize, w,
+                initIterations, minWeight, seed);
+    }
+
+    public MixtureConfig withInitIterations(int i) {
+        return new MixtureConfig(components, covarianceType, regCovar, halfLife, stepExponent, batchSize, warmup,
+                i, minWeight, seed);
+    }
+
+    public MixtureConfig withMinWeight(double w) {
+        return new MixtureConfig(components, covarianceType, regCovar, halfLife, stepExponent, batchSize, warmup,
+                initIterations, w, seed);
+    }
+
+    public MixtureConfig withSeed(long s) {
+        return new MixtureConfig(components, covarianceType, regCovar, halfLife, stepExponent, batchSize, warmup,
+                initIterations, minWeight, s);
+    }
+}

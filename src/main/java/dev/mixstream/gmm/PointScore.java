@@ -1,0 +1,54 @@
+package dev.mixstream.gmm;
+
+/**
+ * The scoring of one input point, handed to a {@link ScoreSink}. The engine reuses one instance
+ * (and its arrays) for every point, so a sink must copy what it keeps beyond the callback.
+ */
+public final class PointScore {
+    double[] point;
+    byte[] tag;
+    long index;
+    final double[] responsibilities;
+    int component;
+    double logLikelihood;
+    long modelVersion;
+
+    PointScore(int components) {
+        this.responsibilities = new double[components];
+    }
+
+    /** The point x as it was given. */
+    public double[] point() {
+        return point;
+    }
+
+    /** The opaque tag given with the point (may be null). */
+    public byte[] tag() {
+        return tag;
+    }
+
+    /** 0-based position of the point in the model's input sequence. */
+    public long index() {
+        return index;
+    }
+
+    /** γ_k = π_k N(x|μ_k,Σ_k) / Σ_j π_j N(x|μ_j,Σ_j), length K; a view, valid during the callback. */
+    public double[] responsibilities() {
+        return responsibilities;
+    }
+
+    /** argmax_k γ_k, the hard assignment. */
+    public int component() {
+        return component;
+    }
+
+    /** log p(x) = log Σ_k π_k N(x|μ_k,Σ_k) under the parameters the point was scored with. */
+    public double logLikelihood() {
+        return logLikelihood;
+    }
+
+    /** Number of points absorbed into the parameters the point was scored with. */
+    public long modelVersion() {
+        return modelVersion;
+    }
+}

@@ -1,0 +1,343 @@
+package dev.mixstream.gmm;
+
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.Arrays;
+
+/**
+ * Responsibility-weighted sufficient statistics of a mixture, per component k: the weight
+ * s0_k = Σ γ_k, the first moment s1_k = Σ γ_k x and the second moment s2_k = Σ γ_k x xᵀ.
+ *
+ * <p>They are stored in the equivalent <em>centred</em> form — weight W_k = s0_k, mean
+ * m_k = s1_k / s0_k and scatter C_k = s2_k − s0_k m_k m_kᵀ — and updated with West's weighted
+ * Welford recurrences and Chan's merge. That gives exactly the stepwise-EM recursion
+ * S ← (1−η) S + η s(x) while avoiding the catastrophic cancellation of s2/s0 − μμᵀ when the
+ * data sit far from the origin (coordinates of 1e8 with unit spread).
+ *
+ * <p>FULL keeps the lower triangle of each D×D scatter; DIAG and SPHERICAL keep its diagonal.
+ */
+final class SufficientStatistics {
+    final int k;
+    final int d;
+    final CovarianceType type;
+    /** W_k = s0_k. */
+    final double[] weight;
+    /** m_k = s1_k / s0_k. */
+    final double[][] mean;
+    /** C_k = s2_k − s0_k m_k m_kᵀ (FULL: lower triangle of D×D row-major; otherwise the diagonal). */
+    final double[][] scatter;
+    private final double[] delta;
+
+    SufficientStatistics(int components, int dimension, CovarianceType type) {
+        this.k = components;
+        this.d = dimension;
+        this.type = type;
+        this.weight = new double[k];
+        this.mean = new double[k][d];
+        this.scatter = new double[k][type == CovarianceType.FULL ? d * d : d];
+        this.delta = new double[d];
+    }
+
+    void reset() {
+        Arrays.fill(weight, 0.0);
+        for (int c = 0; c < k; c++) {
+            Arrays.fill(mean[c], 0.0);
+            Arrays.fill(scatter[c], 0.0);
+        }
+    }
+
+    double totalWeight() {
+        double t = 0;
+        for (double w : weight) {
+            t += w;
+        }
+        return t;
+    }
+
+    /**
+     * Adds one point with weight {@code scale·γ_k} to each component (West's recurrence):
+     * W' = W + w; m' = m + (w/W')(x − m); C' = C + w(1 − w/W')(x − m)(x − m)ᵀ.
+     */
+    void accumulate(double[] x, double[] responsibilities, double scale) {
+        for (int c = 0; c < k; c++) {
+            double w = scale * responsibilities[c];
+            if (w == 0) {
+                continue;
+            }
+            double newWeight = weight[c] + w;
+            double ratio = w / newWeight;
+            double[] m = mean[c];
+            for (int i = 0; i < d; i++) {
+                delta[i] = x[i] - m[i];
+                m[i] += ratio * delta[i]; // m' = m + (w/W')(x − m)
+            }
+            addOuter(scatter[c], delta, w * (1 - ratio)); // C' = C + w(1 − w/W') δδᵀ
+            weight[c] = newWeight;
+        }
+    }
+
+    /**
+     * One stepwise-EM step S ← (1−η) S + η B, where B are the (averaged) statistics of the latest
+     * point or mini-batch. In centred form (Chan's merge of the two weighted sets a = (1−η)S and
+     * b = ηB): W = W_a + W_b; m = m_a + (W_b/W) δ; C = C_a + C_b + (W_a W_b / W) δδᵀ, δ = m_b − m_a.
+     */
+    void blend(SufficientStatistics batch, double eta) {
+        double keep = 1 - eta;
+        for (int c = 0; c < k; c++) {
+            double wa = keep * weight[c];
+            double wb = eta * batch.weight[c];
+            double[] ca = scatter[c];
+            double[] cb = batch.scatter[c];
+            scale(ca, keep);
+            if (wb == 0) {
+                weight[c] = wa;
+                continue;
+            }
+            double w = wa + wb;
+            double[] ma = mean[c];
+            double[] mb = batch.mean[c];
+            for (int i = 0; i < d; i++) {
+                delta[i] = mb[i] - ma[i];
+                ma[i] += (wb / w) * delta[i]; // m = m_a + (W_b/W) δ
+            }
+            int n = ca.length;
+            for (int i = 0; i < n; i++) {
+                ca[i] += eta * cb[i]; // C_a + C_b
+            }
+            addOuter(ca, delta, wa * wb / w); // + (W_a W_b / W) δδᵀ
+            weight[c] = w;
+        }
+    }
+
+    /** Rescales the weights (and scatters) so that Σ_k W_k = 1; means are unchanged. */
+    void normalise() {
+        double total = totalWeight();
+        if (!(total > 0)) {
+            return;
+        }
+        double f = 1.0 / total;
+        for (int c = 0; c < k; c++) {
+            weight[c] *= f;
+            scale(scatter[c], f);
+        }
+    }
+
+    /**
+     * M-step into {@code target}: π_k = W_k / Σ W, μ_k = m_k, Σ_k = C_k / W_k + regCovar·I
+     * (SPHERICAL: σ_k² = tr(C_k / W_k) / D + regCovar). Every W_k must be > 0.
+     */
+    void maximise(GaussianMixture target, double regCovar) {
+        double total = totalWeight();
+        for (int c = 0; c < k; c++) {
+            double w = weight[c];
+            target.setWeight(c, w / total);
+            System.arraycopy(mean[c], 0, target.meanArray(c), 0, d);
+            double[] cov = target.covarianceArray(c);
+            double[] s = scatter[c];
+            double inv = 1.0 / w;
+            switch (type) {
+                case FULL -> {
+                    for (int i = 0; i < d; i++) {
+                        for (int j = 0; j < i; j++) {
+                            double v = s[i * d + j] * inv; // Σ_ij = C_ij / W
+                            cov[i * d + j] = v;
+                            cov[j * d + i] = v;
+                        }
+                        cov[i * d + i] = s[i * d + i] * inv + regCovar; // Σ_ii = C_ii / W + reg
+                    }
+                }
+                case DIAG -> {
+                    for (int i = 0; i < d; i++) {
+                        cov[i] = s[i] * inv + regCovar;
+                    }
+                }
+                case SPHERICAL -> {
+                    double trace = 0;
+                    for (int i = 0; i < d; i++) {
+                        trace += s[i];
+                    }
+                    Arrays.fill(cov, trace * inv / d + regCovar); // σ² = tr(C)/(W·D) + reg
+                }
+            }
+            target.refactor(c, regCovar);
+        }
+    }
+
+    /**
+     * Re-seeds every component whose weight share is below {@code minShare} by splitting the
+     * heaviest component along its main axis: with λ, v the largest eigenpair of C_h / W_h and
+     * δ = ½√λ v, the two halves get weight W_h/2, means m_h ∓ δ and the moment-preserving
+     * scatter (W_h/2)(C_h/W_h − δδᵀ). Deterministic (no randomness).
+     *
+     * @return the number of components re-seeded
+     */
+    int reseedStarving(double minShare) {
+        int reseeded = 0;
+        for (int c = 0; c < k; c++) {
+            double total = totalWeight();
+            if (weight[c] >= minShare * total || k == 1) {
+                continue;
+            }
+            int heaviest = LogSumExp.argmax(weight, k);
+            if (heaviest == c) {
+                continue;
+            }
+            split(heaviest, c);
+            reseeded++;
+        }
+        return reseeded;
+    }
+
+    private void split(int h, int target) {
+        double wh = weight[h];
+        double[] axis = new double[d];
+        double lambda = mainAxis(h, axis);
+        double half = 0.5 * wh;
+        double[] mh = mean[h];
+        double[] mt = mean[target];
+        double step = 0.5 * Math.sqrt(Math.max(lambda, 0));
+        for (int i = 0; i < d; i++) {
+            delta[i] = step * axis[i]; // δ = ½√λ v
+            mt[i] = mh[i] + delta[i];
+            mh[i] -= delta[i];
+        }
+        double[] sh = scatter[h];
+        scale(sh, 0.5); // (W_h/2)(C_h/W_h) = C_h/2
+        addOuter(sh, delta, -half); // − (W_h/2) δδᵀ
+        System.arraycopy(sh, 0, scatter[target], 0, sh.length);
+        weight[h] = half;
+        weight[target] = half;
+    }
+
+    /** Largest eigenvalue λ of C_h / W_h, its unit eigenvector written to {@code axis}. */
+    private double mainAxis(int h, double[] axis) {
+        double inv = 1.0 / weight[h];
+        double[] s = scatter[h];
+        if (type != CovarianceType.FULL) {
+            int best = LogSumExp.argmax(s, d);
+            axis[best] = 1.0;
+            return s[best] * inv;
+        }
+        DMatrixRMaj cov = new DMatrixRMaj(d, d);
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j <= i; j++) {
+                double v = s[i * d + j] * inv;
+                cov.unsafe_set(i, j, v);
+                cov.unsafe_set(j, i, v);
+            }
+        }
+        EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(d, true, true);
+        if (!eig.decompose(cov)) {
+            axis[0] = 1.0;
+            return cov.get(0, 0);
+        }
+        int best = -1;
+        double lambda = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < eig.getNumberOfEigenvalues(); i++) {
+            double re = eig.getEigenvalue(i).real;
+            if (re > lambda && eig.getEigenVector(i) != null) {
+                lambda = re;
+                best = i;
+            }
+        }
+        if (best < 0 || !Double.isFinite(lambda)) {
+            axis[0] = 1.0;
+            return cov.get(0, 0);
+        }
+        DMatrixRMaj v = eig.getEigenVector(best);
+        double norm = 0;
+        for (int i = 0; i < d; i++) {
+            norm += v.get(i) * v.get(i);
+        }
+        norm = Math.sqrt(norm);
+        // fix the sign so the split is deterministic: first non-zero coordinate positive
+        double sign = 1;
+        for (int i = 0; i < d; i++) {
+            if (v.get(i) != 0) {
+                sign = v.get(i) > 0 ? 1 : -1;
+                break;
+            }
+        }
+        for (int i = 0; i < d; i++) {
+            axis[i] = sign * v.get(i) / norm;
+        }
+        return lambda;
+    }
+
+    /** C += a·δδᵀ (lower triangle for FULL, diagonal otherwise). */
+    private void addOuter(double[] c, double[] v, double a) {
+        if (type == CovarianceType.FULL) {
+            for (int i = 0; i < d; i++) {
+                double avi = a * v[i];
+                int row = i * d;
+                for (int j = 0; j <= i; j++) {
+                    c[row + j] += avi * v[j];
+                }
+            }
+        } else {
+            for (int i = 0; i < d; i++) {
+                c[i] += a * v[i] * v[i];
+            }
+        }
+    }
+
+    private static void scale(double[] a, double f) {
+        for (int i = 0; i < a.length; i++) {
+            a[i] *= f;
+        }
+    }
+
+    void copyFrom(SufficientStatistics o) {
+        System.arraycopy(o.weight, 0, weight, 0, k);
+        for (int c = 0; c < k; c++) {
+            System.arraycopy(o.mean[c], 0, mean[c], 0, d);
+            System.arraycopy(o.scatter[c], 0, scatter[c], 0, scatter[c].length);
+        }
+    }
+
+    void write(DataOutputStream out) throws IOException {
+        for (int c = 0; c < k; c++) {
+            out.writeDouble(weight[c]);
+            for (double v : mean[c]) {
+                out.writeDouble(v);
+            }
+            if (type == CovarianceType.FULL) {
+                for (int i = 0; i < d; i++) {
+                    for (int j = 0; j <= i; j++) {
+                        out.writeDouble(scatter[c][i * d + j]);
+                    }
+                }
+            } else {
+                for (double v : scatter[c]) {
+                    out.writeDouble(v);
+                }
+            }
+        }
+    }
+
+    void read(DataInputStream in) throws IOException {
+        for (int c = 0; c < k; c++) {
+            weight[c] = in.readDouble();
+            for (int i = 0; i < d; i++) {
+                mean[c][i] = in.readDouble();
+            }
+            Arrays.fill(scatter[c], 0.0);
+            if (type == CovarianceType.FULL) {
+                for (int i = 0; i < d; i++) {
+                    for (int j = 0; j <= i; j++) {
+                        scatter[c][i * d + j] = in.readDouble();
+                    }
+                }
+            } else {
+                for (int i = 0; i < d; i++) {
+                    scatter[c][i] = in.readDouble();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.mixstream.snapshot;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.mixstream.gmm.CovarianceType;
+import dev.mixstream.gmm.GaussianMixture;
+import dev.mixstream.gmm.OnlineMixture;
+
+/**
+ * The published form of a model: what {@code fit --model-out} writes, {@code score --model} reads and
+ * the snapshots topic carries. Covariances are full D×D matrices whatever the covariance type.
+ *
+ * @param formatVersion     version of this JSON layout
+ * @param model             model id (snapshots topic only)
+ * @param updatedAt         epoch milliseconds of the snapshot (snapshots topic only)
+ * @param components        K
+ * @param dimension         D
+ * @param covarianceType    full, diag or spherical
+ * @param weights           π, length K, summing to 1
+ * @param means             μ, K×D
+ * @param covariances       Σ, K×D×D, reg_covar included
+ * @param nEff              effective number of points behind the parameters
+ * @param pointsSeen        points the model has been given
+ * @param avgLogLikelihood  average log-likelihood per point (exponentially weighted online)
+ * @param reseeds           starving components re-seeded so far
+ * @param config            the configuration that produced the model
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record MixtureSnapshot(
+        @JsonProperty("format_version") int formatVersion,
+        @JsonProperty("model") String model,
+        @JsonProperty("updated_at") Long updatedAt,
+        @JsonProperty("components") int components,
+        @JsonProperty("dimension") int dimension,
+        @JsonProperty("covariance_type") String covarianceType,
+        @JsonProperty("weights") double[] weights,
+        @JsonProperty("means") double[][] means,
+        @JsonProperty("covariances") double[][][] covariances,
+        @JsonProperty("n_eff") double nEff,
+        @JsonProperty("points_seen") long pointsSeen,
+        @JsonProperty("avg_log_likelihood") double avgLogLikelihood,
+        @JsonProperty("reseeds") long reseeds,
+        @JsonProperty("config") SnapshotConfig config) {
+
+    /** Current {@code format_version}. */
+    public static final int FORMAT_VERSION = 1;
+
+    /** The snapshot of an initialised online model. */
+    public static MixtureSnapshot of(OnlineMixture m) {
+        if (!m.isInitialised()) {
+            throw new IllegalStateException("model is still warming up (" + m.pointsSeen() + " of "
+                    + m.warmup() + " points)");
+        }
+        return of(m.parameters(), m.effectiveCount(), m.pointsSeen(), m.avgLogLikelihood(), m.reseeds(),
+                SnapshotConfig.of(m.config()));
+    }
+
+    /** The snapshot of explicit parameters (e.g. a batch EM fit). */
+    public static MixtureSnapshot of(GaussianMixture g, double nEff, long pointsSeen, double avgLogLikelihood,
+                                     long reseeds, SnapshotConfig config) {
+        int k = g.components();
+        double[][] means = new double[k][];
+        double[][][] covs = new double[k][][];
+        for (int c = 0; c < k; c++) {
+            means[c] = g.mean(c);
+            covs[c] = g.covariance(c);
+        }
+        return new MixtureSnapshot(FORMAT_VERSION, null, null, k, g.dimension(), g.covarianceType().wireName(),
+                g.weights(), means, covs, nEff, pointsSeen, avgLogLikelihood, reseeds, config);
+    }
+
+    /** The same snapshot labelled with a model id and time, as published on the snapshots topic. */
+    public MixtureSnapshot withModel(String modelId, long updatedAtMillis) {
+        return new MixtureSnapshot(formatVersion, modelId, updatedAtMillis, components, dimension, covarianceType,
+                weights, means, covariances, nEff, pointsSeen, avgLogLikelihood, reseeds, config);
+    }
+
+    /** The parameters as a mixture ready to score points. */
+    public GaussianMixture toMixture() {
+        if (weights == null || means == null || covariances == null) {
+            throw new IllegalArgumentException("snapshot lacks weights, means or covariances");
+        }
+        if (weights.length != components || means.length != components || covariances.length != components) {
+            throw new IllegalArgumentException("snapshot arrays do not have " + components + " components");
+        }
+        return GaussianMixture.of(CovarianceType.parse(covarianceType), weights, means, covariances);
+    }
+}

@@ -1,0 +1,48 @@
+package dev.mixstream.snapshot;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.mixstream.gmm.CovarianceType;
+import dev.mixstream.gmm.MixtureConfig;
+
+/**
+ * The configuration recorded in a snapshot, with scikit-learn-style names. {@code half_life} is
+ * null when statistics are never forgotten; {@code warmup} 0 means automatic. A batch EM fit
+ * records {@code method} "batch_em" with its {@code n_init}, {@code max_iter} and {@code tol}.
+ */
+public record SnapshotConfig(
+        @JsonProperty("method") String method,
+        @JsonProperty("n_components") int nComponents,
+        @JsonProperty("covariance_type") String covarianceType,
+        @JsonProperty("reg_covar") double regCovar,
+        @JsonProperty("half_life") Double halfLife,
+        @JsonProperty("step_exponent") double stepExponent,
+        @JsonProperty("batch_size") int batchSize,
+        @JsonProperty("warmup") int warmup,
+        @JsonProperty("init_iterations") int initIterations,
+        @JsonProperty("min_weight") double minWeight,
+        @JsonProperty("seed") long seed,
+        @JsonProperty("n_init") Integer nInit,
+        @JsonProperty("max_iter") Integer maxIter,
+        @JsonProperty("tol") Double tol) {
+
+    /** The record of an online configuration. */
+    public static SnapshotConfig of(MixtureConfig c) {
+        return new SnapshotConfig("online", c.components(), c.covarianceType().wireName(), c.regCovar(),
+                c.hasNoHalfLife() ? null : c.halfLife(), c.stepExponent(), c.batchSize(), c.warmup(),
+                c.initIterations(), c.minWeight(), c.seed(), null, null, null);
+    }
+
+    /** The record of a batch EM fit. */
+    public static SnapshotConfig ofBatch(MixtureConfig c, int nInit, int maxIter, double tol) {
+        SnapshotConfig o = of(c);
+        return new SnapshotConfig("batch_em", o.nComponents, o.covarianceType, o.regCovar, o.halfLife, o.stepExponent,
+                o.batchSize, o.warmup, o.initIterations, o.minWeight, o.seed, nInit, maxIter, tol);
+    }
+
+    /** Back to an engine configuration. */
+    public MixtureConfig toMixtureConfig() {
+        return new MixtureConfig(nComponents, CovarianceType.parse(covarianceType), regCovar,
+                halfLife == null ? Double.POSITIVE_INFINITY : halfLife, stepExponent, batchSize, warmup,
+                initIterations, minWeight, seed);
+    }
+}
