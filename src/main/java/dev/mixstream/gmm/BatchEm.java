@@ -78,7 +78,6 @@ public final class BatchEm {
         SufficientStatistics stats = new SufficientStatistics(k, d, type);
         GaussianMixture mixture = new GaussianMixture(k, d, type);
         double[] responsibilities = new double[k];
-
         // initial M-step from the hard k-means++ / Lloyd assignment
         int[] labels = KMeansPlusPlus.assign(points, k, rng, LLOYD_ITERATIONS);
         for (int i = 0; i < n; i++) {
@@ -90,11 +89,21 @@ public final class BatchEm {
         stats.normalise();
         stats.maximise(mixture, config.regCovar());
 
+        Loop loop = iterate(points, mixture, stats, config.regCovar(), options.maxIter(), options.tol());
+        return new Fit(mixture, stats, mixture.meanLogLikelihood(points), loop.iterations, loop.converged);
+    }
+
+    /**
+     * EM iterations from the current {@code mixture}: E-step (responsibilities and statistics of every
+     * point), dead components re-seeded, M-step, until the mean log-likelihood changes by less than
+     * {@code tol}. Leaves the normalised statistics in {@code stats} and their M-step in {@code mixture}.
+     */
+    static Loop iterate(double[][] points, GaussianMixture mixture, SufficientStatistics stats, double regCovar,
+                        int maxIter, double tol) {
+        double[] responsibilities = new double[mixture.components()];
         double previous = Double.NEGATIVE_INFINITY;
-        double current = Double.NEGATIVE_INFINITY;
-        boolean converged = false;
         int iter = 0;
-        while (iter < options.maxIter()) {
+        while (iter < maxIter) {
             iter++;
             stats.reset();
             double total = 0;
@@ -102,17 +111,20 @@ public final class BatchEm {
                 total += mixture.score(x, responsibilities); // E-step
                 stats.accumulate(x, responsibilities, 1.0);
             }
-            current = total / n;
+            double current = total / points.length;
             stats.reseedStarving(DEAD_SHARE);
             stats.normalise();
-            stats.maximise(mixture, config.regCovar()); // M-step
-            if (Math.abs(current - previous) < options.tol()) {
-                converged = true;
-                break;
+            stats.maximise(mixture, regCovar); // M-step
+            if (Math.abs(current - previous) < tol) {
+                return new Loop(iter, true);
             }
             previous = current;
         }
-        return new Fit(mixture, stats, mixture.meanLogLikelihood(points), iter, converged);
+        return new Loop(iter, false);
+    }
+
+    /** How an EM loop ended. */
+    record Loop(int iterations, boolean converged) {
     }
 
     /** A finished fit with the normalised statistics its parameters were computed from. */

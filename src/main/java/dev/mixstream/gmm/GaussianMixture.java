@@ -140,6 +140,20 @@ public final class GaussianMixture {
         return m;
     }
 
+    /** A deep copy with its own work arrays. */
+    public GaussianMixture copy() {
+        GaussianMixture m = new GaussianMixture(k, d, type);
+        for (int c = 0; c < k; c++) {
+            m.weights[c] = weights[c];
+            m.logWeights[c] = logWeights[c];
+            System.arraycopy(means[c], 0, m.means[c], 0, d);
+            System.arraycopy(covariances[c], 0, m.covariances[c], 0, covariances[c].length);
+            System.arraycopy(factors[c], 0, m.factors[c], 0, factors[c].length);
+            m.logDets[c] = logDets[c];
+        }
+        return m;
+    }
+
     /** K. */
     public int components() {
         return k;

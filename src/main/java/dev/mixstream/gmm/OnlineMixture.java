@@ -22,9 +22,12 @@ import java.util.SplittableRandom;
  *       assignment and log-likelihood), then its statistics s(x) = (γ, γx, γxxᵀ) are averaged
  *       into a mini-batch of m points, and each full batch takes one step
  *       S ← (1−η_n) S + η_n s̄, η_n = max((n + 2)^(−α), η_min), followed by the M-step.</li>
- *   <li>After each step, a component whose weight fell under {@code minWeight} is re-seeded by
- *       splitting the heaviest component along its main axis, so a drifting stream cannot leave
- *       components starving at places the data have left.</li>
+ *   <li>Starvation and drift: each component's share of recent responsibility r_k is tracked over a
+ *       window of L = max(W, halfLife / 10) points. When some r_k falls below {@code minWeight} (the
+ *       data left that component), the model collects the next W points (still scoring and learning
+ *       from each at once) and then re-fits itself on them by EM, warm-started from its current
+ *       parameters with each starving component re-placed at the worst-explained of those points.
+ *       Healthy components keep their index; the step size restarts as after the warm-up.</li>
  * </ol>
  * Every point given to {@link #learn} is scored exactly once, in input order.
  * The same points, configuration and seed give bit-identical parameters.
@@ -36,6 +39,11 @@ public final class OnlineMixture {
     public static final double MAX_ABS_COORDINATE = 1e100;
     static final int FORMAT_MAGIC = 0x4D585331; // "MXS1"
     static final int FORMAT_VERSION = 1;
+    /**
+     * A re-fit also starts when the recent average log-likelihood per point falls this many nats below
+     * the long-run average: the data moved away from the model faster than the half-life can follow.
+     */
+    public static final double DRIFT_LOG_LIKELIHOOD_DROP = 1.0;
 
     private final MixtureConfig config;
     /** ρ_min = 1 − 2^(−1/halfLife): the per-point forgetting rate of the average log-likelihood. */
@@ -49,6 +57,16 @@ public final class OnlineMixture {
     private int buffered;
 
     // running phase
+    /** r_k, each component's share of recent responsibility: r ← r + ρ (γ − r), ρ = 1 / L. */
+    private double[] recentShare;
+    private double recentRate;
+    /** Log-likelihood per point averaged over the same recent window. */
+    private double recentLogLikelihood;
+    /** Points scored since the last (re-)initialisation; starvation is judged only after L of them. */
+    private long sinceRefit;
+    /** Non-null while collecting the W points of a re-fit. */
+    private double[][] refitBuffer;
+    private int refitCount;
     private SufficientStatistics statistics;
     private SufficientStatistics batch;
     private int batchCount;
@@ -58,7 +76,7 @@ public final class OnlineMixture {
     private long pointsSeen;
     private long pointsApplied;
     private long steps;
-    private long reseeds;
+    private long refits;
     private double effectiveCount;
     private double avgLogLikelihood;
     private long scored;
@@ -121,9 +139,9 @@ public final class OnlineMixture {
         return avgLogLikelihood;
     }
 
-    /** Number of starving components re-seeded so far. */
-    public long reseeds() {
-        return reseeds;
+    /** Number of re-fits triggered by a starving component (drift) so far. */
+    public long refits() {
+        return refits;
     }
 
     /** Stepwise-EM steps taken (the warm-up counts as W/m steps). */
@@ -185,10 +203,124 @@ public final class OnlineMixture {
             return;
         }
         emit(x, tag, index, sink);
-        batch.accumulate(x, score.responsibilities, 1.0 / config.batchSize()); // s̄ += s(x)/m
+        double[] gamma = score.responsibilities;
+        batch.accumulate(x, gamma, 1.0 / config.batchSize()); // s̄ += s(x)/m
         if (++batchCount == config.batchSize()) {
             step();
         }
+        watchForDrift(x, gamma, score.logLikelihood);
+    }
+
+    private void watchForDrift(double[] x, double[] gamma, double logLikelihood) {
+        int k = config.components();
+        for (int c = 0; c < k; c++) {
+            recentShare[c] += recentRate * (gamma[c] - recentShare[c]); // r_k ← r_k + ρ (γ_k − r_k)
+        }
+        recentLogLikelihood += recentRate * (logLikelihood - recentLogLikelihood); // ℓ_recent ← ℓ_recent + ρ (ℓ − ℓ_recent)
+        sinceRefit++;
+        if (refitBuffer != null) {
+            refitBuffer[refitCount++] = x.clone();
+            if (refitCount == refitBuffer.length) {
+                refit();
+            }
+        } else if (sinceRefit * recentRate >= 1 && (starvingCount() > 0 && k > 1
+                || recentLogLikelihood < avgLogLikelihood - DRIFT_LOG_LIKELIHOOD_DROP)) {
+            refitBuffer = new double[warmup][];
+            refitCount = 0;
+        }
+    }
+
+    private int starvingCount() {
+        int n = 0;
+        for (double r : recentShare) {
+            if (r < config.minWeight()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Re-fits on the collected points: starting from the current parameters, each starving component
+     * is moved to the collected point worst explained by the model so far (mean = that point,
+     * covariance = the points' per-dimension variance / K, weight 1/K), then EM runs on the points.
+     */
+    private void refit() {
+        int k = config.components();
+        int d = dimension;
+        double[][] points = refitBuffer;
+        GaussianMixture start = mixture.copy();
+        double[] variance = new double[d];
+        double[] centre = new double[d];
+        for (double[] x : points) {
+            for (int i = 0; i < d; i++) {
+                centre[i] += x[i] / points.length;
+            }
+        }
+        for (double[] x : points) {
+            for (int i = 0; i < d; i++) {
+                double t = x[i] - centre[i];
+                variance[i] += t * t / points.length;
+            }
+        }
+        for (int c = 0; c < k; c++) {
+            if (recentShare[c] >= config.minWeight()) {
+                continue;
+            }
+            int worst = 0;
+            double worstLl = Double.POSITIVE_INFINITY;
+            for (int i = 0; i < points.length; i++) {
+                double ll = start.logLikelihood(points[i]);
+                if (ll < worstLl) {
+                    worstLl = ll;
+                    worst = i;
+                }
+            }
+            System.arraycopy(points[worst], 0, start.meanArray(c), 0, d);
+            double[] cov = start.covarianceArray(c);
+            java.util.Arrays.fill(cov, 0.0);
+            for (int i = 0; i < d; i++) {
+                double v = variance[i] / k + config.regCovar();
+                if (config.covarianceType() == CovarianceType.FULL) {
+                    cov[i * d + i] = v;
+                } else {
+                    cov[i] = v;
+                }
+            }
+            if (config.covarianceType() == CovarianceType.SPHERICAL) {
+                double mean = 0;
+                for (double v : cov) {
+                    mean += v / d;
+                }
+                java.util.Arrays.fill(cov, mean);
+            }
+            start.refactor(c, config.regCovar());
+            start.setWeight(c, 1.0 / k);
+        }
+        double total = 0;
+        for (int c = 0; c < k; c++) {
+            total += start.weight(c);
+        }
+        for (int c = 0; c < k; c++) {
+            start.setWeight(c, start.weight(c) / total);
+        }
+        SufficientStatistics fitted = new SufficientStatistics(k, d, config.covarianceType());
+        BatchEm.iterate(points, start, fitted, config.regCovar(), config.initIterations(), 1e-6);
+        statistics.copyFrom(fitted);
+        statistics.maximise(mixture, config.regCovar());
+        refits++;
+        steps = warmupSteps();
+        restartStarvationTracking();
+    }
+
+    private void restartStarvationTracking() {
+        for (int c = 0; c < config.components(); c++) {
+            recentShare[c] = mixture.weight(c);
+        }
+        sinceRefit = 0;
+        recentLogLikelihood = avgLogLikelihood;
+        refitBuffer = null;
+        refitCount = 0;
     }
 
     /** Learns from one point, ignoring tags. */
@@ -219,6 +351,9 @@ public final class OnlineMixture {
         batch = new SufficientStatistics(k, dimension, config.covarianceType());
         mixture = new GaussianMixture(k, dimension, config.covarianceType());
         score = new PointScore(k);
+        recentShare = new double[k];
+        double window = config.hasNoHalfLife() ? warmup : Math.max(warmup, config.halfLife() / 10);
+        recentRate = 1.0 / window;
     }
 
     private void initialise(ScoreSink sink) {
@@ -230,15 +365,21 @@ public final class OnlineMixture {
         statistics.normalise();
         statistics.maximise(mixture, config.regCovar());
         pointsApplied = buffered;
-        steps = Math.max(1, buffered / config.batchSize());
+        steps = warmupSteps();
         effectiveCount = buffered;
         long first = pointsSeen - buffered;
         for (int i = 0; i < buffered; i++) {
             emit(points[i], bufferTags[i], first + i, sink);
         }
+        restartStarvationTracking();
         buffer = null;
         bufferTags = null;
         buffered = 0;
+    }
+
+    /** The step count the warm-up stands for: W / m (at least 1). */
+    private long warmupSteps() {
+        return Math.max(1, warmup / config.batchSize());
     }
 
     private void emit(double[] x, byte[] tag, long index, ScoreSink sink) {
@@ -263,11 +404,6 @@ public final class OnlineMixture {
         steps++;
         pointsApplied += config.batchSize();
         effectiveCount = config.batchSize() / eta; // n_eff = m / η
-        int reseeded = statistics.reseedStarving(config.minWeight());
-        if (reseeded > 0) {
-            reseeds += reseeded;
-            statistics.normalise();
-        }
         statistics.maximise(mixture, config.regCovar()); // M-step
     }
 
@@ -290,7 +426,7 @@ public final class OnlineMixture {
             out.writeLong(pointsSeen);
             out.writeLong(pointsApplied);
             out.writeLong(steps);
-            out.writeLong(reseeds);
+            out.writeLong(refits);
             out.writeLong(scored);
             out.writeDouble(effectiveCount);
             out.writeDouble(avgLogLikelihood);
@@ -308,6 +444,17 @@ public final class OnlineMixture {
                 out.writeInt(batchCount);
                 if (batchCount > 0) {
                     batch.write(out);
+                }
+                for (double r : recentShare) {
+                    out.writeDouble(r);
+                }
+                out.writeLong(sinceRefit);
+                out.writeDouble(recentLogLikelihood);
+                out.writeInt(refitBuffer == null ? -1 : refitCount);
+                for (int i = 0; i < refitCount; i++) {
+                    for (double v : refitBuffer[i]) {
+                        out.writeDouble(v);
+                    }
                 }
             }
             out.flush();
@@ -337,7 +484,7 @@ public final class OnlineMixture {
             m.pointsSeen = in.readLong();
             m.pointsApplied = in.readLong();
             m.steps = in.readLong();
-            m.reseeds = in.readLong();
+            m.refits = in.readLong();
             m.scored = in.readLong();
             m.effectiveCount = in.readDouble();
             m.avgLogLikelihood = in.readDouble();
@@ -366,6 +513,23 @@ public final class OnlineMixture {
                 m.batchCount = in.readInt();
                 if (m.batchCount > 0) {
                     m.batch.read(in);
+                }
+                for (int c = 0; c < m.recentShare.length; c++) {
+                    m.recentShare[c] = in.readDouble();
+                }
+                m.sinceRefit = in.readLong();
+                m.recentLogLikelihood = in.readDouble();
+                int collected = in.readInt();
+                if (collected >= 0) {
+                    m.refitBuffer = new double[w][];
+                    m.refitCount = collected;
+                    for (int i = 0; i < collected; i++) {
+                        double[] x = new double[d];
+                        for (int j = 0; j < d; j++) {
+                            x[j] = in.readDouble();
+                        }
+                        m.refitBuffer[i] = x;
+                    }
                 }
                 m.statistics.maximise(m.mixture, m.config.regCovar());
             }

@@ -22,7 +22,7 @@ import dev.mixstream.gmm.OnlineMixture;
  * @param nEff              effective number of points behind the parameters
  * @param pointsSeen        points the model has been given
  * @param avgLogLikelihood  average log-likelihood per point (exponentially weighted online)
- * @param reseeds           starving components re-seeded so far
+ * @param refits            re-fits triggered by starving components (drift) so far
  * @param config            the configuration that produced the model
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -39,7 +39,7 @@ public record MixtureSnapshot(
         @JsonProperty("n_eff") double nEff,
         @JsonProperty("points_seen") long pointsSeen,
         @JsonProperty("avg_log_likelihood") double avgLogLikelihood,
-        @JsonProperty("reseeds") long reseeds,
+        @JsonProperty("refits") long refits,
         @JsonProperty("config") SnapshotConfig config) {
 
     /** Current {@code format_version}. */
@@ -51,13 +51,13 @@ public record MixtureSnapshot(
             throw new IllegalStateException("model is still warming up (" + m.pointsSeen() + " of "
                     + m.warmup() + " points)");
         }
-        return of(m.parameters(), m.effectiveCount(), m.pointsSeen(), m.avgLogLikelihood(), m.reseeds(),
+        return of(m.parameters(), m.effectiveCount(), m.pointsSeen(), m.avgLogLikelihood(), m.refits(),
                 SnapshotConfig.of(m.config()));
     }
 
     /** The snapshot of explicit parameters (e.g. a batch EM fit). */
     public static MixtureSnapshot of(GaussianMixture g, double nEff, long pointsSeen, double avgLogLikelihood,
-                                     long reseeds, SnapshotConfig config) {
+                                     long refits, SnapshotConfig config) {
         int k = g.components();
         double[][] means = new double[k][];
         double[][][] covs = new double[k][][];
@@ -66,13 +66,13 @@ public record MixtureSnapshot(
             covs[c] = g.covariance(c);
         }
         return new MixtureSnapshot(FORMAT_VERSION, null, null, k, g.dimension(), g.covarianceType().wireName(),
-                g.weights(), means, covs, nEff, pointsSeen, avgLogLikelihood, reseeds, config);
+                g.weights(), means, covs, nEff, pointsSeen, avgLogLikelihood, refits, config);
     }
 
     /** The same snapshot labelled with a model id and time, as published on the snapshots topic. */
     public MixtureSnapshot withModel(String modelId, long updatedAtMillis) {
         return new MixtureSnapshot(formatVersion, modelId, updatedAtMillis, components, dimension, covarianceType,
-                weights, means, covariances, nEff, pointsSeen, avgLogLikelihood, reseeds, config);
+                weights, means, covariances, nEff, pointsSeen, avgLogLikelihood, refits, config);
     }
 
     /** The parameters as a mixture ready to score points. */

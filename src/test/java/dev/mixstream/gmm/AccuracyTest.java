@@ -1,0 +1,104 @@
+package dev.mixstream.gmm;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * One online pass against the project's own converged batch EM, judged on held-out data, and drift
+ * tracking. The measured gaps are printed (and recorded in README's Accuracy table).
+ */
+@Tag("accuracy")
+class AccuracyTest {
+    private static final BatchEm.Options CONVERGED = new BatchEm.Options(2, 500, 1e-6);
+
+    @Test
+    void separated2dOnePassMatchesBatchEm() {
+        GaussianMixture truth = SyntheticData.separated2d();
+        SplittableRandom rng = new SplittableRandom(7);
+        double[][] train = SyntheticData.sample(truth, 100_000, rng);
+        double[][] test = SyntheticData.sample(truth, 50_000, rng);
+        MixtureConfig config = MixtureConfig.defaults(3).withHalfLife(Double.POSITIVE_INFINITY);
+        assertOnlineCloseToBatch("2-D K=3 separated, 100k", truth, train, test, config);
+    }
+
+    @Test
+    void overlapping8dOnePassMatchesBatchEm() {
+        GaussianMixture truth = SyntheticData.randomFull(5, 8, 2.0, 11);
+        SplittableRandom rng = new SplittableRandom(13);
+        double[][] train = SyntheticData.sample(truth, 200_000, rng);
+        double[][] test = SyntheticData.sample(truth, 50_000, rng);
+        MixtureConfig config = MixtureConfig.defaults(5).withHalfLife(Double.POSITIVE_INFINITY);
+        assertOnlineCloseToBatch("8-D K=5 overlapping, 200k", truth, train, test, config);
+    }
+
+    private static void assertOnlineCloseToBatch(String name, GaussianMixture truth, double[][] train,
+                                                 double[][] test, MixtureConfig config) {
+        long t0 = System.nanoTime();
+        OnlineMixture online = new OnlineMixture(config);
+        for (double[] x : train) {
+            online.learn(x, ScoreSink.IGNORE);
+        }
+        long t1 = System.nanoTime();
+        BatchEm.Result batch = BatchEm.fit(train, config, CONVERGED);
+        long t2 = System.nanoTime();
+        double onlineLl = online.parameters().meanLogLikelihood(test);
+        double batchLl = batch.mixture().meanLogLikelihood(test);
+        double trueLl = truth.meanLogLikelihood(test);
+        System.out.printf("[accuracy] %s: held-out LL online %.6f, batch EM %.6f (%d it), truth %.6f;"
+                        + " gap to batch %.6f nats/point; online %.0f ms, batch %.0f ms%n",
+                name, onlineLl, batchLl, batch.iterations(), trueLl, batchLl - onlineLl,
+                (t1 - t0) / 1e6, (t2 - t1) / 1e6);
+        assertTrue(batch.converged(), "batch EM reference did not converge");
+        assertTrue(batchLl - onlineLl < 0.003, "online is " + (batchLl - onlineLl) + " nats/point below batch EM");
+        assertEquals(train.length, online.pointsSeen());
+        assertEquals(0, online.refits(), "a stationary stream must not trigger drift re-fits");
+    }
+
+    @Test
+    void oneClusterMovingFarIsTrackedWhileTheOthersStay() {
+        GaussianMixture before = SyntheticData.separated2d();
+        double[][] means = {before.mean(0), before.mean(1), {-30, 25}};
+        double[][][] covs = {before.covariance(0), before.covariance(1), before.covariance(2)};
+        GaussianMixture after = GaussianMixture.of(CovarianceType.FULL, before.weights(), means, covs);
+        SplittableRandom rng = new SplittableRandom(5);
+        OnlineMixture online = new OnlineMixture(MixtureConfig.defaults(3).withHalfLife(5000));
+        for (double[] x : SyntheticData.sample(before, 50_000, rng)) {
+            online.learn(x, ScoreSink.IGNORE);
+        }
+        for (double[] x : SyntheticData.sample(after, 50_000, rng)) {
+            online.learn(x, ScoreSink.IGNORE);
+        }
+        double[][] test = SyntheticData.sample(after, 50_000, rng);
+        double gap = after.meanLogLikelihood(test) - online.parameters().meanLogLikelihood(test);
+        System.out.printf("[accuracy] one cluster jumps 40: post-jump gap %.5f, refits %d%n", gap, online.refits());
+        assertTrue(gap < 0.02, "gap " + gap);
+    }
+
+    @Test
+    void jumpLargerThanClusterSpacingIsTracked() {
+        // three clusters 6 apart; halfway every mean moves by 40 (far more than the spacing)
+        GaussianMixture before = SyntheticData.separated2d();
+        GaussianMixture after = SyntheticData.shifted(before, 40);
+        SplittableRandom rng = new SplittableRandom(3);
+        MixtureConfig config = MixtureConfig.defaults(3).withHalfLife(5000);
+        OnlineMixture online = new OnlineMixture(config);
+        for (double[] x : SyntheticData.sample(before, 100_000, rng)) {
+            online.learn(x, ScoreSink.IGNORE);
+        }
+        for (double[] x : SyntheticData.sample(after, 100_000, rng)) {
+            online.learn(x, ScoreSink.IGNORE);
+        }
+        double[][] test = SyntheticData.sample(after, 50_000, rng);
+        double onlineLl = online.parameters().meanLogLikelihood(test);
+        double trueLl = after.meanLogLikelihood(test);
+        System.out.printf("[accuracy] drift (jump 40, spacing 6, half-life 5000): post-jump held-out LL online %.5f,"
+                + " truth %.5f, gap %.5f, refits %d%n", onlineLl, trueLl, trueLl - onlineLl, online.refits());
+        assertTrue(online.refits() > 0, "starving components should have triggered a re-fit");
+        assertTrue(trueLl - onlineLl < 0.02, "online is " + (trueLl - onlineLl) + " nats/point below the true model");
+    }
+}

@@ -1,0 +1,72 @@
+package dev.mixstream.gmm;
+
+import java.util.SplittableRandom;
+
+/** Seeded synthetic mixtures and samples for tests. */
+final class SyntheticData {
+    private SyntheticData() {
+    }
+
+    /** Three well-separated 2-D components (spacing 6, unit-ish covariances). */
+    static GaussianMixture separated2d() {
+        return GaussianMixture.of(CovarianceType.FULL, new double[]{0.5, 0.3, 0.2},
+                new double[][]{{0, 0}, {6, 0}, {0, 6}},
+                new double[][][]{{{1, 0.3}, {0.3, 1}}, {{0.5, 0}, {0, 2}}, {{1, -0.5}, {-0.5, 1}}});
+    }
+
+    /**
+     * K components in D dimensions with random full covariances Σ = A Aᵀ / D + 0.2 I and means drawn
+     * from N(0, spread² I): with spread 2 the components overlap.
+     */
+    static GaussianMixture randomFull(int k, int d, double spread, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        double[] w = new double[k];
+        double[][] means = new double[k][d];
+        double[][][] covs = new double[k][d][d];
+        for (int c = 0; c < k; c++) {
+            w[c] = 0.5 + rng.nextDouble();
+            for (int i = 0; i < d; i++) {
+                means[c][i] = spread * rng.nextGaussian();
+            }
+            double[][] a = new double[d][d];
+            for (int i = 0; i < d; i++) {
+                for (int j = 0; j < d; j++) {
+                    a[i][j] = rng.nextGaussian();
+                }
+            }
+            for (int i = 0; i < d; i++) {
+                for (int j = 0; j < d; j++) {
+                    double s = 0;
+                    for (int t = 0; t < d; t++) {
+                        s += a[i][t] * a[j][t];
+                    }
+                    covs[c][i][j] = s / d + (i == j ? 0.2 : 0);
+                }
+            }
+        }
+        return GaussianMixture.of(CovarianceType.FULL, w, means, covs);
+    }
+
+    /** The same mixture with every mean moved by {@code shift} (added to each coordinate). */
+    static GaussianMixture shifted(GaussianMixture g, double shift) {
+        int k = g.components();
+        double[][] means = new double[k][];
+        double[][][] covs = new double[k][][];
+        for (int c = 0; c < k; c++) {
+            means[c] = g.mean(c);
+            for (int i = 0; i < means[c].length; i++) {
+                means[c][i] += shift;
+            }
+            covs[c] = g.covariance(c);
+        }
+        return GaussianMixture.of(g.covarianceType(), g.weights(), means, covs);
+    }
+
+    static double[][] sample(GaussianMixture g, int n, SplittableRandom rng) {
+        double[][] out = new double[n][g.dimension()];
+        for (double[] x : out) {
+            g.sample(rng, x);
+        }
+        return out;
+    }
+}
