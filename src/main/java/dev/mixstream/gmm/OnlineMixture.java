@@ -144,7 +144,7 @@ public final class OnlineMixture {
         return refits;
     }
 
-    /** Stepwise-EM steps taken (the warm-up counts as W/m steps). */
+    /** Stepwise-EM steps taken (the warm-up counts as W/m − 1 steps). */
     public long steps() {
         return steps;
     }
@@ -377,9 +377,12 @@ public final class OnlineMixture {
         buffered = 0;
     }
 
-    /** The step count the warm-up stands for: W / m (at least 1). */
+    /**
+     * The step count the warm-up stands for: W/m − 1, so that with α = 1 the next batch gets
+     * η = m / (W + m), its exact share of a running average.
+     */
     private long warmupSteps() {
-        return Math.max(1, warmup / config.batchSize());
+        return Math.max(0, warmup / config.batchSize() - 1);
     }
 
     private void emit(double[] x, byte[] tag, long index, ScoreSink sink) {
