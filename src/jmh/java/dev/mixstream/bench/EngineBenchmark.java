@@ -1,0 +1,90 @@
+package dev.mixstream.bench;
+
+import dev.mixstream.gmm.CovarianceType;
+import dev.mixstream.gmm.GaussianMixture;
+import dev.mixstream.gmm.MixtureConfig;
+import dev.mixstream.gmm.OnlineMixture;
+import dev.mixstream.gmm.ScoreSink;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Points per second of the online engine's per-point path: E-step (responsibilities and
+ * log-likelihood), statistics update and, once per mini-batch, the M-step with its Cholesky
+ * factorisations. One operation = one point.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class EngineBenchmark {
+    /** K x D. */
+    @Param({"3x2", "5x8", "10x32", "16x64"})
+    public String shape;
+
+    @Param({"full"})
+    public String covariance;
+
+    @Param({"1", "64"})
+    public int batchSize;
+
+    private static final int POOL = 1 << 16;
+    private double[][] points;
+    private OnlineMixture model;
+    private int next;
+    private ScoreSink sink;
+
+    @Setup(Level.Trial)
+    public void setUp(Blackhole blackhole) {
+        String[] kd = shape.split("x");
+        int k = Integer.parseInt(kd[0]);
+        int d = Integer.parseInt(kd[1]);
+        SplittableRandom rng = new SplittableRandom(1);
+        double[] w = new double[k];
+        double[][] means = new double[k][d];
+        double[][][] covs = new double[k][d][d];
+        for (int c = 0; c < k; c++) {
+            w[c] = 1;
+            for (int i = 0; i < d; i++) {
+                means[c][i] = 4 * rng.nextGaussian();
+                covs[c][i][i] = 1;
+            }
+        }
+        GaussianMixture truth = GaussianMixture.of(CovarianceType.FULL, w, means, covs);
+        points = new double[POOL][d];
+        for (double[] x : points) {
+            truth.sample(rng, x);
+        }
+        MixtureConfig config = MixtureConfig.defaults(k, CovarianceType.parse(covariance))
+                .withBatchSize(batchSize).withHalfLife(10_000);
+        model = new OnlineMixture(config);
+        sink = s -> blackhole.consume(s.logLikelihood());
+        int warm = config.warmupFor(d) + 4 * batchSize;
+        for (int i = 0; i < warm; i++) {
+            model.learn(points[i % POOL], sink);
+        }
+        next = warm;
+    }
+
+    /** Score one point and learn from it. */
+    @Benchmark
+    public void learn() {
+        model.learn(points[next++ & (POOL - 1)], sink);
+    }
+}
