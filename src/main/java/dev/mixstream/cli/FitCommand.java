@@ -1,0 +1,342 @@
+package dev.mixstream.cli;
+
+import dev.mixstream.gmm.BatchEm;
+import dev.mixstream.gmm.CovarianceType;
+import dev.mixstream.gmm.MixtureConfig;
+import dev.mixstream.gmm.OnlineMixture;
+import dev.mixstream.gmm.ScoreSink;
+import dev.mixstream.io.CsvFormatException;
+import dev.mixstream.io.CsvPoints;
+import dev.mixstream.io.CsvRow;
+import dev.mixstream.snapshot.MixtureSnapshot;
+import dev.mixstream.snapshot.SnapshotConfig;
+import dev.mixstream.snapshot.SnapshotJson;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Help.Visibility;
+import picocli.CommandLine.IDefaultValueProvider;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.TypeConversionException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code mixstream fit}: fits a Gaussian mixture to the points of a CSV file, online (one
+ * {@link OnlineMixture} streamed over the rows, in order, for P passes) or by batch EM, and writes
+ * the model as a JSON snapshot.
+ */
+@Command(name = "fit", mixinStandardHelpOptions = true, showDefaultValues = true, sortOptions = false,
+        defaultValueProvider = FitCommand.Defaults.class,
+        descriptionHeading = "%n", optionListHeading = "%nOptions:%n",
+        footerHeading = "%n",
+        header = "Fit a Gaussian mixture to a CSV file of points and write it as a JSON snapshot.",
+        description = {
+            "Online (the default): the rows are streamed, in file order, through one online model "
+                    + "(stepwise EM, the engine the streaming application uses); the file is never loaded into "
+                    + "memory and is read again for each of the --passes.",
+            "Batch (--batch-em): the points are loaded and fitted by classic EM with k-means++ starts.",
+            "Progress and a one-line summary go to stderr; stdout stays empty."},
+        footer = {"Example:", "  mixstream fit --input points.csv --components 5 --model-out model.json"})
+public final class FitCommand extends OfflineCommand {
+
+    @Option(names = {"-i", "--input"}, required = true, paramLabel = "FILE",
+            description = "CSV file of points, one per row (.gz is decompressed).")
+    Path input;
+
+    @Option(names = {"-k", "--components"}, required = true, paramLabel = "K", showDefaultValue = Visibility.NEVER,
+            description = "Number of Gaussian components.")
+    int components;
+
+    @Option(names = {"-o", "--model-out"}, required = true, paramLabel = "MODEL.json",
+            description = "Where to write the model snapshot (JSON).")
+    Path modelOut;
+
+    @Option(names = "--covariance", paramLabel = "TYPE", converter = CovarianceConverter.class,
+            description = "Covariance type: full, diag or spherical.")
+    CovarianceType covariance;
+
+    @Option(names = "--half-life", paramLabel = "N|none", converter = HalfLifeConverter.class,
+            description = "Half-life of the statistics in points (online), or none to never forget.")
+    double halfLife;
+
+    @Option(names = "--step-exponent", paramLabel = "A",
+            description = "Step exponent α in (0.5, 1]: step size (n + 2)^-α (online).")
+    double stepExponent;
+
+    @Option(names = "--batch-size", paramLabel = "M",
+            description = "Points per stepwise-EM step (online).")
+    int batchSize;
+
+    @Option(names = "--warmup", paramLabel = "W|auto", converter = AutoIntConverter.class,
+            description = "Points buffered before the model is initialised by EM (online); "
+                    + "auto = max(100, 10·K·(D+1)).")
+    int warmup;
+
+    @Option(names = "--init-iterations", paramLabel = "N",
+            description = "Maximum EM iterations on the warm-up buffer (online).")
+    int initIterations;
+
+    @Option(names = "--min-weight", paramLabel = "W|auto", converter = AutoDoubleConverter.class,
+            description = "A component lighter than this is re-seeded by splitting the heaviest (online); "
+                    + "auto = min(0.005, 0.1/K).")
+    double minWeight;
+
+    @Option(names = "--reg-covar", paramLabel = "R",
+            description = "Added to every covariance diagonal (keeps components non-singular).")
+    double regCovar;
+
+    @Option(names = "--seed", paramLabel = "S", description = "Seed of the k-means++ initialisation.")
+    long seed;
+
+    @Option(names = "--passes", paramLabel = "P",
+            description = "Online passes over the file, each in row order (online).")
+    int passes;
+
+    @Option(names = "--batch-em", description = "Fit by batch EM on the whole file instead of online.")
+    boolean batchEm;
+
+    @Option(names = "--n-init", paramLabel = "N", description = "Batch EM: number of initialisations; the best wins.")
+    int nInit;
+
+    @Option(names = "--max-iter", paramLabel = "N", description = "Batch EM: maximum iterations per initialisation.")
+    int maxIter;
+
+    @Option(names = "--tol", paramLabel = "T",
+            description = "Batch EM: stop when the mean log-likelihood changes by less than this.")
+    double tol;
+
+    @Option(names = "--skip-bad-rows",
+            description = "Skip (and count) malformed rows instead of stopping at the first one.")
+    boolean skipBadRows;
+
+    @Option(names = "--progress", negatable = true,
+            description = "Show a progress bar on stderr (default: only for inputs of 4 MiB or more "
+                    + "when stderr is a terminal).")
+    Boolean progress;
+
+    private static final String[] ONLINE_ONLY = {"--half-life", "--step-exponent", "--batch-size", "--warmup",
+        "--init-iterations", "--min-weight", "--passes"};
+    private static final String[] BATCH_ONLY = {"--n-init", "--max-iter", "--tol"};
+
+    /** The engine configuration the options describe. */
+    MixtureConfig config() {
+        MixtureConfig base = MixtureConfig.defaults(components, covariance);
+        try {
+            return new MixtureConfig(components, covariance, regCovar, halfLife, stepExponent, batchSize, warmup,
+                    initIterations, Double.isNaN(minWeight) ? base.minWeight() : minWeight, seed);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+    }
+
+    @Override
+    protected int execute() throws IOException {
+        if (components < 1 || components > MixtureConfig.MAX_COMPONENTS) {
+            throw usage("--components must be in [1, " + MixtureConfig.MAX_COMPONENTS + "], got " + components);
+        }
+        ParseResult parsed = spec.commandLine().getParseResult();
+        for (String name : batchEm ? ONLINE_ONLY : BATCH_ONLY) {
+            if (parsed.hasMatchedOption(name)) {
+                throw usage(name + (batchEm ? " applies to online fitting only, not with --batch-em"
+                        : " applies to --batch-em only"));
+            }
+        }
+        if (passes < 1) {
+            throw usage("--passes must be >= 1, got " + passes);
+        }
+        MixtureConfig config = config();
+        BatchEm.Options batchOptions = null;
+        if (batchEm) {
+            try {
+                batchOptions = new BatchEm.Options(nInit, maxIter, tol);
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+            }
+        }
+        requireReadableFile(input, "input file");
+        requireWritableTarget(modelOut, "model file");
+
+        CsvPoints.Options csv = CsvPoints.Options.strict().withSkipBadRows(skipBadRows)
+                .withMaxAbs(OnlineMixture.MAX_ABS_COORDINATE);
+        long started = System.nanoTime();
+        Stats stats = new Stats();
+        MixtureSnapshot snapshot;
+        String fitSummary;
+        try (Progress bar = Progress.start("fit", Files.size(input) * (batchEm ? 1 : passes), progress)) {
+            if (batchEm) {
+                List<double[]> points = new ArrayList<>();
+                read(csv, stats, bar, 0, x -> points.add(x));
+                double[][] data = points.toArray(new double[0][]);
+                BatchEm.Result r = BatchEm.fit(data, config, batchOptions);
+                snapshot = MixtureSnapshot.of(r.mixture(), data.length, data.length, r.meanLogLikelihood(), 0,
+                        SnapshotConfig.ofBatch(config, batchOptions.nInit(), batchOptions.maxIter(),
+                                batchOptions.tol()));
+                fitSummary = "mean log-likelihood " + format(r.meanLogLikelihood()) + ", " + r.iterations()
+                        + " EM iterations, " + (r.converged() ? "converged" : "not converged");
+            } else {
+                OnlineMixture model = new OnlineMixture(config);
+                long size = Files.size(input);
+                for (int pass = 0; pass < passes; pass++) {
+                    Stats passStats = pass == 0 ? stats : new Stats();
+                    read(csv, passStats, bar, pass * size, x -> model.learn(x, null, ScoreSink.IGNORE));
+                }
+                if (!model.isInitialised()) {
+                    err().println("note: the input ended during the warm-up (" + model.pointsSeen() + " of "
+                            + model.warmup() + " points); the model is initialised from those "
+                            + model.pointsSeen() + " points");
+                    model.initialiseNow(ScoreSink.IGNORE);
+                }
+                snapshot = MixtureSnapshot.of(model);
+                fitSummary = "avg log-likelihood " + format(model.avgLogLikelihood()) + " (prequential"
+                        + (config.hasNoHalfLife() ? "" : ", half-life " + format(config.halfLife())) + ")"
+                        + (model.reseeds() > 0 ? ", " + model.reseeds() + " re-seeds" : "");
+            }
+        }
+        SnapshotJson.write(snapshot, modelOut);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        long learned = stats.rows * (batchEm ? 1 : passes);
+        err().println("fit: " + plural(stats.rows, "row") + (passes > 1 ? " x " + passes + " passes" : "")
+                + ", " + plural(stats.bad, "bad row") + " skipped, "
+                + String.format(Locale.ROOT, "%.2f", seconds) + " s, "
+                + format(Math.round(learned / Math.max(seconds, 1e-9))) + " points/s, " + fitSummary
+                + "; model written to " + modelOut);
+        err().flush();
+        return 0;
+    }
+
+    /** Counts of one pass over the input. */
+    private static final class Stats {
+        long rows;
+        long bad;
+    }
+
+    /** Receives the points of one pass. */
+    @FunctionalInterface
+    private interface PointConsumer {
+        void accept(double[] x);
+    }
+
+    /** Streams the input once through {@code consumer}; counts rows; fails on zero valid rows. */
+    private void read(CsvPoints.Options options, Stats stats, Progress bar, long bytesBefore, PointConsumer consumer)
+            throws IOException {
+        try (CsvPoints csv = CsvPoints.open(input, options)) {
+            long n = 0;
+            while (csv.hasNext()) {
+                CsvRow row = csv.next();
+                consumer.accept(row.values());
+                if ((++n & 0xFFF) == 0) {
+                    bar.update(bytesBefore + csv.bytesRead());
+                }
+            }
+            bar.update(bytesBefore + csv.bytesRead());
+            stats.rows = csv.rows();
+            stats.bad = csv.badRows();
+            if (csv.badRows() > 0 && bytesBefore == 0) {
+                err().println("warning: skipped " + plural(csv.badRows(), "bad row")
+                        + " of " + input + " (first: " + csv.firstBadRow().getMessage() + ")");
+            }
+            if (csv.rows() == 0) {
+                throw new CliException("no valid rows in " + input
+                        + (csv.badRows() > 0 ? " (" + plural(csv.badRows(), "bad row") + " skipped)" : ""));
+            }
+        } catch (CsvFormatException e) {
+            throw new CliException(input + ": " + e.getMessage());
+        }
+    }
+
+    // ---- defaults and converters --------------------------------------------------------------
+
+    /** Defaults shown in --help, taken from {@link MixtureConfig} and {@link BatchEm.Options#defaults()}. */
+    static final class Defaults implements IDefaultValueProvider {
+        @Override
+        public String defaultValue(ArgSpec arg) {
+            if (!(arg instanceof OptionSpec option)) {
+                return null;
+            }
+            MixtureConfig c = MixtureConfig.defaults(1);
+            BatchEm.Options b = BatchEm.Options.defaults();
+            return switch (option.longestName()) {
+                case "--covariance" -> c.covarianceType().wireName();
+                case "--half-life" -> c.hasNoHalfLife() ? "none" : format(c.halfLife());
+                case "--step-exponent" -> Double.toString(c.stepExponent());
+                case "--batch-size" -> Integer.toString(c.batchSize());
+                case "--warmup" -> c.warmup() == 0 ? "auto" : Integer.toString(c.warmup());
+                case "--init-iterations" -> Integer.toString(c.initIterations());
+                case "--min-weight" -> "auto";
+                case "--reg-covar" -> Double.toString(c.regCovar());
+                case "--seed" -> Long.toString(c.seed());
+                case "--passes" -> "1";
+                case "--n-init" -> Integer.toString(b.nInit());
+                case "--max-iter" -> Integer.toString(b.maxIter());
+                case "--tol" -> Double.toString(b.tol());
+                default -> null;
+            };
+        }
+    }
+
+    /** full, diag or spherical. */
+    static final class CovarianceConverter implements ITypeConverter<CovarianceType> {
+        @Override
+        public CovarianceType convert(String value) {
+            try {
+                return CovarianceType.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException("'" + value + "' is not full, diag or spherical");
+            }
+        }
+    }
+
+    /** A number of points, or none (∞). */
+    static final class HalfLifeConverter implements ITypeConverter<Double> {
+        @Override
+        public Double convert(String value) {
+            String v = value.trim().toLowerCase(Locale.ROOT);
+            if (v.equals("none") || v.equals("inf") || v.equals("infinity")) {
+                return Double.POSITIVE_INFINITY;
+            }
+            try {
+                return Double.parseDouble(v);
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + value + "' is not a number of points or none");
+            }
+        }
+    }
+
+    /** An integer, or auto (0). */
+    static final class AutoIntConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            if (value.trim().equalsIgnoreCase("auto")) {
+                return 0;
+            }
+            try {
+                return Integer.parseInt(value.trim());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + value + "' is not an integer or auto");
+            }
+        }
+    }
+
+    /** A number, or auto (NaN). */
+    static final class AutoDoubleConverter implements ITypeConverter<Double> {
+        @Override
+        public Double convert(String value) {
+            if (value.trim().equalsIgnoreCase("auto")) {
+                return Double.NaN;
+            }
+            try {
+                return Double.parseDouble(value.trim());
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + value + "' is not a number or auto");
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package dev.mixstream.cli;
+
+import dev.mixstream.io.CsvFormatException;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * Base of the offline commands ({@code fit}, {@code score}): turns user errors into one line on
+ * stderr and exit code 1, lets picocli report usage errors ({@link ParameterException}, exit 2),
+ * and offers the small helpers the commands share.
+ */
+abstract class OfflineCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    /** The command's work; returns the exit code. */
+    protected abstract int execute() throws Exception;
+
+    @Override
+    public final Integer call() throws Exception {
+        try {
+            return execute();
+        } catch (ParameterException e) {
+            throw e;
+        } catch (CliException e) {
+            return fail(e.getMessage(), e.exitCode());
+        } catch (CsvFormatException e) {
+            return fail(e.getMessage(), CliException.DATA_ERROR);
+        } catch (IOException e) {
+            return fail(describe(e), CliException.DATA_ERROR);
+        } catch (UncheckedIOException e) {
+            return fail(describe(e.getCause()), CliException.DATA_ERROR);
+        }
+    }
+
+    private int fail(String message, int code) {
+        err().println(spec.qualifiedName() + ": error: " + message);
+        err().flush();
+        return code;
+    }
+
+    /** The command's stderr. */
+    protected PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+
+    /** The command's stdout. */
+    protected PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    /** A usage error (exit 2, reported by picocli). */
+    protected ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
+    /** One line for an I/O error, without the exception class. */
+    static String describe(IOException e) {
+        if (e instanceof NoSuchFileException n) {
+            return "no such file: " + n.getFile();
+        }
+        if (e instanceof AccessDeniedException a) {
+            return "permission denied: " + a.getFile();
+        }
+        if (e instanceof FileSystemException f && f.getReason() != null) {
+            return f.getFile() + ": " + f.getReason();
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+
+    /** Checks that {@code file} is a readable regular file. */
+    static void requireReadableFile(Path file, String what) {
+        if (!Files.exists(file)) {
+            throw new CliException(what + " not found: " + file);
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new CliException(what + " is not a regular file: " + file);
+        }
+        if (!Files.isReadable(file)) {
+            throw new CliException(what + " is not readable: " + file);
+        }
+    }
+
+    /** Checks that {@code file} can be created: its directory exists and is writable. */
+    static void requireWritableTarget(Path file, String what) {
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new CliException("directory of the " + what + " does not exist: " + file);
+        }
+        if (Files.isDirectory(file)) {
+            throw new CliException(what + " is a directory: " + file);
+        }
+        if (!Files.isWritable(dir) || (Files.exists(file) && !Files.isWritable(file))) {
+            throw new CliException(what + " is not writable: " + file);
+        }
+    }
+
+    /** "1 row", "2 rows". */
+    static String plural(long n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
+    }
+
+    /** A number for a summary line: 6 significant digits, no exponent for ordinary magnitudes. */
+    static String format(double v) {
+        if (v == Math.rint(v) && Math.abs(v) < 1e15) {
+            return Long.toString((long) v);
+        }
+        return String.format(Locale.ROOT, "%.6g", v).replaceFirst("\\.?0+(?=$|e)", "");
+    }
+}

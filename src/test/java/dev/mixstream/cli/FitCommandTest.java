@@ -1,0 +1,239 @@
+package dev.mixstream.cli;
+
+import dev.mixstream.cli.CliTestSupport.Run;
+import dev.mixstream.gmm.BatchEm;
+import dev.mixstream.gmm.CovarianceType;
+import dev.mixstream.gmm.GaussianMixture;
+import dev.mixstream.gmm.MixtureConfig;
+import dev.mixstream.gmm.OnlineMixture;
+import dev.mixstream.gmm.ScoreSink;
+import dev.mixstream.snapshot.MixtureSnapshot;
+import dev.mixstream.snapshot.SnapshotConfig;
+import dev.mixstream.snapshot.SnapshotJson;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static dev.mixstream.cli.CliTestSupport.run;
+import static dev.mixstream.cli.CliTestSupport.sample;
+import static dev.mixstream.cli.CliTestSupport.writeCsv;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class FitCommandTest {
+    @TempDir
+    static Path dir;
+    static double[][] points;
+    static Path csv;
+
+    @BeforeAll
+    static void data() throws IOException {
+        points = sample(1500, 11);
+        csv = writeCsv(dir.resolve("points.csv"), points);
+    }
+
+    private static MixtureSnapshot fit(String... extra) throws IOException {
+        Path out = Files.createTempFile(dir, "model", ".json");
+        List<String> args = new ArrayList<>(List.of("fit", "--input", csv.toString(), "--model-out", out.toString()));
+        args.addAll(Arrays.asList(extra));
+        Run r = run(args.toArray(new String[0]));
+        assertEquals(0, r.code(), r::toString);
+        assertEquals("", r.out(), "fit writes nothing on stdout");
+        assertTrue(r.err().contains("fit: 1500 rows"), r::toString);
+        return SnapshotJson.read(out);
+    }
+
+    private static OnlineMixture online(MixtureConfig config, int passes) {
+        OnlineMixture m = new OnlineMixture(config);
+        for (int p = 0; p < passes; p++) {
+            for (double[] x : points) {
+                m.learn(x, null, ScoreSink.IGNORE);
+            }
+        }
+        return m;
+    }
+
+    /** Bit-identical parameters. */
+    static void assertSameParameters(GaussianMixture expected, MixtureSnapshot actual) {
+        assertEquals(expected.components(), actual.components());
+        assertEquals(expected.dimension(), actual.dimension());
+        assertArrayEquals(expected.weights(), actual.weights(), 0.0);
+        for (int c = 0; c < expected.components(); c++) {
+            assertArrayEquals(expected.mean(c), actual.means()[c], 0.0);
+            for (int i = 0; i < expected.dimension(); i++) {
+                assertArrayEquals(expected.covariance(c)[i], actual.covariances()[c][i], 0.0);
+            }
+        }
+    }
+
+    @Test
+    void onlineFitEqualsTheEngineOverTheSamePoints() throws IOException {
+        MixtureSnapshot s = fit("--components", "3", "--half-life", "500", "--seed", "7", "--covariance", "full");
+        MixtureConfig config = MixtureConfig.defaults(3).withHalfLife(500).withSeed(7);
+        OnlineMixture m = online(config, 1);
+        assertSameParameters(m.parameters(), s);
+        assertEquals(config, s.config().toMixtureConfig());
+        assertEquals("online", s.config().method());
+        assertEquals(1500, s.pointsSeen());
+        assertEquals(m.effectiveCount(), s.nEff());
+        assertEquals(m.avgLogLikelihood(), s.avgLogLikelihood());
+    }
+
+    @Test
+    void unsetOptionsAreTheEngineDefaults() throws IOException {
+        MixtureSnapshot s = fit("-k", "3");
+        assertEquals(MixtureConfig.defaults(3), s.config().toMixtureConfig());
+        assertSameParameters(online(MixtureConfig.defaults(3), 1).parameters(), s);
+    }
+
+    @Test
+    void everyOnlineOptionReachesTheEngine() throws IOException {
+        MixtureSnapshot s = fit("-k", "2", "--covariance", "diag", "--half-life", "none", "--step-exponent", "0.7",
+                "--batch-size", "4", "--warmup", "300", "--init-iterations", "20", "--min-weight", "0.01",
+                "--reg-covar", "1e-4", "--seed", "5");
+        MixtureConfig config = new MixtureConfig(2, CovarianceType.DIAG, 1e-4, Double.POSITIVE_INFINITY, 0.7, 4, 300,
+                20, 0.01, 5);
+        assertEquals(config, s.config().toMixtureConfig());
+        assertSameParameters(online(config, 1).parameters(), s);
+    }
+
+    @Test
+    void twoPassesEqualTwoPassesOverThePoints() throws IOException {
+        MixtureSnapshot s = fit("-k", "3", "--covariance", "spherical", "--passes", "2", "--batch-size", "3");
+        MixtureConfig config = MixtureConfig.defaults(3, CovarianceType.SPHERICAL).withBatchSize(3);
+        OnlineMixture twice = online(config, 2);
+        assertSameParameters(twice.parameters(), s);
+        assertEquals(3000, s.pointsSeen());
+        OnlineMixture once = online(config, 1);
+        assertNotEquals(Arrays.toString(once.parameters().weights()), Arrays.toString(s.weights()));
+    }
+
+    @Test
+    void batchEmEqualsBatchEmFit() throws IOException {
+        MixtureSnapshot s = fit("-k", "3", "--batch-em", "--n-init", "2", "--max-iter", "40", "--tol", "1e-4",
+                "--seed", "9");
+        MixtureConfig config = MixtureConfig.defaults(3).withSeed(9);
+        BatchEm.Result r = BatchEm.fit(points, config, new BatchEm.Options(2, 40, 1e-4));
+        assertSameParameters(r.mixture(), s);
+        assertEquals(1500.0, s.nEff());
+        assertEquals(1500, s.pointsSeen());
+        assertEquals(r.meanLogLikelihood(), s.avgLogLikelihood());
+        assertEquals(0, s.reseeds());
+        assertEquals(SnapshotConfig.ofBatch(config, 2, 40, 1e-4), s.config());
+    }
+
+    @Test
+    void shortFileIsInitialisedFromWhatThereIsWithANote() throws IOException {
+        double[][] few = Arrays.copyOf(points, 40);
+        Path small = writeCsv(dir.resolve("few.csv"), few);
+        Path out = dir.resolve("few.json");
+        Run r = run("fit", "-i", small.toString(), "-k", "3", "-o", out.toString());
+        assertEquals(0, r.code(), r::toString);
+        assertTrue(r.err().contains("note: the input ended during the warm-up (40 of 120 points)"), r::toString);
+        OnlineMixture m = new OnlineMixture(MixtureConfig.defaults(3));
+        for (double[] x : few) {
+            m.learn(x, null, ScoreSink.IGNORE);
+        }
+        m.initialiseNow(ScoreSink.IGNORE);
+        assertSameParameters(m.parameters(), SnapshotJson.read(out));
+    }
+
+    @Test
+    void badRowStopsWithItsLineNumber() throws IOException {
+        List<String> lines = new ArrayList<>(Files.readAllLines(csv));
+        lines.set(6, lines.get(6).replaceFirst("^[^,]*", "oops")); // line 7
+        Path bad = dir.resolve("bad.csv");
+        Files.write(bad, lines);
+        Path out = dir.resolve("bad.json");
+        Run r = run("fit", "-i", bad.toString(), "-k", "3", "-o", out.toString());
+        assertEquals(1, r.code(), r::toString);
+        assertTrue(r.err().contains("line 7: column 1: 'oops' is not a number"), r::toString);
+        assertEquals(1, r.err().strip().lines().count(), r::toString);
+        assertFalse(r.err().contains("Exception"), r::toString);
+        assertFalse(Files.exists(out));
+
+        r = run("fit", "-i", bad.toString(), "-k", "3", "-o", out.toString(), "--skip-bad-rows");
+        assertEquals(0, r.code(), r::toString);
+        assertTrue(r.err().contains("skipped 1 bad row"), r::toString);
+        assertTrue(r.err().contains("fit: 1499 rows, 1 bad row skipped"), r::toString);
+        double[][] kept = new double[1499][];
+        for (int i = 0, j = 0; i < points.length; i++) {
+            if (i != 5) {
+                kept[j++] = points[i];
+            }
+        }
+        OnlineMixture m = new OnlineMixture(MixtureConfig.defaults(3));
+        for (double[] x : kept) {
+            m.learn(x, null, ScoreSink.IGNORE);
+        }
+        assertSameParameters(m.parameters(), SnapshotJson.read(out));
+    }
+
+    @Test
+    void dataErrorsExitOne() throws IOException {
+        Path out = dir.resolve("e.json");
+        Run r = run("fit", "-i", dir.resolve("missing.csv").toString(), "-k", "3", "-o", out.toString());
+        assertEquals(1, r.code(), r::toString);
+        assertTrue(r.err().contains("input file not found"), r::toString);
+
+        Path header = dir.resolve("header.csv");
+        Files.writeString(header, "a,b,c\n\n");
+        r = run("fit", "-i", header.toString(), "-k", "3", "-o", out.toString());
+        assertEquals(1, r.code(), r::toString);
+        assertTrue(r.err().contains("no valid rows"), r::toString);
+
+        Path nan = dir.resolve("nan.csv");
+        Files.writeString(nan, "1,2\n3,4\n5,NaN\n");
+        r = run("fit", "-i", nan.toString(), "-k", "1", "-o", out.toString());
+        assertEquals(1, r.code(), r::toString);
+        assertTrue(r.err().contains("line 3: column 2: 'NaN'"), r::toString);
+
+        Path huge = dir.resolve("huge.csv");
+        Files.writeString(huge, "1,2\n3,4e200\n");
+        r = run("fit", "-i", huge.toString(), "-k", "1", "-o", out.toString());
+        assertEquals(1, r.code(), r::toString);
+        assertTrue(r.err().contains("line 2: column 2: '4e200' is out of range"), r::toString);
+
+        r = run("fit", "-i", csv.toString(), "-k", "3", "-o", dir.resolve("no/such/dir/m.json").toString());
+        assertEquals(1, r.code(), r::toString);
+        assertFalse(r.err().contains("Exception"), r::toString);
+    }
+
+    @Test
+    void usageErrorsExitTwo() {
+        String in = csv.toString();
+        String out = dir.resolve("u.json").toString();
+        String[][] cases = {
+            {"fit", "-i", in, "-o", out},                                       // missing --components
+            {"fit", "-i", in, "-k", "3"},                                       // missing --model-out
+            {"fit", "-i", in, "-k", "0", "-o", out},
+            {"fit", "-i", in, "-k", "3", "-o", out, "--covariance", "tied"},
+            {"fit", "-i", in, "-k", "3", "-o", out, "--step-exponent", "2"},
+            {"fit", "-i", in, "-k", "3", "-o", out, "--half-life", "soon"},
+            {"fit", "-i", in, "-k", "3", "-o", out, "--warmup", "2"},
+            {"fit", "-i", in, "-k", "3", "-o", out, "--passes", "0"},
+            {"fit", "-i", in, "-k", "3", "-o", out, "--n-init", "3"},           // needs --batch-em
+            {"fit", "-i", in, "-k", "3", "-o", out, "--batch-em", "--passes", "2"},
+            {"fit", "-i", in, "-k", "3", "-o", out, "--batch-em", "--max-iter", "0"},
+            {"fit", "-i", in, "-k", "3", "-o", out, "--no-such-option"},
+        };
+        for (String[] args : cases) {
+            Run r = run(args);
+            assertEquals(2, r.code(), () -> String.join(" ", args) + "\n" + r);
+            assertFalse(r.err().isBlank(), r::toString);
+            assertFalse(r.err().contains("\tat "), r::toString);
+        }
+        Run r = run("fit", "-i", in, "-k", "3", "-o", out, "--step-exponent", "2");
+        assertTrue(r.err().startsWith("step_exponent must be in (0.5, 1], got 2.0"), r::toString);
+    }
+}

@@ -1,0 +1,54 @@
+package dev.mixstream.cli;
+
+import dev.mixstream.cli.CliTestSupport.Run;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import static dev.mixstream.cli.CliTestSupport.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MixstreamCliTest {
+
+    @Test
+    void everyCommandHasHelp() {
+        CommandLine cli = new CommandLine(new MixstreamCli());
+        for (String name : cli.getSubcommands().keySet()) {
+            if (name.equals("help")) {
+                continue;
+            }
+            Run r = run(name, "--help");
+            assertEquals(0, r.code(), r::toString);
+            assertTrue(r.out().contains("Usage: mixstream " + name), r::toString);
+            assertEquals("", r.err());
+            Run h = run("help", name);
+            assertEquals(0, h.code(), h::toString);
+            assertEquals(r.out(), h.out());
+        }
+        Run r = run("--help");
+        assertEquals(0, r.code(), r::toString);
+        assertTrue(r.out().contains("Usage: mixstream"), r::toString);
+        assertTrue(r.out().contains("fit") && r.out().contains("score"), r::toString);
+    }
+
+    @Test
+    void fitHelpShowsTheDefaults() {
+        String help = run("fit", "--help").out();
+        for (String expected : new String[] {"Default: 10000", "Default: 1.0E-6", "Default: 42", "Default: full",
+            "Default: auto", "Default: 100", "Default: 0.001"}) {
+            assertTrue(help.contains(expected), () -> expected + " missing in\n" + help);
+        }
+    }
+
+    @Test
+    void versionAndMissingSubcommand() {
+        Run v = run("--version");
+        assertEquals(0, v.code());
+        assertTrue(v.out().startsWith("mixstream "), v::toString);
+        Run none = run();
+        assertEquals(2, none.code(), none::toString);
+        assertTrue(none.err().startsWith("Missing required subcommand"), none::toString);
+        Run unknown = run("frobnicate");
+        assertEquals(2, unknown.code(), unknown::toString);
+    }
+}
