@@ -197,7 +197,7 @@ public final class FitCommand extends OfflineCommand {
                 snapshot = MixtureSnapshot.of(model);
                 fitSummary = "avg log-likelihood " + format(model.avgLogLikelihood()) + " (prequential"
                         + (config.hasNoHalfLife() ? "" : ", half-life " + format(config.halfLife())) + ")"
-                        + (model.reseeds() > 0 ? ", " + model.reseeds() + " re-seeds" : "");
+                        + (model.refits() > 0 ? ", " + model.refits() + " drift re-fits" : "");
             }
         }
         SnapshotJson.write(snapshot, modelOut);

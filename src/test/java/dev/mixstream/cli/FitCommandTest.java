@@ -128,7 +128,7 @@ class FitCommandTest {
         assertEquals(1500.0, s.nEff());
         assertEquals(1500, s.pointsSeen());
         assertEquals(r.meanLogLikelihood(), s.avgLogLikelihood());
-        assertEquals(0, s.reseeds());
+        assertEquals(0, s.refits());
         assertEquals(SnapshotConfig.ofBatch(config, 2, 40, 1e-4), s.config());
     }
 
