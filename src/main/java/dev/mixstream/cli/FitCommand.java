@@ -85,7 +85,8 @@ public final class FitCommand extends OfflineCommand {
     int initIterations;
 
     @Option(names = "--min-weight", paramLabel = "W|auto", converter = AutoDoubleConverter.class,
-            description = "A component lighter than this is re-seeded by splitting the heaviest (online); "
+            description = "Online: a component whose share of recent responsibility falls below this is starving and "
+                    + "triggers a drift re-fit; keep it below the smallest real cluster's weight; "
                     + "auto = min(0.005, 0.1/K).")
     double minWeight;
 
