@@ -22,24 +22,24 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /** Small factory of Kafka clients for broker tests (string keys, byte[] or string values). */
-final class KafkaTestClients {
+public final class KafkaTestClients {
 
     private KafkaTestClients() {
     }
 
-    static Admin admin(String bootstrap) {
+    public static Admin admin(String bootstrap) {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000));
     }
 
-    static void createTopic(String bootstrap, String topic, int partitions) throws Exception {
+    public static void createTopic(String bootstrap, String topic, int partitions) throws Exception {
         try (Admin admin = admin(bootstrap)) {
             admin.createTopics(List.of(new NewTopic(topic, Optional.of(partitions), Optional.empty())))
                     .all().get();
         }
     }
 
-    static KafkaProducer<String, String> producer(String bootstrap, String transactionalId) {
+    public static KafkaProducer<String, String> producer(String bootstrap, String transactionalId) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -51,7 +51,7 @@ final class KafkaTestClients {
         return new KafkaProducer<>(p);
     }
 
-    static KafkaProducer<String, String> producerWithMaxBlock(String bootstrap, Duration maxBlock) {
+    public static KafkaProducer<String, String> producerWithMaxBlock(String bootstrap, Duration maxBlock) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) maxBlock.toMillis());
@@ -60,7 +60,7 @@ final class KafkaTestClients {
         return new KafkaProducer<>(p);
     }
 
-    static KafkaProducer<String, byte[]> bytesProducer(String bootstrap, int maxRequestBytes) {
+    public static KafkaProducer<String, byte[]> bytesProducer(String bootstrap, int maxRequestBytes) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -70,7 +70,7 @@ final class KafkaTestClients {
         return new KafkaProducer<>(p);
     }
 
-    static KafkaConsumer<String, String> consumer(String bootstrap, String groupId, boolean readCommitted) {
+    public static KafkaConsumer<String, String> consumer(String bootstrap, String groupId, boolean readCommitted) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId != null ? groupId : "test-" + UUID.randomUUID());
@@ -82,7 +82,7 @@ final class KafkaTestClients {
         return new KafkaConsumer<>(p);
     }
 
-    static KafkaConsumer<String, byte[]> bytesConsumer(String bootstrap) {
+    public static KafkaConsumer<String, byte[]> bytesConsumer(String bootstrap) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
@@ -94,7 +94,7 @@ final class KafkaTestClients {
     }
 
     /** Subscribes and polls until {@code count} records arrived or {@code timeout} passed. */
-    static <V> List<ConsumerRecord<String, V>> consume(KafkaConsumer<String, V> consumer, String topic,
+    public static <V> List<ConsumerRecord<String, V>> consume(KafkaConsumer<String, V> consumer, String topic,
                                                        int count, Duration timeout) {
         consumer.subscribe(List.of(topic));
         List<ConsumerRecord<String, V>> received = new ArrayList<>();
