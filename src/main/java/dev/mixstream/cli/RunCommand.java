@@ -1,0 +1,119 @@
+package dev.mixstream.cli;
+
+import dev.mixstream.streams.MixstreamApp;
+import dev.mixstream.streams.MixstreamSettings;
+import dev.mixstream.streams.SettingsLoader;
+import org.apache.kafka.streams.KafkaStreams;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code run}: the estimator against an existing Kafka cluster, until SIGTERM or Ctrl-C.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true, showDefaultValues = true, sortOptions = false,
+        descriptionHeading = "%n", optionListHeading = "%nOptions:%n",
+        header = "Run the streaming estimator against a Kafka cluster until SIGTERM or Ctrl-C.",
+        description = "Configuration, highest precedence first: --set and --bootstrap-servers, environment "
+                + "variables (MIXSTREAM_FOO_BAR -> mixstream.foo.bar, MIXSTREAM_KAFKA_FOO_BAR -> Kafka property "
+                + "foo.bar), the --config file, built-in defaults. Invalid configuration fails at start.")
+public final class RunCommand extends OfflineCommand {
+    private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "Properties file (e.g. config/mixstream.properties).")
+    Path config;
+
+    @Option(names = {"-b", "--bootstrap-servers"}, paramLabel = "HOST:PORT",
+            description = "Kafka bootstrap servers (overrides bootstrap.servers).")
+    String bootstrapServers;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "Set any mixstream.* or Kafka property (repeatable), e.g. --set mixstream.components=5.")
+    Map<String, String> overrides = new LinkedHashMap<>();
+
+    @Option(names = "--shutdown-timeout", defaultValue = "30", paramLabel = "SECONDS",
+            description = "How long a clean shutdown may take.")
+    int shutdownSeconds;
+
+    /** The environment; replaceable in tests. */
+    Map<String, String> environment = System.getenv();
+
+    @Override
+    protected int execute() throws Exception {
+        Map<String, String> flags = new LinkedHashMap<>(overrides);
+        if (bootstrapServers != null) {
+            flags.put("bootstrap.servers", bootstrapServers);
+        }
+        MixstreamSettings settings;
+        try {
+            settings = SettingsLoader.load(config, environment, flags);
+            if (settings.bootstrapServers() == null) {
+                throw new IllegalArgumentException("bootstrap.servers is not set (use --bootstrap-servers, "
+                        + "MIXSTREAM_KAFKA_BOOTSTRAP_SERVERS or the configuration file)");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new CliException("invalid configuration: " + e.getMessage());
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        MixstreamApp app;
+        try {
+            app = MixstreamApp.start(settings, (now, before) -> {
+                LOG.info("state {} -> {}", before, now);
+                if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
+                    stopped.countDown();
+                }
+            });
+        } catch (RuntimeException e) {
+            throw new CliException("cannot start: " + e.getMessage());
+        }
+        ScheduledExecutorService status = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "mixstream-status");
+            t.setDaemon(true);
+            return t;
+        });
+        long[] last = {0, System.nanoTime()};
+        if (settings.statusIntervalMs() > 0) {
+            status.scheduleAtFixedRate(() -> {
+                long processed = app.recordsProcessed();
+                long now = System.nanoTime();
+                double rate = (processed - last[0]) / Math.max(1e-9, (now - last[1]) / 1e9);
+                last[0] = processed;
+                last[1] = now;
+                LOG.info("status: {}, {} records processed, {} rec/s", app.state(), processed, Math.round(rate));
+            }, settings.statusIntervalMs(), settings.statusIntervalMs(), TimeUnit.MILLISECONDS);
+        }
+        Thread hook = new Thread(() -> {
+            LOG.info("shutting down");
+            app.close(Duration.ofSeconds(shutdownSeconds));
+            stopped.countDown();
+        }, "mixstream-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        LOG.info("mixstream running: {} -> {}, {}, {} (application.id {}, {})", settings.pointsTopic(),
+                settings.responsibilitiesTopic(), settings.snapshotsTopic(), settings.dlqTopic(),
+                settings.kafka().get("application.id"), settings.kafka().get("processing.guarantee"));
+        stopped.await();
+        status.shutdownNow();
+        KafkaStreams.State end = app.state();
+        if (end == KafkaStreams.State.ERROR) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException ignored) {
+                // already shutting down
+            }
+            app.close(Duration.ofSeconds(shutdownSeconds));
+            throw new CliException("the application failed (state ERROR); see the log above");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,55 @@
+package dev.mixstream.streams;
+
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.streams.errors.ErrorHandlerContext;
+import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
+import org.apache.kafka.streams.processor.api.Record;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Last line of defence: an unexpected exception while processing a record writes the record's raw key
+ * and value to the dead-letter topic (reason {@code processing_error}) and processing resumes, so a bad
+ * record can never stop the application.
+ */
+public final class DeadLetterProcessingHandler implements ProcessingExceptionHandler {
+    /** Property carrying the dead-letter topic to the handler. */
+    public static final String DLQ_TOPIC_CONFIG = "mixstream.internal.dlq.topic";
+    /** Property carrying the dead-letter value limit to the handler. */
+    public static final String DLQ_MAX_VALUE_BYTES_CONFIG = "mixstream.internal.dlq.max.value.bytes";
+    private static final Logger LOG = LoggerFactory.getLogger(DeadLetterProcessingHandler.class);
+
+    private String topic = MixstreamSettings.KEYS.get("mixstream.topic.dlq");
+    private int maxValueBytes = Integer.parseInt(MixstreamSettings.KEYS.get("mixstream.dlq.max.value.bytes"));
+
+    @Override
+    public void configure(Map<String, ?> configs) {
+        Object t = configs.get(DLQ_TOPIC_CONFIG);
+        if (t != null) {
+            topic = t.toString();
+        }
+        Object m = configs.get(DLQ_MAX_VALUE_BYTES_CONFIG);
+        if (m != null) {
+            maxValueBytes = Integer.parseInt(m.toString());
+        }
+    }
+
+    @Override
+    public Response handleError(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
+        LOG.warn("processing error on {}-{}@{}, record sent to {}: {}", context.topic(), context.partition(),
+                context.offset(), topic, exception.toString());
+        return Response.resume(List.of(deadLetter(topic, maxValueBytes, context, exception)));
+    }
+
+    static ProducerRecord<byte[], byte[]> deadLetter(String topic, int maxValueBytes, ErrorHandlerContext context,
+                                                     Exception exception) {
+        byte[] value = context.sourceRawValue();
+        return new ProducerRecord<>(topic, null, context.timestamp(), context.sourceRawKey(),
+                DeadLetters.value(value, maxValueBytes),
+                DeadLetters.headers(RejectReason.PROCESSING_ERROR, exception.toString(), context.topic(),
+                        context.partition(), context.offset(), value, maxValueBytes));
+    }
+}

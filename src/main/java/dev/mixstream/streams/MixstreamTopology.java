@@ -1,0 +1,40 @@
+package dev.mixstream.streams;
+
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * Builds the mixstream topology: points source → {@link MixtureProcessor} (with the models store) →
+ * responsibilities, snapshots and dead-letter sinks. Keys and values are bytes at both ends, so
+ * deserialisation can never fail; the processor classifies every value itself.
+ */
+public final class MixstreamTopology {
+    /** Name of the state store holding each model's binary state. */
+    public static final String STORE = "mixstream-models";
+    static final String SOURCE = "points-source";
+    static final String PROCESSOR = "mixture-estimator";
+    static final String RESPONSIBILITIES_SINK = "responsibilities-sink";
+    static final String SNAPSHOTS_SINK = "snapshots-sink";
+    static final String DLQ_SINK = "dlq-sink";
+
+    private MixstreamTopology() {
+    }
+
+    /** The topology for these settings (pure: no I/O). */
+    public static Topology build(MixstreamSettings settings) {
+        Topology t = new Topology();
+        t.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), settings.pointsTopic());
+        t.addProcessor(PROCESSOR, () -> new MixtureProcessor(settings), SOURCE);
+        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),
+                Serdes.ByteArray()).withCachingEnabled(), PROCESSOR);
+        t.addSink(RESPONSIBILITIES_SINK, settings.responsibilitiesTopic(), new ByteArraySerializer(),
+                new ByteArraySerializer(), PROCESSOR);
+        t.addSink(SNAPSHOTS_SINK, settings.snapshotsTopic(), new ByteArraySerializer(), new ByteArraySerializer(),
+                PROCESSOR);
+        t.addSink(DLQ_SINK, settings.dlqTopic(), new ByteArraySerializer(), new ByteArraySerializer(), PROCESSOR);
+        return t;
+    }
+}

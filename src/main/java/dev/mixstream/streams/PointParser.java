@@ -1,0 +1,158 @@
+package dev.mixstream.streams;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import dev.mixstream.gmm.OnlineMixture;
+
+import java.io.IOException;
+import java.util.Arrays;
+
+/**
+ * Parses a point record's value — {@code [1.5, -0.2]} or {@code {"x": [1.5, -0.2], "id": "evt-42",
+ * "ts": 1732512345123}} — with Jackson's streaming parser (no tree), classifying every unusable value.
+ * Not thread-safe (reuses a coordinate buffer); one instance per stream task.
+ */
+public final class PointParser {
+    /** A parsed point; {@code id} and {@code ts} are null when absent. */
+    public record ParsedPoint(double[] x, String id, Long ts) {
+    }
+
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // so NaN/Infinity parse and are classified
+            .streamReadConstraints(StreamReadConstraints.builder().maxNumberLength(1000).build())
+            .build();
+
+    private final int maxValueBytes;
+    private final int maxDimension;
+    private double[] buffer = new double[16];
+
+    public PointParser(int maxValueBytes, int maxDimension) {
+        this.maxValueBytes = maxValueBytes;
+        this.maxDimension = maxDimension;
+    }
+
+    /**
+     * @throws Rejection with the reason the value cannot be a point
+     */
+    public ParsedPoint parse(byte[] value) throws Rejection {
+        if (value == null) {
+            throw new Rejection(RejectReason.NULL_VALUE, "null value");
+        }
+        if (value.length == 0) {
+            throw new Rejection(RejectReason.EMPTY, "empty value");
+        }
+        if (value.length > maxValueBytes) {
+            throw new Rejection(RejectReason.TOO_LARGE,
+                    "value of " + value.length + " bytes exceeds mixstream.max.value.bytes=" + maxValueBytes);
+        }
+        int bad = Utf8.firstInvalid(value);
+        if (bad >= 0) {
+            throw new Rejection(RejectReason.NOT_UTF8, "value is not valid UTF-8 (byte " + bad + ")");
+        }
+        try (JsonParser p = JSON.createParser(value)) {
+            JsonToken t = p.nextToken();
+            ParsedPoint point;
+            if (t == JsonToken.START_ARRAY) {
+                point = new ParsedPoint(readVector(p), null, null);
+            } else if (t == JsonToken.START_OBJECT) {
+                point = readObject(p);
+            } else {
+                throw new Rejection(RejectReason.NOT_A_VECTOR, "expected an array of numbers or an object with x, got "
+                        + describe(t));
+            }
+            if (p.nextToken() != null) {
+                throw new Rejection(RejectReason.MALFORMED_JSON, "unexpected content after the JSON value");
+            }
+            return point;
+        } catch (JsonProcessingException e) {
+            throw new Rejection(RejectReason.MALFORMED_JSON, e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new Rejection(RejectReason.MALFORMED_JSON, String.valueOf(e.getMessage()));
+        }
+    }
+
+    private ParsedPoint readObject(JsonParser p) throws IOException, Rejection {
+        double[] x = null;
+        String id = null;
+        Long ts = null;
+        for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
+            String field = p.currentName();
+            JsonToken v = p.nextToken();
+            switch (field) {
+                case "x" -> {
+                    if (v != JsonToken.START_ARRAY) {
+                        throw new Rejection(RejectReason.NOT_A_VECTOR, "x must be an array of numbers, got " + describe(v));
+                    }
+                    x = readVector(p);
+                }
+                case "id" -> {
+                    if (v == JsonToken.VALUE_STRING || v == JsonToken.VALUE_NUMBER_INT) {
+                        id = p.getText();
+                    } else if (v != JsonToken.VALUE_NULL) {
+                        throw new Rejection(RejectReason.NOT_A_VECTOR, "id must be a string, got " + describe(v));
+                    }
+                }
+                case "ts" -> {
+                    if (v == JsonToken.VALUE_NUMBER_INT) {
+                        ts = p.getLongValue();
+                    } else if (v != JsonToken.VALUE_NULL) {
+                        throw new Rejection(RejectReason.NOT_A_VECTOR, "ts must be an integer (epoch ms), got "
+                                + describe(v));
+                    }
+                }
+                default -> p.skipChildren(); // unknown fields are ignored
+            }
+        }
+        if (x == null) {
+            throw new Rejection(RejectReason.NOT_A_VECTOR, "object has no x");
+        }
+        return new ParsedPoint(x, id, ts);
+    }
+
+    /** Reads the numbers of an array whose START_ARRAY was just read. */
+    private double[] readVector(JsonParser p) throws IOException, Rejection {
+        int n = 0;
+        for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+            if (t != JsonToken.VALUE_NUMBER_INT && t != JsonToken.VALUE_NUMBER_FLOAT) {
+                throw new Rejection(RejectReason.NOT_A_VECTOR, "element " + n + " is " + describe(t) + ", not a number");
+            }
+            if (n == maxDimension) {
+                throw new Rejection(RejectReason.TOO_LARGE, "vector longer than mixstream.max.dimension=" + maxDimension);
+            }
+            double v = p.getDoubleValue();
+            if (!Double.isFinite(v)) {
+                throw new Rejection(RejectReason.NON_FINITE, "element " + n + " is " + p.getText());
+            }
+            if (Math.abs(v) > OnlineMixture.MAX_ABS_COORDINATE) {
+                throw new Rejection(RejectReason.OUT_OF_RANGE, "element " + n + " = " + v + " is beyond ±1e100");
+            }
+            if (n == buffer.length) {
+                buffer = Arrays.copyOf(buffer, 2 * n);
+            }
+            buffer[n++] = v;
+        }
+        if (n == 0) {
+            throw new Rejection(RejectReason.EMPTY, "empty vector");
+        }
+        return Arrays.copyOf(buffer, n);
+    }
+
+    private static String describe(JsonToken t) {
+        if (t == null) {
+            return "nothing";
+        }
+        return switch (t) {
+            case START_ARRAY -> "an array";
+            case START_OBJECT -> "an object";
+            case VALUE_STRING -> "a string";
+            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+            case VALUE_NULL -> "null";
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "a number";
+            default -> t.toString();
+        };
+    }
+}

@@ -1,0 +1,32 @@
+package dev.mixstream.streams;
+
+import java.util.Locale;
+
+/** Why a record went to the dead-letter topic (the {@code mixstream.reason} header). */
+public enum RejectReason {
+    /** The value is not valid JSON (or has trailing garbage). */
+    MALFORMED_JSON,
+    /** Valid JSON but not a flat array of numbers, nor an object with one in {@code x}. */
+    NOT_A_VECTOR,
+    /** The vector's length differs from the model's dimension (fixed by its first valid point). */
+    WRONG_DIMENSION,
+    /** NaN, Infinity, or a number that overflows to infinity. */
+    NON_FINITE,
+    /** A coordinate beyond ±1e100, whose square could overflow. */
+    OUT_OF_RANGE,
+    /** An empty value or an empty array. */
+    EMPTY,
+    /** A null value (a tombstone). */
+    NULL_VALUE,
+    /** Key or value bytes that are not valid UTF-8. */
+    NOT_UTF8,
+    /** A value larger than mixstream.max.value.bytes, or a vector longer than mixstream.max.dimension. */
+    TOO_LARGE,
+    /** Anything unexpected while processing the record. */
+    PROCESSING_ERROR;
+
+    /** The lower-case name written in the header. */
+    public String wireName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

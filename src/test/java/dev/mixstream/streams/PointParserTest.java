@@ -1,0 +1,69 @@
+package dev.mixstream.streams;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class PointParserTest {
+    private final PointParser parser = new PointParser(1000, 4);
+
+    private PointParser.ParsedPoint parse(String s) throws Rejection {
+        return parser.parse(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private RejectReason reason(String s) {
+        return assertThrows(Rejection.class, () -> parse(s)).reason();
+    }
+
+    @Test
+    void parsesArraysAndObjects() throws Rejection {
+        assertArrayEquals(new double[]{1.5, -0.2, 3}, parse(" [1.5, -0.2, 3] ").x());
+        PointParser.ParsedPoint p = parse("{\"ts\": 17, \"other\": {\"x\": 1}, \"x\": [1e-3, 2], \"id\": \"a\\\"b\"}");
+        assertArrayEquals(new double[]{1e-3, 2}, p.x());
+        assertEquals("a\"b", p.id());
+        assertEquals(17L, p.ts());
+        PointParser.ParsedPoint q = parse("{\"x\": [4], \"id\": null}");
+        assertNull(q.id());
+        assertNull(q.ts());
+        assertEquals("12", parse("{\"x\": [4], \"id\": 12}").id());
+    }
+
+    @Test
+    void classifiesEveryUnusableValue() {
+        assertEquals(RejectReason.MALFORMED_JSON, reason("[1, 2"));
+        assertEquals(RejectReason.MALFORMED_JSON, reason("[1, 2] [3]"));
+        assertEquals(RejectReason.NOT_A_VECTOR, reason("\"text\""));
+        assertEquals(RejectReason.NOT_A_VECTOR, reason("{\"x\": 3}"));
+        assertEquals(RejectReason.NOT_A_VECTOR, reason("{\"x\": [1], \"ts\": \"yesterday\"}"));
+        assertEquals(RejectReason.NOT_A_VECTOR, reason("[null]"));
+        assertEquals(RejectReason.NON_FINITE, reason("[Infinity]"));
+        assertEquals(RejectReason.NON_FINITE, reason("[-1e999]"));
+        assertEquals(RejectReason.OUT_OF_RANGE, reason("[-2e100]"));
+        assertEquals(RejectReason.EMPTY, reason("{\"x\": []}"));
+        assertEquals(RejectReason.TOO_LARGE, reason("[1, 2, 3, 4, 5]"));
+        assertEquals(RejectReason.TOO_LARGE, reason("[" + "1,".repeat(600) + "1]"));
+        assertEquals(RejectReason.NULL_VALUE, assertThrows(Rejection.class, () -> parser.parse(null)).reason());
+    }
+
+    @Test
+    void validatesUtf8Strictly() {
+        assertEquals(-1, Utf8.firstInvalid("héllo ✓ 𝄞".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(1, Utf8.firstInvalid(new byte[]{'a', (byte) 0xC0, (byte) 0x80})); // overlong
+        assertEquals(0, Utf8.firstInvalid(new byte[]{(byte) 0xED, (byte) 0xA0, (byte) 0x80})); // surrogate
+        assertEquals(0, Utf8.firstInvalid(new byte[]{(byte) 0xE2, (byte) 0x82})); // truncated
+        assertEquals(0, Utf8.firstInvalid(new byte[]{(byte) 0xF5, (byte) 0x80, (byte) 0x80, (byte) 0x80}));
+    }
+
+    @Test
+    void pointMetaRoundTrips() {
+        for (PointMeta m : new PointMeta[]{new PointMeta("évt-1", 42L, 3, 99L), new PointMeta(null, null, 0, 0),
+                new PointMeta("", null, -1, -1), new PointMeta(null, -5L, 7, Long.MAX_VALUE)}) {
+            assertEquals(m, PointMeta.decode(m.encode()));
+        }
+    }
+}
