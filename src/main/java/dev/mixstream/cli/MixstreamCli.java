@@ -20,6 +20,7 @@ import java.util.concurrent.Callable;
         subcommands = {
             FitCommand.class,
             ScoreCommand.class,
+            DemoCommand.class,
             RunCommand.class,
             ProduceCommand.class,
             BrokerCommand.class,

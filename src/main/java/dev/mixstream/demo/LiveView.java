@@ -2,7 +2,7 @@ package dev.mixstream.demo;
 
 import dev.mixstream.snapshot.MixtureSnapshot;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -19,11 +19,11 @@ public final class LiveView {
                         boolean drifted, long driftAt, Map<String, MixtureSnapshot> models) {
     }
 
-    private final PrintStream out;
+    private final PrintWriter out;
     private final boolean terminal;
     private int linesDrawn;
 
-    public LiveView(PrintStream out, boolean terminal) {
+    public LiveView(PrintWriter out, boolean terminal) {
         this.out = out;
         this.terminal = terminal;
     }

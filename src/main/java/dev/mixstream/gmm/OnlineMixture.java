@@ -44,6 +44,9 @@ public final class OnlineMixture {
      * the long-run average: the data moved away from the model faster than the half-life can follow.
      */
     public static final double DRIFT_LOG_LIKELIHOOD_DROP = 1.0;
+    /** Fresh k-means++ fits a drift re-fit compares with its warm start. */
+    static final int REFIT_FRESH_STARTS = 3;
+    private static final long REFIT_SEED_STRIDE = 0x9E3779B97F4A7C15L;
 
     private final MixtureConfig config;
     /** ρ_min = 1 − 2^(−1/halfLife): the per-point forgetting rate of the average log-likelihood. */
@@ -306,11 +309,57 @@ public final class OnlineMixture {
         }
         SufficientStatistics fitted = new SufficientStatistics(k, d, config.covarianceType());
         BatchEm.iterate(points, start, fitted, config.regCovar(), config.initIterations(), 1e-6);
+        // The warm start can sit in a local optimum (two components on one cluster, one on two); compare it
+        // with a few fresh k-means++ fits of the same points and keep the most likely, its components put in
+        // the order of the current ones so healthy components keep their index.
+        double bestLl = start.meanLogLikelihood(points);
+        SplittableRandom rng = new SplittableRandom(config.seed() + REFIT_SEED_STRIDE * (refits + 1));
+        for (int i = 0; i < REFIT_FRESH_STARTS; i++) {
+            BatchEm.Fit fresh = BatchEm.fitOnce(points, config,
+                    new BatchEm.Options(1, config.initIterations(), 1e-6), rng.split());
+            if (fresh.meanLogLikelihood() > bestLl + 1e-9) {
+                bestLl = fresh.meanLogLikelihood();
+                fitted.copyPermuted(fresh.statistics(), matchComponents(fresh.mixture(), mixture));
+            }
+        }
         statistics.copyFrom(fitted);
         statistics.maximise(mixture, config.regCovar());
         refits++;
         steps = warmupSteps();
         restartStarvationTracking();
+    }
+
+    /**
+     * Greedy matching of {@code fresh}'s components to {@code current}'s by nearest means.
+     *
+     * @return for each fresh component the index it takes
+     */
+    private static int[] matchComponents(GaussianMixture fresh, GaussianMixture current) {
+        int k = fresh.components();
+        int[] target = new int[k];
+        boolean[] freshUsed = new boolean[k];
+        boolean[] currentUsed = new boolean[k];
+        for (int step = 0; step < k; step++) {
+            int bf = -1;
+            int bc = -1;
+            double best = Double.POSITIVE_INFINITY;
+            for (int f = 0; f < k; f++) {
+                for (int c = 0; c < k; c++) {
+                    if (!freshUsed[f] && !currentUsed[c]) {
+                        double dist = KMeansPlusPlus.squaredDistance(fresh.meanArray(f), current.meanArray(c));
+                        if (bf < 0 || dist < best) {
+                            best = dist;
+                            bf = f;
+                            bc = c;
+                        }
+                    }
+                }
+            }
+            freshUsed[bf] = true;
+            currentUsed[bc] = true;
+            target[bf] = bc;
+        }
+        return target;
     }
 
     private void restartStarvationTracking() {

@@ -300,6 +300,16 @@ final class SufficientStatistics {
         }
     }
 
+    /** Copies {@code o} with its component c stored at index {@code target[c]}. */
+    void copyPermuted(SufficientStatistics o, int[] target) {
+        for (int c = 0; c < k; c++) {
+            int t = target[c];
+            weight[t] = o.weight[c];
+            System.arraycopy(o.mean[c], 0, mean[t], 0, d);
+            System.arraycopy(o.scatter[c], 0, scatter[t], 0, scatter[t].length);
+        }
+    }
+
     void write(DataOutputStream out) throws IOException {
         for (int c = 0; c < k; c++) {
             out.writeDouble(weight[c]);

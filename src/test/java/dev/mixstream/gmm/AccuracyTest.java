@@ -80,6 +80,41 @@ class AccuracyTest {
     }
 
     @Test
+    void reFitsEscapeLocalOptimaAfterAJump() {
+        // three clusters on a circle of radius 6 (spacing ~10) jumping by (25, −15): a warm-started re-fit
+        // alone can end with two components on one cluster; the fresh k-means++ candidates repair that
+        double[][] means = new double[3][];
+        for (int c = 0; c < 3; c++) {
+            double a = c * 2 * Math.PI / 3;
+            means[c] = new double[]{6 * Math.cos(a), 6 * Math.sin(a)};
+        }
+        double[][][] covs = {{{1.0, 0.3}, {0.3, 0.8}}, {{0.6, -0.2}, {-0.2, 0.9}}, {{0.7, 0}, {0, 0.7}}};
+        GaussianMixture before = GaussianMixture.of(CovarianceType.FULL, new double[]{0.5, 0.3, 0.2}, means, covs);
+        double[][] moved = new double[3][];
+        for (int c = 0; c < 3; c++) {
+            moved[c] = new double[]{means[c][0] + 25, means[c][1] - 15};
+        }
+        GaussianMixture after = GaussianMixture.of(CovarianceType.FULL, before.weights(), moved, covs);
+        for (long seed = 1; seed <= 5; seed++) {
+            SplittableRandom rng = new SplittableRandom(seed);
+            OnlineMixture online = new OnlineMixture(MixtureConfig.defaults(3).withHalfLife(2000));
+            for (double[] x : SyntheticData.sample(before, 7000, rng)) {
+                online.learn(x, ScoreSink.IGNORE);
+            }
+            for (double[] x : SyntheticData.sample(after, 7000, rng)) {
+                online.learn(x, ScoreSink.IGNORE);
+            }
+            for (int t = 0; t < 3; t++) {
+                double best = Double.POSITIVE_INFINITY;
+                for (int c = 0; c < 3; c++) {
+                    best = Math.min(best, KMeansPlusPlus.squaredDistance(after.mean(t), online.parameters().mean(c)));
+                }
+                assertTrue(Math.sqrt(best) < 0.3, "seed " + seed + ": cluster " + t + " missed by " + Math.sqrt(best));
+            }
+        }
+    }
+
+    @Test
     void jumpLargerThanClusterSpacingIsTracked() {
         // three clusters 6 apart; halfway every mean moves by 40 (far more than the spacing)
         GaussianMixture before = SyntheticData.separated2d();

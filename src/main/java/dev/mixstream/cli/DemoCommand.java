@@ -1,0 +1,313 @@
+package dev.mixstream.cli;
+
+import dev.mixstream.broker.EmbeddedBroker;
+import dev.mixstream.demo.DemoWorkload;
+import dev.mixstream.demo.LiveView;
+import dev.mixstream.demo.ModelComparison;
+import dev.mixstream.snapshot.MixtureSnapshot;
+import dev.mixstream.snapshot.SnapshotJson;
+import dev.mixstream.streams.DeadLetters;
+import dev.mixstream.streams.MixstreamApp;
+import dev.mixstream.streams.MixstreamSettings;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+
+/**
+ * {@code demo}: the whole product in one process — an embedded Kafka broker, the estimator, a synthetic
+ * drifting stream with a few bad records, a live view of the learned models, and a summary next to the
+ * true generating models.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, showDefaultValues = true, sortOptions = false,
+        descriptionHeading = "%n", optionListHeading = "%nOptions:%n",
+        header = "Run the estimator on a synthetic drifting stream, on an embedded Kafka broker.",
+        description = "Starts a single-node Kafka broker inside this process (data in a temporary directory), "
+                + "creates the topics, starts the estimator and streams three 2-D clusters per model key into it; "
+                + "halfway every cluster jumps further than the spacing between clusters. A few malformed records "
+                + "show the dead-letter topic. Ends with the learned models next to the true ones.")
+public final class DemoCommand extends OfflineCommand {
+    @Option(names = "--points", defaultValue = "40000", paramLabel = "N", description = "Valid points to send, over all keys.")
+    long points;
+
+    @Option(names = "--keys", defaultValue = "3", paramLabel = "N", description = "Model keys (sensor-a, sensor-b, ...).")
+    int keys;
+
+    @Option(names = "--rate", defaultValue = "5000", paramLabel = "N", description = "Points per second; 0 = as fast as possible.")
+    double rate;
+
+    @Option(names = "--drift-at", defaultValue = "0.5", paramLabel = "F", description = "Fraction of the points after which the clusters jump.")
+    double driftAt;
+
+    @Option(names = "--bad-records", defaultValue = "7", paramLabel = "N", description = "Malformed records to send.")
+    int badRecords;
+
+    @Option(names = "--half-life", defaultValue = "2000", paramLabel = "N", description = "Half-life of the models, in points.")
+    String halfLife;
+
+    @Option(names = "--bootstrap-port", defaultValue = "0", paramLabel = "PORT",
+            description = "Port of the embedded broker (0 = any free port); point kafka-console-consumer at it.")
+    int port;
+
+    @Option(names = "--forever", description = "Keep streaming until Ctrl-C.")
+    boolean forever;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of the synthetic stream.")
+    long seed;
+
+    @Option(names = "--plain", description = "Plain periodic lines instead of the in-place table (default when "
+            + "the output is not a terminal).")
+    boolean plain;
+
+    @Option(names = "--timeout", defaultValue = "180", paramLabel = "SECONDS",
+            description = "Give up if the outputs are not complete this long after the last point was sent.")
+    int timeoutSeconds;
+
+    private final AtomicBoolean stop = new AtomicBoolean();
+
+    @Override
+    protected int execute() throws Exception {
+        if (points < 1 || keys < 1 || keys > 26 * 27 || !(rate >= 0) || !(driftAt >= 0 && driftAt <= 1)) {
+            throw usage("need --points >= 1, --keys in [1, 702], --rate >= 0, --drift-at in [0, 1]");
+        }
+        PrintWriter out = out();
+        boolean terminal = !plain && System.console() != null;
+        DemoWorkload workload = new DemoWorkload(keys, forever ? Long.MAX_VALUE : points, driftAt, badRecords, seed);
+        Path stateDir = Files.createTempDirectory("mixstream-demo-state");
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stop.set(true);
+            try {
+                finished.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "mixstream-demo-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        out.println("mixstream demo: starting an embedded Kafka broker ...");
+        out.flush();
+        try (EmbeddedBroker broker = EmbeddedBroker.builder().port(port).start()) {
+            MixstreamSettings settings = settings(broker.bootstrapServers(), stateDir);
+            out.printf("broker on %s; topics %s -> %s, %s, %s%n", broker.bootstrapServers(), settings.pointsTopic(),
+                    settings.responsibilitiesTopic(), settings.snapshotsTopic(), settings.dlqTopic());
+            out.println("starting the estimator (exactly-once) ...");
+            out.flush();
+            try (MixstreamApp app = MixstreamApp.start(settings)) {
+                if (!app.awaitRunning(Duration.ofSeconds(120))) {
+                    throw new CliException("the estimator did not start (state " + app.state() + ")");
+                }
+                return stream(out, terminal, workload, settings, broker.bootstrapServers());
+            }
+        } finally {
+            deleteTree(stateDir);
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException ignored) {
+                // the JVM is already shutting down
+            }
+        }
+    }
+
+    private MixstreamSettings settings(String bootstrap, Path stateDir) {
+        Map<String, String> p = new HashMap<>();
+        p.put("bootstrap.servers", bootstrap);
+        p.put("application.id", "mixstream-demo");
+        p.put("state.dir", stateDir.toString());
+        p.put("commit.interval.ms", "200");
+        p.put("mixstream.components", "3");
+        p.put("mixstream.half.life", halfLife);
+        p.put("mixstream.snapshot.every.points", "500");
+        p.put("mixstream.snapshot.interval.ms", "1000");
+        p.put("mixstream.topics.partitions", "4");
+        return MixstreamSettings.from(p);
+    }
+
+    private int stream(PrintWriter out, boolean terminal, DemoWorkload workload, MixstreamSettings settings,
+                       String bootstrap) throws Exception {
+        AtomicLong outputs = new AtomicLong();
+        AtomicLong deadLetters = new AtomicLong();
+        Map<String, Long> reasons = new ConcurrentHashMap<>();
+        Map<String, MixtureSnapshot> latest = new ConcurrentHashMap<>();
+        AtomicReference<Exception> failure = new AtomicReference<>();
+        KafkaConsumer<String, byte[]> consumer = consumer(bootstrap);
+        Thread reader = new Thread(() -> {
+            try {
+                consumer.subscribe(List.of(settings.responsibilitiesTopic(), settings.snapshotsTopic(), settings.dlqTopic()));
+                while (!Thread.currentThread().isInterrupted()) {
+                    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                        if (r.topic().equals(settings.responsibilitiesTopic())) {
+                            outputs.incrementAndGet();
+                        } else if (r.topic().equals(settings.dlqTopic())) {
+                            deadLetters.incrementAndGet();
+                            Header h = r.headers().lastHeader(DeadLetters.REASON);
+                            reasons.merge(h == null ? "?" : new String(h.value(), StandardCharsets.UTF_8), 1L, Long::sum);
+                        } else {
+                            MixtureSnapshot s = SnapshotJson.fromBytes(r.value());
+                            latest.merge(s.model(), s, (a, b) -> b.pointsSeen() >= a.pointsSeen() ? b : a);
+                        }
+                    }
+                }
+            } catch (WakeupException e) {
+                // closing
+            } catch (Exception e) {
+                failure.set(e);
+            } finally {
+                consumer.close(Duration.ofSeconds(5));
+            }
+        }, "mixstream-demo-reader");
+        reader.start();
+
+        LiveView view = new LiveView(out, terminal);
+        long started = System.nanoTime();
+        long lastDraw = 0;
+        long lastOutputs = 0;
+        long lastTime = started;
+        double recordsPerSecond = 0;
+        long doneSendingAt = 0;
+        Map<String, Long> perKey = new HashMap<>();
+        try (KafkaProducer<String, byte[]> producer = producer(bootstrap)) {
+            while (!stop.get()) {
+                long now = System.nanoTime();
+                if (workload.hasNext()) {
+                    long due = rate > 0 ? started + (long) (workload.validSent() * 1e9 / rate) : now;
+                    if (due <= now) {
+                        DemoWorkload.Item item = workload.next();
+                        producer.send(new ProducerRecord<>(settings.pointsTopic(), item.key(), item.value()));
+                        if (item.valid()) {
+                            perKey.merge(item.key(), 1L, Long::sum);
+                        }
+                        continue;
+                    }
+                } else if (doneSendingAt == 0) {
+                    producer.flush();
+                    doneSendingAt = now;
+                }
+                if (now - lastDraw >= (terminal ? 250_000_000L : 2_000_000_000L)) {
+                    long o = outputs.get();
+                    recordsPerSecond = (o - lastOutputs) / Math.max(1e-9, (now - lastTime) / 1e9);
+                    lastOutputs = o;
+                    lastTime = now;
+                    lastDraw = now;
+                    view.draw(new LiveView.Frame(workload.validSent(), workload.total(), o, deadLetters.get(),
+                            recordsPerSecond, workload.drifted(), workload.driftAt(), new TreeMap<>(latest)));
+                }
+                if (failure.get() != null) {
+                    throw new CliException("reading the output topics failed: " + failure.get());
+                }
+                if (doneSendingAt != 0 && complete(workload, outputs.get(), deadLetters.get(), latest, perKey)) {
+                    break;
+                }
+                if (doneSendingAt != 0 && now - doneSendingAt > TimeUnit.SECONDS.toNanos(timeoutSeconds)) {
+                    throw new CliException("outputs incomplete after " + timeoutSeconds + " s: " + outputs.get()
+                            + " of " + workload.validSent() + " points answered");
+                }
+                Thread.sleep(rate > 0 && workload.hasNext() ? 1 : 20);
+            }
+            producer.flush();
+        } finally {
+            consumer.wakeup();
+            reader.join(10_000);
+        }
+        view.draw(new LiveView.Frame(workload.validSent(), workload.total(), outputs.get(), deadLetters.get(),
+                recordsPerSecond, workload.drifted(), workload.driftAt(), new TreeMap<>(latest)));
+        summary(out, workload, latest, outputs.get(), deadLetters.get(), reasons, (System.nanoTime() - started) / 1e9);
+        return 0;
+    }
+
+    private static boolean complete(DemoWorkload w, long outputs, long deadLetters, Map<String, MixtureSnapshot> latest,
+                                    Map<String, Long> perKey) {
+        if (outputs < w.validSent() || deadLetters < w.badSent()) {
+            return false;
+        }
+        for (Map.Entry<String, Long> e : perKey.entrySet()) {
+            MixtureSnapshot s = latest.get(e.getKey());
+            if (s == null || s.pointsSeen() < e.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void summary(PrintWriter out, DemoWorkload w, Map<String, MixtureSnapshot> latest, long outputs,
+                         long deadLetters, Map<String, Long> reasons, double seconds) {
+        out.println();
+        out.printf(Locale.ROOT, "done in %.1f s: %,d points sent, %,d answered (exactly one each), %d dead letters %s%n",
+                seconds, w.validSent(), outputs, deadLetters, new TreeMap<>(reasons));
+        out.println(w.drifted() ? "learned models vs the true ones after the jump:" : "learned models vs the true ones:");
+        List<String> keyNames = w.keys();
+        for (int i = 0; i < keyNames.size(); i++) {
+            MixtureSnapshot s = latest.get(keyNames.get(i));
+            if (s == null) {
+                out.printf("%-10s (still warming up)%n", keyNames.get(i));
+                continue;
+            }
+            List<ModelComparison.Match> matches = ModelComparison.match(w.truth(i), s);
+            ModelComparison.render(keyNames.get(i), matches).forEach(out::println);
+            out.printf(Locale.ROOT, "%-10s worst |Δμ| %.3f, refits %d, avg log-likelihood %.3f%n", "",
+                    ModelComparison.worstMeanDistance(matches), s.refits(), s.avgLogLikelihood());
+        }
+        out.flush();
+    }
+
+    private static KafkaProducer<String, byte[]> producer(String bootstrap) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return new KafkaProducer<>(p);
+    }
+
+    private static KafkaConsumer<String, byte[]> consumer(String bootstrap) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "mixstream-demo-view");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        return new KafkaConsumer<>(p);
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}

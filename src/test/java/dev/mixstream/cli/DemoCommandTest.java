@@ -1,0 +1,37 @@
+package dev.mixstream.cli;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DemoCommandTest {
+    @Test
+    void runsEndToEndOnItsOwnBrokerAndLearnsTheDriftedClusters() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new MixstreamCli());
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute("demo", "--points", "12000", "--keys", "2", "--rate", "0", "--plain",
+                "--bad-records", "5", "--half-life", "1000");
+        String text = out.toString();
+        assertEquals(0, code, text + err);
+        assertTrue(text.contains("12,000 points sent, 12,000 answered (exactly one each), 5 dead letters"), text);
+        assertTrue(text.contains("learned models vs the true ones after the jump"), text);
+        Matcher m = Pattern.compile("worst \\|Δμ\\| ([0-9.]+), refits (\\d+)").matcher(text);
+        int models = 0;
+        while (m.find()) {
+            models++;
+            assertTrue(Double.parseDouble(m.group(1)) < 0.5, "learned means near the true ones: " + m.group());
+            assertTrue(Integer.parseInt(m.group(2)) >= 1, "the jump triggered a re-fit: " + m.group());
+        }
+        assertEquals(2, models, text);
+    }
+}
