@@ -170,6 +170,7 @@ public record MixstreamSettings(
         Properties props = new Properties();
         props.putAll(kafka);
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class.getName());
+        props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
         props.put(DeadLetterProcessingHandler.DLQ_TOPIC_CONFIG, dlqTopic);
         props.put(DeadLetterProcessingHandler.DLQ_MAX_VALUE_BYTES_CONFIG, Integer.toString(dlqMaxValueBytes));
         return props;
