@@ -218,6 +218,36 @@ class MixstreamTopologyTest {
     }
 
     @Test
+    void parametersEqualTheOfflineFitCommandOnTheSameSequence(@TempDir Path dir) throws Exception {
+        open(settings(Map.of("mixstream.batch.size", "2", "mixstream.covariance.type", "diag")));
+        double[][] xs = sample(1500, 9);
+        StringBuilder csv = new StringBuilder("x0,x1\n");
+        for (double[] x : xs) {
+            points.pipeInput(utf8("cli"), array(x));
+            csv.append(x[0]).append(',').append(x[1]).append('\n');
+        }
+        Path file = dir.resolve("points.csv");
+        Path model = dir.resolve("model.json");
+        java.nio.file.Files.writeString(file, csv);
+        int code = new picocli.CommandLine(new dev.mixstream.cli.MixstreamCli()).execute("fit", "--input", file.toString(),
+                "--components", "3", "--covariance", "diag", "--warmup", "20", "--half-life", "500",
+                "--batch-size", "2", "--no-progress", "--model-out", model.toString());
+        assertEquals(0, code);
+        MixtureSnapshot offline = SnapshotJson.read(model);
+        MixtureSnapshot online = MixtureSnapshot.of(OnlineMixture.fromBytes(store().get("cli")));
+        assertArrayEquals(offline.weights(), online.weights(), 0.0);
+        for (int c = 0; c < 3; c++) {
+            assertArrayEquals(offline.means()[c], online.means()[c], 0.0);
+            for (int i = 0; i < 2; i++) {
+                assertArrayEquals(offline.covariances()[c][i], online.covariances()[c][i], 0.0);
+            }
+        }
+        assertEquals(offline.nEff(), online.nEff(), 0.0);
+        assertEquals(offline.avgLogLikelihood(), online.avgLogLikelihood(), 0.0);
+        assertEquals(offline.config(), online.config());
+    }
+
+    @Test
     void snapshotsEveryNPointsAndOnTheWallClockOnlyForChangedModels() throws Exception {
         open(settings(Map.of()));
         double[][] xs = sample(120, 4);
