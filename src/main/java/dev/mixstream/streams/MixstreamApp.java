@@ -149,9 +149,11 @@ public final class MixstreamApp implements AutoCloseable {
         return (long) total;
     }
 
-    /** Closes Kafka Streams, waiting up to {@code timeout}; true if it shut down cleanly in time. */
+    /** Closes Kafka Streams (leaving the consumer group), waiting up to {@code timeout}; true if clean and in time. */
     public boolean close(Duration timeout) {
-        return streams.close(timeout);
+        // leave the group so the other instances take the partitions over at once, not after a session timeout
+        return streams.close(org.apache.kafka.streams.CloseOptions.timeout(timeout)
+                .withGroupMembershipOperation(org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
     }
 
     @Override

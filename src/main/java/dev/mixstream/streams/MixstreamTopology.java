@@ -9,7 +9,8 @@ import org.apache.kafka.streams.state.Stores;
 /**
  * Builds the mixstream topology: points source → {@link MixtureProcessor} (with the models store) →
  * responsibilities, snapshots and dead-letter sinks. Keys and values are bytes at both ends, so
- * deserialisation can never fail; the processor classifies every value itself.
+ * deserialisation can never fail; the processor classifies every value itself. A record with an invalid
+ * (negative) timestamp does not stop the thread either ({@link NonNegativeTimestampExtractor}).
  */
 public final class MixstreamTopology {
     /** Name of the state store holding each model's binary state. */
@@ -26,7 +27,8 @@ public final class MixstreamTopology {
     /** The topology for these settings (pure: no I/O). */
     public static Topology build(MixstreamSettings settings) {
         Topology t = new Topology();
-        t.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), settings.pointsTopic());
+        t.addSource((org.apache.kafka.streams.AutoOffsetReset) null, SOURCE, new NonNegativeTimestampExtractor(),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer(), settings.pointsTopic());
         t.addProcessor(PROCESSOR, () -> new MixtureProcessor(settings), SOURCE);
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),
                 Serdes.ByteArray()).withCachingEnabled(), PROCESSOR);

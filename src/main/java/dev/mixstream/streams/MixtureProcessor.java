@@ -105,8 +105,15 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         currentKey = model.getBytes(StandardCharsets.UTF_8);
         currentTimestamp = record.timestamp();
         boolean wasInitialised = mixture.isInitialised();
-        mixture.learn(point.x(), new PointMeta(point.id(), point.ts(), partition, offset).encode(), this::emitScore);
-        store.put(model, mixture.toBytes());
+        try {
+            mixture.learn(point.x(), new PointMeta(point.id(), point.ts(), partition, offset).encode(), this::emitScore);
+            store.put(model, mixture.toBytes());
+        } catch (RuntimeException e) {
+            // the cached model may be half-updated: forget it so the next record reloads the stored state;
+            // the exception handler sends this record to the dead-letter topic
+            cache.remove(model);
+            throw e;
+        }
         changedSinceSnapshot.add(model);
         long every = settings.snapshotEveryPoints();
         if (mixture.isInitialised() && (!wasInitialised || every > 0 && mixture.pointsSeen() % every == 0)) {

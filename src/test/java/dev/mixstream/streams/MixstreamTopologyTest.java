@@ -343,6 +343,31 @@ class MixstreamTopologyTest {
     }
 
     @Test
+    void unexpectedFailuresGoToTheDeadLetterTopicAndProcessingGoesOn() throws Exception {
+        open(settings(Map.of()));
+        store().put("broken", new byte[]{1, 2, 3}); // a stored state that cannot be decoded
+        points.pipeInput(utf8("broken"), utf8("[1, 2]"));
+        List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+        assertEquals(1, dead.size());
+        assertEquals("processing_error", header(dead.get(0), DeadLetters.REASON));
+        assertArrayEquals(utf8("[1, 2]"), dead.get(0).value());
+        assertEquals(settings.pointsTopic(), header(dead.get(0), DeadLetters.SOURCE_TOPIC));
+        points.pipeInput(utf8("ok"), utf8("[1, 2]"));
+        assertEquals(1, OnlineMixture.fromBytes(store().get("ok")).pointsSeen());
+    }
+
+    @Test
+    void invalidRecordTimestampsAreReplacedNotFatal() {
+        // the driver refuses negative timestamps, so the extractor is checked on its own
+        NonNegativeTimestampExtractor e = new NonNegativeTimestampExtractor();
+        org.apache.kafka.clients.consumer.ConsumerRecord<Object, Object> bad = new org.apache.kafka.clients.consumer.ConsumerRecord<>(
+                "t", 0, 0, -1L, org.apache.kafka.common.record.TimestampType.CREATE_TIME, 0, 0, null, null,
+                new org.apache.kafka.common.header.internals.RecordHeaders(), java.util.Optional.empty());
+        assertEquals(1234L, e.extract(bad, 1234L));
+        assertEquals(0L, e.extract(bad, -1L));
+    }
+
+    @Test
     void nullOrEmptyKeysFeedTheDefaultModelAndKeysLearnIndependently() throws Exception {
         open(settings(Map.of()));
         double[][] xs = sample(40, 6);
