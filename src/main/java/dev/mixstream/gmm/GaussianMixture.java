@@ -1,7 +1,6 @@
 package dev.mixstream.gmm;
 
 import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.decomposition.TriangularSolver_DDRM;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
 import org.ejml.interfaces.decomposition.CholeskyDecomposition_F64;
 
@@ -27,6 +26,8 @@ public final class GaussianMixture {
     private final double[][] covariances;
     /** FULL: lower Cholesky factor L_k (Σ_k = L_k L_kᵀ) row-major; DIAG and SPHERICAL: σ_k per dimension. */
     private final double[][] factors;
+    /** FULL: 1 / L_k,ii; DIAG and SPHERICAL: 1 / σ_k per dimension (multiplications in the E-step). */
+    private final double[][] inverseDiagonals;
     /** log |Σ_k| = 2 Σ_i log L_k,ii. */
     private final double[] logDets;
 
@@ -47,6 +48,7 @@ public final class GaussianMixture {
         this.means = new double[k][d];
         this.covariances = new double[k][type == CovarianceType.FULL ? d * d : d];
         this.factors = new double[k][type == CovarianceType.FULL ? d * d : d];
+        this.inverseDiagonals = new double[k][d];
         this.logDets = new double[k];
         this.diff = new double[d];
         this.logProb = new double[k];
@@ -149,6 +151,7 @@ public final class GaussianMixture {
             System.arraycopy(means[c], 0, m.means[c], 0, d);
             System.arraycopy(covariances[c], 0, m.covariances[c], 0, covariances[c].length);
             System.arraycopy(factors[c], 0, m.factors[c], 0, factors[c].length);
+            System.arraycopy(inverseDiagonals[c], 0, m.inverseDiagonals[c], 0, d);
             m.logDets[c] = logDets[c];
         }
         return m;
@@ -208,14 +211,31 @@ public final class GaussianMixture {
      * values that sum to 1.
      */
     public double score(double[] x, double[] responsibilities) {
+        double max = Double.NEGATIVE_INFINITY;
         for (int c = 0; c < k; c++) {
-            logProb[c] = logWeights[c] + logDensity(c, x); // log π_k + log N(x|μ_k,Σ_k)
+            double lp = logWeights[c] + logDensity(c, x); // log π_k + log N(x|μ_k,Σ_k)
+            logProb[c] = lp;
+            if (lp > max) {
+                max = lp;
+            }
         }
-        double logLikelihood = LogSumExp.logSumExp(logProb, k);
+        if (Double.isInfinite(max)) { // no finite term: log p(x) = max, as LogSumExp.logSumExp
+            for (int c = 0; c < k; c++) {
+                responsibilities[c] = Math.exp(logProb[c] - max);
+            }
+            return max;
+        }
+        double sum = 0;
         for (int c = 0; c < k; c++) {
-            responsibilities[c] = Math.exp(logProb[c] - logLikelihood); // γ_k = exp(log π_k N_k − log p(x))
+            double e = Math.exp(logProb[c] - max); // π_k N_k / max_j π_j N_j
+            responsibilities[c] = e;
+            sum += e;
         }
-        return logLikelihood;
+        double inverse = 1.0 / sum;
+        for (int c = 0; c < k; c++) {
+            responsibilities[c] *= inverse; // γ_k = π_k N_k / Σ_j π_j N_j
+        }
+        return max + Math.log(sum); // log p(x) = max + log Σ_j exp(log π_j N_j − max)
     }
 
     /** log p(x) for one point. */
@@ -235,19 +255,24 @@ public final class GaussianMixture {
     /** log N(x | μ_k, Σ_k) = −½ (D log 2π + log|Σ_k| + ‖L_k⁻¹ (x − μ_k)‖²). */
     public double logDensity(int c, double[] x) {
         double[] mu = means[c];
-        double[] f = factors[c];
+        double[] inv = inverseDiagonals[c];
         double mahalanobis = 0;
         if (type == CovarianceType.FULL) {
+            double[] l = factors[c];
+            double[] z = diff;
             for (int i = 0; i < d; i++) {
-                diff[i] = x[i] - mu[i];
-            }
-            TriangularSolver_DDRM.solveL(f, diff, d); // z = L⁻¹ (x − μ) by forward substitution
-            for (int i = 0; i < d; i++) {
-                mahalanobis += diff[i] * diff[i];
+                int row = i * d;
+                double r = x[i] - mu[i];
+                for (int j = 0; j < i; j++) {
+                    r -= l[row + j] * z[j];
+                }
+                double zi = r * inv[i]; // z = L⁻¹ (x − μ) by forward substitution
+                z[i] = zi;
+                mahalanobis += zi * zi;
             }
         } else {
             for (int i = 0; i < d; i++) {
-                double z = (x[i] - mu[i]) / f[i]; // z_i = (x_i − μ_i) / σ_i
+                double z = (x[i] - mu[i]) * inv[i]; // z_i = (x_i − μ_i) / σ_i
                 mahalanobis += z * z;
             }
         }
@@ -369,6 +394,7 @@ public final class GaussianMixture {
                     return false;
                 }
                 logDet += 2 * Math.log(lii); // log|Σ| = 2 Σ log L_ii
+                inverseDiagonals[c][i] = 1.0 / lii;
             }
             System.arraycopy(l, 0, f, 0, d * d);
         } else {
@@ -379,6 +405,7 @@ public final class GaussianMixture {
                 }
                 f[i] = Math.sqrt(v);
                 logDet += Math.log(v);
+                inverseDiagonals[c][i] = 1.0 / f[i];
             }
         }
         if (!Double.isFinite(logDet)) {
