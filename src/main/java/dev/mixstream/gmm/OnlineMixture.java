@@ -219,9 +219,15 @@ public final class OnlineMixture {
         }
         emit(x, tag, index, sink);
         double[] gamma = score.responsibilities;
-        batch.accumulate(x, gamma, batchShare); // s̄ += s(x)/m
-        if (++batchCount == batchSize) {
-            step();
+        if (batchSize == 1) {
+            double eta = MixtureConfig.stepSize(steps, stepExponent, minStep);
+            statistics.step(x, gamma, eta); // S ← (1−η) S + η s(x), no batch in between
+            stepTaken(eta);
+        } else {
+            batch.accumulate(x, gamma, batchShare); // s̄ += s(x)/m
+            if (++batchCount == batchSize) {
+                stepBatch();
+            }
         }
         watchForDrift(x, gamma, score.logLikelihood);
     }
@@ -363,7 +369,7 @@ public final class OnlineMixture {
     private void allocateRunning() {
         int k = config.components();
         statistics = new SufficientStatistics(k, dimension, config.covarianceType());
-        batch = new SufficientStatistics(k, dimension, config.covarianceType());
+        batch = batchSize == 1 ? null : new SufficientStatistics(k, dimension, config.covarianceType());
         mixture = new GaussianMixture(k, dimension, config.covarianceType());
         score = new PointScore(k);
         recentShare = new double[k];
@@ -414,11 +420,15 @@ public final class OnlineMixture {
         sink.accept(score);
     }
 
-    private void step() {
+    private void stepBatch() {
         double eta = MixtureConfig.stepSize(steps, stepExponent, minStep);
         statistics.blend(batch, eta); // S ← (1−η) S + η s̄
         batch.reset();
         batchCount = 0;
+        stepTaken(eta);
+    }
+
+    private void stepTaken(double eta) {
         steps++;
         pointsApplied += batchSize;
         effectiveCount = batchSize / eta; // n_eff = m / η
