@@ -1,9 +1,7 @@
 package dev.mixstream.gmm;
 
 import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.decomposition.TriangularSolver_DDRM;
-import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
-import org.ejml.interfaces.decomposition.CholeskyDecomposition_F64;
+import org.ejml.dense.row.decomposition.chol.CholeskyDecompositionInner_DDRM;
 
 import java.util.Arrays;
 
@@ -27,15 +25,18 @@ public final class GaussianMixture {
     private final double[][] covariances;
     /** FULL: lower Cholesky factor L_k (Σ_k = L_k L_kᵀ) row-major; DIAG and SPHERICAL: σ_k per dimension. */
     private final double[][] factors;
+    /** FULL: 1 / L_k,ii; DIAG and SPHERICAL: 1 / σ_k per dimension (multiplications in the E-step). */
+    private final double[][] inverseDiagonals;
     /** log |Σ_k| = 2 Σ_i log L_k,ii. */
     private final double[] logDets;
+    /** FULL: each factor array wrapped as a matrix, decomposed in place. */
+    private final DMatrixRMaj[] factorMatrices;
 
     // work arrays
     private final double[] diff;
     private final double[] logProb;
     private final double[] scratchResp;
-    private final DMatrixRMaj cholWork;
-    private final CholeskyDecomposition_F64<DMatrixRMaj> chol;
+    private final CholeskyDecompositionInner_DDRM chol;
 
     /** An all-unit mixture to be filled by an M-step: uniform weights, zero means, identity covariances. */
     GaussianMixture(int components, int dimension, CovarianceType type) {
@@ -47,12 +48,16 @@ public final class GaussianMixture {
         this.means = new double[k][d];
         this.covariances = new double[k][type == CovarianceType.FULL ? d * d : d];
         this.factors = new double[k][type == CovarianceType.FULL ? d * d : d];
+        this.inverseDiagonals = new double[k][d];
         this.logDets = new double[k];
+        this.factorMatrices = new DMatrixRMaj[type == CovarianceType.FULL ? k : 0];
+        for (int c = 0; c < factorMatrices.length; c++) {
+            factorMatrices[c] = DMatrixRMaj.wrap(d, d, factors[c]);
+        }
         this.diff = new double[d];
         this.logProb = new double[k];
         this.scratchResp = new double[k];
-        this.cholWork = type == CovarianceType.FULL ? new DMatrixRMaj(d, d) : null;
-        this.chol = type == CovarianceType.FULL ? DecompositionFactory_DDRM.chol(d, true) : null;
+        this.chol = type == CovarianceType.FULL ? new CholeskyDecompositionInner_DDRM(true) : null;
         for (int c = 0; c < k; c++) {
             weights[c] = 1.0 / k;
             logWeights[c] = Math.log(weights[c]);
@@ -69,7 +74,10 @@ public final class GaussianMixture {
 
     /**
      * A mixture from explicit parameters (e.g. a snapshot). Covariances are full D×D matrices whatever
-     * the type; for DIAG only the diagonal is used, for SPHERICAL the mean of the diagonal.
+     * the type; for DIAG only the diagonal is used, for SPHERICAL the mean of the diagonal (taken as
+     * is when all diagonal entries are equal). Weights are
+     * divided by their sum unless that sum is already 1 up to rounding (K·2⁻⁵²), so that the weights of
+     * a mixture (e.g. from a snapshot) are taken over exactly.
      *
      * @throws IllegalArgumentException if shapes disagree, a value is not finite, weights are not
      *                                  positive, or a covariance is not positive definite
@@ -91,6 +99,7 @@ public final class GaussianMixture {
             }
             total += w;
         }
+        boolean normalised = Math.abs(total - 1) <= k * 0x1p-52;
         for (int c = 0; c < k; c++) {
             if (means[c].length != d || covariances[c].length != d) {
                 throw new IllegalArgumentException("component " + c + " does not have dimension " + d);
@@ -108,7 +117,7 @@ public final class GaussianMixture {
                     }
                 }
             }
-            m.weights[c] = weights[c] / total;
+            m.weights[c] = normalised ? weights[c] : weights[c] / total;
             m.logWeights[c] = Math.log(m.weights[c]);
             System.arraycopy(means[c], 0, m.means[c], 0, d);
             double[] cov = m.covariances[c];
@@ -127,10 +136,12 @@ public final class GaussianMixture {
                 }
                 case SPHERICAL -> {
                     double trace = 0;
+                    boolean equal = true;
                     for (int i = 0; i < d; i++) {
                         trace += covariances[c][i][i];
+                        equal &= covariances[c][i][i] == covariances[c][0][0];
                     }
-                    Arrays.fill(cov, trace / d);
+                    Arrays.fill(cov, equal ? covariances[c][0][0] : trace / d); // σ² = tr(Σ)/D, exact when equal
                 }
             }
             if (!m.factorize(c)) {
@@ -149,6 +160,7 @@ public final class GaussianMixture {
             System.arraycopy(means[c], 0, m.means[c], 0, d);
             System.arraycopy(covariances[c], 0, m.covariances[c], 0, covariances[c].length);
             System.arraycopy(factors[c], 0, m.factors[c], 0, factors[c].length);
+            System.arraycopy(inverseDiagonals[c], 0, m.inverseDiagonals[c], 0, d);
             m.logDets[c] = logDets[c];
         }
         return m;
@@ -208,14 +220,31 @@ public final class GaussianMixture {
      * values that sum to 1.
      */
     public double score(double[] x, double[] responsibilities) {
+        double max = Double.NEGATIVE_INFINITY;
         for (int c = 0; c < k; c++) {
-            logProb[c] = logWeights[c] + logDensity(c, x); // log π_k + log N(x|μ_k,Σ_k)
+            double lp = logWeights[c] + logDensity(c, x); // log π_k + log N(x|μ_k,Σ_k)
+            logProb[c] = lp;
+            if (lp > max) {
+                max = lp;
+            }
         }
-        double logLikelihood = LogSumExp.logSumExp(logProb, k);
+        if (Double.isInfinite(max)) { // no finite term: log p(x) = max, as LogSumExp.logSumExp
+            for (int c = 0; c < k; c++) {
+                responsibilities[c] = Math.exp(logProb[c] - max);
+            }
+            return max;
+        }
+        double sum = 0;
         for (int c = 0; c < k; c++) {
-            responsibilities[c] = Math.exp(logProb[c] - logLikelihood); // γ_k = exp(log π_k N_k − log p(x))
+            double e = Math.exp(logProb[c] - max); // π_k N_k / max_j π_j N_j
+            responsibilities[c] = e;
+            sum += e;
         }
-        return logLikelihood;
+        double inverse = 1.0 / sum;
+        for (int c = 0; c < k; c++) {
+            responsibilities[c] *= inverse; // γ_k = π_k N_k / Σ_j π_j N_j
+        }
+        return max + Math.log(sum); // log p(x) = max + log Σ_j exp(log π_j N_j − max)
     }
 
     /** log p(x) for one point. */
@@ -235,19 +264,24 @@ public final class GaussianMixture {
     /** log N(x | μ_k, Σ_k) = −½ (D log 2π + log|Σ_k| + ‖L_k⁻¹ (x − μ_k)‖²). */
     public double logDensity(int c, double[] x) {
         double[] mu = means[c];
-        double[] f = factors[c];
+        double[] inv = inverseDiagonals[c];
         double mahalanobis = 0;
         if (type == CovarianceType.FULL) {
+            double[] l = factors[c];
+            double[] z = diff;
             for (int i = 0; i < d; i++) {
-                diff[i] = x[i] - mu[i];
-            }
-            TriangularSolver_DDRM.solveL(f, diff, d); // z = L⁻¹ (x − μ) by forward substitution
-            for (int i = 0; i < d; i++) {
-                mahalanobis += diff[i] * diff[i];
+                int row = i * d;
+                double r = x[i] - mu[i];
+                for (int j = 0; j < i; j++) {
+                    r -= l[row + j] * z[j];
+                }
+                double zi = r * inv[i]; // z = L⁻¹ (x − μ) by forward substitution
+                z[i] = zi;
+                mahalanobis += zi * zi;
             }
         } else {
             for (int i = 0; i < d; i++) {
-                double z = (x[i] - mu[i]) / f[i]; // z_i = (x_i − μ_i) / σ_i
+                double z = (x[i] - mu[i]) * inv[i]; // z_i = (x_i − μ_i) / σ_i
                 mahalanobis += z * z;
             }
         }
@@ -347,40 +381,47 @@ public final class GaussianMixture {
         }
     }
 
-    /** Cholesky of Σ_c into the factor array; false if Σ_c is not positive definite. */
+    /** Cholesky of Σ_c into the factor array; false if Σ_c is not positive definite or not finite. */
     private boolean factorize(int c) {
         double[] cov = covariances[c];
         double[] f = factors[c];
-        double logDet = 0;
+        double[] inv = inverseDiagonals[c];
+        int stride;
         if (type == CovarianceType.FULL) {
-            for (double v : cov) {
-                if (!Double.isFinite(v)) {
-                    return false;
-                }
-            }
-            System.arraycopy(cov, 0, cholWork.data, 0, d * d);
-            if (!chol.decompose(cholWork)) { // Σ = L Lᵀ, in place in the work matrix
+            System.arraycopy(cov, 0, f, 0, d * d);
+            if (!chol.decompose(factorMatrices[c])) { // Σ = L Lᵀ, in place in the factor array
                 return false;
             }
-            double[] l = cholWork.data;
-            for (int i = 0; i < d; i++) {
-                double lii = l[i * d + i];
-                if (!(lii > 0) || !Double.isFinite(lii)) {
-                    return false;
-                }
-                logDet += 2 * Math.log(lii); // log|Σ| = 2 Σ log L_ii
-            }
-            System.arraycopy(l, 0, f, 0, d * d);
+            stride = d + 1;
         } else {
             for (int i = 0; i < d; i++) {
-                double v = cov[i];
-                if (!(v > 0) || !Double.isFinite(v)) {
-                    return false;
-                }
-                f[i] = Math.sqrt(v);
-                logDet += Math.log(v);
+                f[i] = Math.sqrt(cov[i]); // σ_i = √Σ_ii (NaN when negative, caught below)
+            }
+            stride = 1;
+        }
+        // Any NaN or infinity in Σ reaches some diagonal entry of L through the recurrence, so checking
+        // the diagonal is enough. log|Σ| = 2 Σ log L_ii is taken as 2 log Π L_ii (one logarithm instead
+        // of D); factors outside [2^−400, 2^400], and the product whenever it leaves that range, are
+        // folded into the sum directly, so the product can neither overflow nor underflow.
+        double logDet = 0;
+        double product = 1;
+        for (int i = 0; i < d; i++) {
+            double lii = f[i * stride];
+            if (!(lii > 0) || !Double.isFinite(lii)) {
+                return false;
+            }
+            inv[i] = 1.0 / lii;
+            if (lii < 0x1p-400 || lii > 0x1p400) {
+                logDet += 2 * Math.log(lii);
+                continue;
+            }
+            product *= lii;
+            if (product < 0x1p-400 || product > 0x1p400) {
+                logDet += 2 * Math.log(product);
+                product = 1;
             }
         }
+        logDet += 2 * Math.log(product); // log|Σ| = 2 log Π L_ii
         if (!Double.isFinite(logDet)) {
             return false;
         }

@@ -112,8 +112,13 @@ public record MixtureConfig(
 
     /** Step size of step n (0-based count of steps already taken): η_n = max((n + 2)^(−α), η_min). */
     public double stepSize(long n) {
-        double decreasing = Math.pow(n + 2.0, -stepExponent);
-        return Math.max(decreasing, minStepSize());
+        return stepSize(n, stepExponent, minStepSize());
+    }
+
+    /** η_n = max((n + 2)^(−α), η_min), with (n + 2)^(−1) as a division when α = 1 (no Math.pow). */
+    static double stepSize(long n, double alpha, double minStep) {
+        double decreasing = alpha == 1.0 ? 1.0 / (n + 2.0) : Math.pow(n + 2.0, -alpha);
+        return Math.max(decreasing, minStep);
     }
 
     public MixtureConfig withComponents(int k) {

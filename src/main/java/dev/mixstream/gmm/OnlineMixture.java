@@ -51,6 +51,16 @@ public final class OnlineMixture {
     private final MixtureConfig config;
     /** ρ_min = 1 − 2^(−1/halfLife): the per-point forgetting rate of the average log-likelihood. */
     private final double pointForgetRate;
+    // the configuration values the per-point path needs, computed once
+    /** m. */
+    private final int batchSize;
+    /** 1/m, each point's share of a mini-batch. */
+    private final double batchShare;
+    /** α. */
+    private final double stepExponent;
+    /** η_min. */
+    private final double minStep;
+    private final double regCovar;
     private int dimension = -1;
     private int warmup;
 
@@ -88,6 +98,11 @@ public final class OnlineMixture {
     public OnlineMixture(MixtureConfig config) {
         this.config = config;
         this.pointForgetRate = config.withBatchSize(1).minStepSize();
+        this.batchSize = config.batchSize();
+        this.batchShare = 1.0 / batchSize;
+        this.stepExponent = config.stepExponent();
+        this.minStep = config.minStepSize();
+        this.regCovar = config.regCovar();
     }
 
     public MixtureConfig config() {
@@ -207,9 +222,15 @@ public final class OnlineMixture {
         }
         emit(x, tag, index, sink);
         double[] gamma = score.responsibilities;
-        batch.accumulate(x, gamma, 1.0 / config.batchSize()); // s̄ += s(x)/m
-        if (++batchCount == config.batchSize()) {
-            step();
+        if (batchSize == 1) {
+            double eta = MixtureConfig.stepSize(steps, stepExponent, minStep);
+            statistics.step(x, gamma, eta); // S ← (1−η) S + η s(x), no batch in between
+            stepTaken(eta);
+        } else {
+            batch.accumulate(x, gamma, batchShare); // s̄ += s(x)/m
+            if (++batchCount == batchSize) {
+                stepBatch();
+            }
         }
         watchForDrift(x, gamma, score.logLikelihood);
     }
@@ -323,7 +344,7 @@ public final class OnlineMixture {
             }
         }
         statistics.copyFrom(fitted);
-        statistics.maximise(mixture, config.regCovar());
+        statistics.maximise(mixture, regCovar);
         refits++;
         steps = warmupSteps();
         restartStarvationTracking();
@@ -397,7 +418,7 @@ public final class OnlineMixture {
     private void allocateRunning() {
         int k = config.components();
         statistics = new SufficientStatistics(k, dimension, config.covarianceType());
-        batch = new SufficientStatistics(k, dimension, config.covarianceType());
+        batch = batchSize == 1 ? null : new SufficientStatistics(k, dimension, config.covarianceType());
         mixture = new GaussianMixture(k, dimension, config.covarianceType());
         score = new PointScore(k);
         recentShare = new double[k];
@@ -412,7 +433,7 @@ public final class OnlineMixture {
         allocateRunning();
         statistics.copyFrom(fit.statistics());
         statistics.normalise();
-        statistics.maximise(mixture, config.regCovar());
+        statistics.maximise(mixture, regCovar);
         pointsApplied = buffered;
         steps = warmupSteps();
         effectiveCount = buffered;
@@ -431,7 +452,7 @@ public final class OnlineMixture {
      * η = m / (W + m), its exact share of a running average.
      */
     private long warmupSteps() {
-        return Math.max(0, warmup / config.batchSize() - 1);
+        return Math.max(0, warmup / batchSize - 1);
     }
 
     private void emit(double[] x, byte[] tag, long index, ScoreSink sink) {
@@ -448,15 +469,19 @@ public final class OnlineMixture {
         sink.accept(score);
     }
 
-    private void step() {
-        double eta = config.stepSize(steps);
+    private void stepBatch() {
+        double eta = MixtureConfig.stepSize(steps, stepExponent, minStep);
         statistics.blend(batch, eta); // S ← (1−η) S + η s̄
         batch.reset();
         batchCount = 0;
+        stepTaken(eta);
+    }
+
+    private void stepTaken(double eta) {
         steps++;
-        pointsApplied += config.batchSize();
-        effectiveCount = config.batchSize() / eta; // n_eff = m / η
-        statistics.maximise(mixture, config.regCovar()); // M-step
+        pointsApplied += batchSize;
+        effectiveCount = batchSize / eta; // n_eff = m / η
+        statistics.maximise(mixture, regCovar); // M-step
     }
 
     // ---- serialisation ----------------------------------------------------------------------------

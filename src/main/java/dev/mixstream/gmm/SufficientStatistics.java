@@ -20,6 +20,18 @@ import java.util.Arrays;
  * data sit far from the origin (coordinates of 1e8 with unit spread).
  *
  * <p>FULL keeps the lower triangle of each D×D scatter; DIAG and SPHERICAL keep its diagonal.
+ *
+ * <p>Decay is lazy: the true statistics are g·(stored weight) and g·(stored scatter) for a common
+ * factor g (means are not scaled). Forgetting S ← (1−η) S is then g ← (1−η) g, and a new
+ * contribution is divided by g before it is added, so a component that receives nothing costs
+ * nothing. Σ_k = C_k / W_k and π_k = W_k / Σ W do not depend on g. When g would fall below
+ * {@link #RENORMALISE_BELOW} it is folded into the stored values and reset to 1, which keeps them
+ * far from overflow (Σ W = 1 and coordinates are at most 1e100, so stored values stay below
+ * 2^256 · 4e200 ≈ 5e277).
+ *
+ * <p>Each component remembers whether it changed since the last M-step into the same target, so
+ * that {@link #maximise} re-computes (and re-factorises) only those; the parameters of a component
+ * are a pure function of its stored statistics, so skipping unchanged ones changes no bit.
  */
 final class SufficientStatistics {
     final int k;
@@ -31,7 +43,15 @@ final class SufficientStatistics {
     final double[][] mean;
     /** C_k = s2_k − s0_k m_k m_kᵀ (FULL: lower triangle of D×D row-major; otherwise the diagonal). */
     final double[][] scatter;
+    /** g: the true weights and scatters are g times the stored ones. */
+    double g = 1.0;
+    /** Components changed since the last {@link #maximise} into {@link #maximised}. */
+    private final boolean[] changed;
+    private GaussianMixture maximised;
     private final double[] delta;
+
+    /** g below which the stored values are rescaled to g = 1. */
+    static final double RENORMALISE_BELOW = 0x1p-256;
 
     SufficientStatistics(int components, int dimension, CovarianceType type) {
         this.k = components;
@@ -40,7 +60,9 @@ final class SufficientStatistics {
         this.weight = new double[k];
         this.mean = new double[k][d];
         this.scatter = new double[k][type == CovarianceType.FULL ? d * d : d];
+        this.changed = new boolean[k];
         this.delta = new double[d];
+        changedAll();
     }
 
     void reset() {
@@ -49,14 +71,31 @@ final class SufficientStatistics {
             Arrays.fill(mean[c], 0.0);
             Arrays.fill(scatter[c], 0.0);
         }
+        g = 1.0;
+        changedAll();
     }
 
+    private void changedAll() {
+        Arrays.fill(changed, true);
+    }
+
+    /** Σ_k W_k as stored (the true total is g times this). */
     double totalWeight() {
         double t = 0;
         for (double w : weight) {
             t += w;
         }
         return t;
+    }
+
+    /**
+     * One stepwise-EM step with the statistics of a single point, S ← (1−η) S + η s(x): the decay is
+     * lazy (g ← (1−η) g), then the point is added with weight ηγ_k / g by {@link #accumulate}. In true
+     * terms: W' = (1−η)W + ηγ; m' = m + (ηγ/W')(x − m); C' = (1−η)C + ηγ(1 − ηγ/W')(x − m)(x − m)ᵀ.
+     */
+    void step(double[] x, double[] responsibilities, double eta) {
+        decay(eta); // S ← (1−η) S
+        accumulate(x, responsibilities, eta / g); // + η s(x), in stored units
     }
 
     /**
@@ -73,48 +112,66 @@ final class SufficientStatistics {
             double ratio = w / newWeight;
             double[] m = mean[c];
             for (int i = 0; i < d; i++) {
-                delta[i] = x[i] - m[i];
-                m[i] += ratio * delta[i]; // m' = m + (w/W')(x − m)
+                double di = x[i] - m[i];
+                delta[i] = di;
+                m[i] += ratio * di; // m' = m + (w/W')(x − m)
             }
             addOuter(scatter[c], delta, w * (1 - ratio)); // C' = C + w(1 − w/W') δδᵀ
             weight[c] = newWeight;
+            changed[c] = true;
         }
     }
 
     /**
      * One stepwise-EM step S ← (1−η) S + η B, where B are the (averaged) statistics of the latest
-     * point or mini-batch. In centred form (Chan's merge of the two weighted sets a = (1−η)S and
-     * b = ηB): W = W_a + W_b; m = m_a + (W_b/W) δ; C = C_a + C_b + (W_a W_b / W) δδᵀ, δ = m_b − m_a.
+     * mini-batch (B itself with g = 1). In centred form (Chan's merge of the two weighted sets
+     * a = (1−η)S and b = ηB): W = W_a + W_b; m = m_a + (W_b/W) δ; C = C_a + C_b + (W_a W_b / W) δδᵀ,
+     * δ = m_b − m_a. With lazy decay (g ← (1−η) g) a is the stored S itself and b is ηB / g.
      */
     void blend(SufficientStatistics batch, double eta) {
-        double keep = 1 - eta;
+        decay(eta); // S ← (1−η) S
+        double f = eta / g; // η / g: B in stored units
         for (int c = 0; c < k; c++) {
-            double wa = keep * weight[c];
-            double wb = eta * batch.weight[c];
-            double[] ca = scatter[c];
-            double[] cb = batch.scatter[c];
-            scale(ca, keep);
+            double wa = weight[c];
+            double wb = f * batch.weight[c];
             if (wb == 0) {
-                weight[c] = wa;
                 continue;
             }
             double w = wa + wb;
             double[] ma = mean[c];
             double[] mb = batch.mean[c];
             for (int i = 0; i < d; i++) {
-                delta[i] = mb[i] - ma[i];
-                ma[i] += (wb / w) * delta[i]; // m = m_a + (W_b/W) δ
+                double di = mb[i] - ma[i];
+                delta[i] = di;
+                ma[i] += (wb / w) * di; // m = m_a + (W_b/W) δ
             }
-            int n = ca.length;
-            for (int i = 0; i < n; i++) {
-                ca[i] += eta * cb[i]; // C_a + C_b
-            }
+            double[] ca = scatter[c];
+            double[] cb = batch.scatter[c];
+            addScaled(ca, cb, f); // C_a + C_b
             addOuter(ca, delta, wa * wb / w); // + (W_a W_b / W) δδᵀ
             weight[c] = w;
+            changed[c] = true;
         }
     }
 
-    /** Rescales the weights (and scatters) so that Σ_k W_k = 1; means are unchanged. */
+    /**
+     * S ← (1−η) S lazily: g ← (1−η) g. When that would fall below {@link #RENORMALISE_BELOW} the new
+     * g is folded into the stored values instead (W ← g(1−η)W, C ← g(1−η)C, g ← 1).
+     */
+    private void decay(double eta) {
+        double next = g * (1 - eta);
+        if (next < RENORMALISE_BELOW) {
+            for (int c = 0; c < k; c++) {
+                weight[c] *= next;
+                scale(scatter[c], next);
+            }
+            next = 1.0;
+            changedAll();
+        }
+        g = next;
+    }
+
+    /** Rescales the weights (and scatters) so that Σ_k W_k = 1 with g = 1; means are unchanged. */
     void normalise() {
         double total = totalWeight();
         if (!(total > 0)) {
@@ -125,17 +182,28 @@ final class SufficientStatistics {
             weight[c] *= f;
             scale(scatter[c], f);
         }
+        g = 1.0;
+        changedAll();
     }
 
     /**
      * M-step into {@code target}: π_k = W_k / Σ W, μ_k = m_k, Σ_k = C_k / W_k + regCovar·I
-     * (SPHERICAL: σ_k² = tr(C_k / W_k) / D + regCovar). Every W_k must be > 0.
+     * (SPHERICAL: σ_k² = tr(C_k / W_k) / D + regCovar). Every W_k must be > 0. Means and covariances
+     * are only re-computed for components that changed since the last M-step into the same target.
      */
     void maximise(GaussianMixture target, double regCovar) {
         double total = totalWeight();
+        if (target != maximised) {
+            changedAll();
+            maximised = target;
+        }
         for (int c = 0; c < k; c++) {
             double w = weight[c];
             target.setWeight(c, w / total);
+            if (!changed[c]) {
+                continue;
+            }
+            changed[c] = false;
             System.arraycopy(mean[c], 0, target.meanArray(c), 0, d);
             double[] cov = target.covarianceArray(c);
             double[] s = scatter[c];
@@ -212,6 +280,8 @@ final class SufficientStatistics {
         System.arraycopy(sh, 0, scatter[target], 0, sh.length);
         weight[h] = half;
         weight[target] = half;
+        changed[h] = true;
+        changed[target] = true;
     }
 
     /** Largest eigenvalue λ of C_h / W_h, its unit eigenvector written to {@code axis}. */
@@ -286,6 +356,22 @@ final class SufficientStatistics {
         }
     }
 
+    /** C += f·B (lower triangle for FULL, diagonal otherwise). */
+    private void addScaled(double[] c, double[] b, double f) {
+        if (type == CovarianceType.FULL) {
+            for (int i = 0; i < d; i++) {
+                int row = i * d;
+                for (int j = row; j <= row + i; j++) {
+                    c[j] += f * b[j];
+                }
+            }
+        } else {
+            for (int i = 0; i < d; i++) {
+                c[i] += f * b[i];
+            }
+        }
+    }
+
     private static void scale(double[] a, double f) {
         for (int i = 0; i < a.length; i++) {
             a[i] *= f;
@@ -298,6 +384,8 @@ final class SufficientStatistics {
             System.arraycopy(o.mean[c], 0, mean[c], 0, d);
             System.arraycopy(o.scatter[c], 0, scatter[c], 0, scatter[c].length);
         }
+        g = o.g;
+        changedAll();
     }
 
     /** Copies {@code o} with its component c stored at index {@code target[c]}. */
@@ -308,9 +396,12 @@ final class SufficientStatistics {
             System.arraycopy(o.mean[c], 0, mean[t], 0, d);
             System.arraycopy(o.scatter[c], 0, scatter[t], 0, scatter[t].length);
         }
+        g = o.g;
+        changedAll();
     }
 
     void write(DataOutputStream out) throws IOException {
+        out.writeDouble(g);
         for (int c = 0; c < k; c++) {
             out.writeDouble(weight[c]);
             for (double v : mean[c]) {
@@ -331,6 +422,8 @@ final class SufficientStatistics {
     }
 
     void read(DataInputStream in) throws IOException {
+        g = in.readDouble();
+        changedAll();
         for (int c = 0; c < k; c++) {
             weight[c] = in.readDouble();
             for (int i = 0; i < d; i++) {
