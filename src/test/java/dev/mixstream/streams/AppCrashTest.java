@@ -69,7 +69,7 @@ class AppCrashTest {
         // a dynamic member that gets the partitions once the killed member's session (6 s) has expired
         Map<String, String> staticMember = new LinkedHashMap<>(config);
         staticMember.put("group.instance.id", "crash-instance-1");
-        MixstreamApp.createTopics(settings);
+        CrashTestSupport.createTopics(bootstrap, settings);
         KeyedPointStream stream = KeyedPointStream.generate(KEYS, POINTS_PER_KEY, 42);
         List<KeyedPointStream.Input> inputs = stream.inputs();
         int third = inputs.size() / 3;

@@ -70,7 +70,7 @@ class BrokerRestartTest {
         // it reloads can be left hanging or half-committed by Kafka 4.3 (see CrashTestSupport#settings)
         config.put("transaction.timeout.ms", "30000");
         MixstreamSettings settings = MixstreamSettings.from(config);
-        MixstreamApp.createTopics(settings);
+        CrashTestSupport.createTopics(bootstrap, settings);
         KeyedPointStream stream = KeyedPointStream.generate(KEYS, POINTS_PER_KEY, 7);
         List<KeyedPointStream.Input> inputs = stream.inputs();
         int third = inputs.size() / 3;

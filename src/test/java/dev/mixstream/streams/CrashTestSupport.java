@@ -77,6 +77,28 @@ final class CrashTestSupport {
         return p;
     }
 
+    /**
+     * Creates the application's topics (as the application would) and waits until every partition has a
+     * leader, so the test's first records do not race the topic creation.
+     */
+    static void createTopics(String bootstrap, MixstreamSettings s) throws Exception {
+        MixstreamApp.createTopics(s);
+        List<String> topics = List.of(s.pointsTopic(), s.responsibilitiesTopic(), s.snapshotsTopic(), s.dlqTopic());
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        try (Admin admin = KafkaTestClients.admin(bootstrap)) {
+            while (true) {
+                var descriptions = admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS);
+                boolean led = descriptions.values().stream().flatMap(d -> d.partitions().stream())
+                        .allMatch(p -> p.leader() != null && p.leader().id() >= 0);
+                if (led) {
+                    return;
+                }
+                assertTrue(System.nanoTime() < deadline, "partitions of " + topics + " have no leader");
+                Thread.sleep(100);
+            }
+        }
+    }
+
     /** The same settings as {@code run} arguments: {@code --bootstrap-servers B --set k=v ...}. */
     static List<String> runArgs(Map<String, String> settings) {
         List<String> args = new ArrayList<>();
@@ -184,6 +206,11 @@ final class CrashTestSupport {
         Path target = Path.of("target", "crash-test-logs", name);
         try (var files = Files.list(dir)) {
             Files.createDirectories(target);
+            try (var old = Files.list(target)) {
+                for (Path f : old.toList()) {
+                    Files.delete(f);
+                }
+            }
             for (Path log : files.filter(f -> f.getFileName().toString().endsWith(".log")).toList()) {
                 Files.copy(log, target.resolve(log.getFileName()), StandardCopyOption.REPLACE_EXISTING);
             }

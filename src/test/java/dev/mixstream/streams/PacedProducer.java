@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Test helper: produces slices of a {@link KeyedPointStream} to the points topic from a background thread,
- * at a given rate, in order (one idempotent producer, acks=all, so per-key order holds and broker
- * restarts cause neither loss nor duplicates of input). Slices run one after the other.
+ * at a given rate, in order (one idempotent producer, acks=all, one request in flight, so per-key order
+ * holds and broker restarts cause neither loss nor duplicates of input). Slices run one after the other.
  */
 final class PacedProducer implements AutoCloseable {
     private final KafkaProducer<String, byte[]> producer;
@@ -35,6 +35,9 @@ final class PacedProducer implements AutoCloseable {
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        // one request in flight: a batch retried after a transient error (e.g. a partition not led yet just
+        // after topic creation) can never be overtaken by the next one
+        p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         producer = new KafkaProducer<>(p);
