@@ -24,6 +24,7 @@ import java.util.concurrent.Callable;
             RunCommand.class,
             ProduceCommand.class,
             BrokerCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class MixstreamCli implements Callable<Integer> {

@@ -1,11 +1,6 @@
 package dev.mixstream.gmm;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -490,55 +485,77 @@ public final class OnlineMixture {
      * The complete state in a compact versioned binary form: configuration, counters, the warm-up
      * buffer (with tags) or the statistics and pending mini-batch. Parameters are recomputed from the
      * statistics on decoding, which is deterministic, so a decoded model continues bit-identically.
+     * Big-endian, laid out as {@link java.io.DataOutputStream} would write it; written into one array
+     * of the exact size (this runs for every record in the stream processor).
      */
     public byte[] toBytes() {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.writeInt(FORMAT_MAGIC);
-            out.writeShort(FORMAT_VERSION);
-            writeConfig(out, config);
-            out.writeInt(dimension);
-            out.writeInt(warmup);
-            out.writeLong(pointsSeen);
-            out.writeLong(pointsApplied);
-            out.writeLong(steps);
-            out.writeLong(refits);
-            out.writeLong(scored);
-            out.writeDouble(effectiveCount);
-            out.writeDouble(avgLogLikelihood);
-            out.writeBoolean(mixture != null);
-            if (mixture == null) {
-                out.writeInt(buffered);
-                for (int i = 0; i < buffered; i++) {
-                    for (double v : buffer[i]) {
-                        out.writeDouble(v);
-                    }
-                    writeTag(out, bufferTags[i]);
-                }
-            } else {
-                statistics.write(out);
-                out.writeInt(batchCount);
-                if (batchCount > 0) {
-                    batch.write(out);
-                }
-                for (double r : recentShare) {
-                    out.writeDouble(r);
-                }
-                out.writeLong(sinceRefit);
-                out.writeDouble(recentLogLikelihood);
-                out.writeInt(refitBuffer == null ? -1 : refitCount);
-                for (int i = 0; i < refitCount; i++) {
-                    for (double v : refitBuffer[i]) {
-                        out.writeDouble(v);
-                    }
-                }
+        ByteBuffer out = ByteBuffer.allocate(serializedSize());
+        out.putInt(FORMAT_MAGIC);
+        out.putShort((short) FORMAT_VERSION);
+        writeConfig(out, config);
+        out.putInt(dimension);
+        out.putInt(warmup);
+        out.putLong(pointsSeen);
+        out.putLong(pointsApplied);
+        out.putLong(steps);
+        out.putLong(refits);
+        out.putLong(scored);
+        out.putDouble(effectiveCount);
+        out.putDouble(avgLogLikelihood);
+        out.put((byte) (mixture != null ? 1 : 0));
+        if (mixture == null) {
+            out.putInt(buffered);
+            for (int i = 0; i < buffered; i++) {
+                putAll(out, buffer[i]);
+                writeTag(out, bufferTags[i]);
             }
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } else {
+            statistics.write(out);
+            out.putInt(batchCount);
+            if (batchCount > 0) {
+                batch.write(out);
+            }
+            putAll(out, recentShare);
+            out.putLong(sinceRefit);
+            out.putDouble(recentLogLikelihood);
+            out.putInt(refitBuffer == null ? -1 : refitCount);
+            for (int i = 0; i < refitCount; i++) {
+                putAll(out, refitBuffer[i]);
+            }
         }
+        if (out.hasRemaining()) {
+            throw new IllegalStateException("serialised size miscomputed: " + out.remaining() + " bytes left");
+        }
+        return out.array();
+    }
+
+    /** The length of {@link #toBytes()}. */
+    public int serializedSize() {
+        int n = 4 + 2 + CONFIG_BYTES + 4 + 4 + 5 * 8 + 2 * 8 + 1;
+        if (mixture == null) {
+            n += 4;
+            for (int i = 0; i < buffered; i++) {
+                n += 8 * buffer[i].length + 4 + (bufferTags[i] == null ? 0 : bufferTags[i].length);
+            }
+        } else {
+            n += statistics.serializedSize() + 4 + (batchCount > 0 ? batch.serializedSize() : 0);
+            n += 8 * recentShare.length + 8 + 8 + 4 + refitCount * 8 * dimension;
+        }
+        return n;
+    }
+
+    private static void putAll(ByteBuffer out, double[] values) {
+        for (double v : values) {
+            out.putDouble(v);
+        }
+    }
+
+    private static double[] getAll(ByteBuffer in, int n) {
+        double[] values = new double[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = in.getDouble();
+        }
+        return values;
     }
 
     /**
@@ -547,25 +564,26 @@ public final class OnlineMixture {
      * @throws IllegalArgumentException if the bytes are not a model state of a known version
      */
     public static OnlineMixture fromBytes(byte[] bytes) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
-            if (in.readInt() != FORMAT_MAGIC) {
+        try {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            if (in.getInt() != FORMAT_MAGIC) {
                 throw new IllegalArgumentException("not a mixstream model state");
             }
-            int version = in.readShort();
+            int version = in.getShort();
             if (version != FORMAT_VERSION) {
                 throw new IllegalArgumentException("unsupported model state version " + version);
             }
             OnlineMixture m = new OnlineMixture(readConfig(in));
-            int d = in.readInt();
-            int w = in.readInt();
-            m.pointsSeen = in.readLong();
-            m.pointsApplied = in.readLong();
-            m.steps = in.readLong();
-            m.refits = in.readLong();
-            m.scored = in.readLong();
-            m.effectiveCount = in.readDouble();
-            m.avgLogLikelihood = in.readDouble();
-            boolean initialised = in.readBoolean();
+            int d = in.getInt();
+            int w = in.getInt();
+            m.pointsSeen = in.getLong();
+            m.pointsApplied = in.getLong();
+            m.steps = in.getLong();
+            m.refits = in.getLong();
+            m.scored = in.getLong();
+            m.effectiveCount = in.getDouble();
+            m.avgLogLikelihood = in.getDouble();
+            boolean initialised = in.get() != 0;
             if (d >= 0) {
                 m.dimension = d;
                 m.warmup = w;
@@ -575,43 +593,38 @@ public final class OnlineMixture {
                     m.buffer = new double[w][];
                     m.bufferTags = new byte[w][];
                 }
-                m.buffered = in.readInt();
+                m.buffered = in.getInt();
                 for (int i = 0; i < m.buffered; i++) {
-                    double[] x = new double[d];
-                    for (int j = 0; j < d; j++) {
-                        x[j] = in.readDouble();
-                    }
-                    m.buffer[i] = x;
+                    m.buffer[i] = getAll(in, d);
                     m.bufferTags[i] = readTag(in);
                 }
             } else {
                 m.allocateRunning();
                 m.statistics.read(in);
-                m.batchCount = in.readInt();
+                m.batchCount = in.getInt();
                 if (m.batchCount > 0) {
                     m.batch.read(in);
                 }
                 for (int c = 0; c < m.recentShare.length; c++) {
-                    m.recentShare[c] = in.readDouble();
+                    m.recentShare[c] = in.getDouble();
                 }
-                m.sinceRefit = in.readLong();
-                m.recentLogLikelihood = in.readDouble();
-                int collected = in.readInt();
+                m.sinceRefit = in.getLong();
+                m.recentLogLikelihood = in.getDouble();
+                int collected = in.getInt();
                 if (collected >= 0) {
                     m.refitBuffer = new double[w][];
                     m.refitCount = collected;
                     for (int i = 0; i < collected; i++) {
-                        double[] x = new double[d];
-                        for (int j = 0; j < d; j++) {
-                            x[j] = in.readDouble();
-                        }
-                        m.refitBuffer[i] = x;
+                        m.refitBuffer[i] = getAll(in, d);
                     }
                 }
                 m.statistics.maximise(m.mixture, m.config.regCovar());
             }
+            if (in.hasRemaining()) {
+                throw new IllegalArgumentException("corrupt model state: " + in.remaining() + " trailing bytes");
+            }
             return m;
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             if (e instanceof IllegalArgumentException iae) {
                 throw iae;
             }
@@ -619,41 +632,44 @@ public final class OnlineMixture {
         }
     }
 
-    private static void writeTag(DataOutputStream out, byte[] tag) throws IOException {
+    private static void writeTag(ByteBuffer out, byte[] tag) {
         if (tag == null) {
-            out.writeInt(-1);
+            out.putInt(-1);
         } else {
-            out.writeInt(tag.length);
-            out.write(tag);
+            out.putInt(tag.length);
+            out.put(tag);
         }
     }
 
-    private static byte[] readTag(DataInputStream in) throws IOException {
-        int n = in.readInt();
+    private static byte[] readTag(ByteBuffer in) {
+        int n = in.getInt();
         if (n < 0) {
             return null;
         }
         byte[] tag = new byte[n];
-        in.readFully(tag);
+        in.get(tag);
         return tag;
     }
 
-    private static void writeConfig(DataOutputStream out, MixtureConfig c) throws IOException {
-        out.writeInt(c.components());
-        out.writeByte(c.covarianceType().ordinal());
-        out.writeDouble(c.regCovar());
-        out.writeDouble(c.halfLife());
-        out.writeDouble(c.stepExponent());
-        out.writeInt(c.batchSize());
-        out.writeInt(c.warmup());
-        out.writeInt(c.initIterations());
-        out.writeDouble(c.minWeight());
-        out.writeLong(c.seed());
+    /** Bytes of {@link #writeConfig}. */
+    private static final int CONFIG_BYTES = 4 + 1 + 8 + 8 + 8 + 4 + 4 + 4 + 8 + 8;
+
+    private static void writeConfig(ByteBuffer out, MixtureConfig c) {
+        out.putInt(c.components());
+        out.put((byte) c.covarianceType().ordinal());
+        out.putDouble(c.regCovar());
+        out.putDouble(c.halfLife());
+        out.putDouble(c.stepExponent());
+        out.putInt(c.batchSize());
+        out.putInt(c.warmup());
+        out.putInt(c.initIterations());
+        out.putDouble(c.minWeight());
+        out.putLong(c.seed());
     }
 
-    private static MixtureConfig readConfig(DataInputStream in) throws IOException {
-        return new MixtureConfig(in.readInt(), CovarianceType.values()[in.readByte()], in.readDouble(),
-                in.readDouble(), in.readDouble(), in.readInt(), in.readInt(), in.readInt(), in.readDouble(),
-                in.readLong());
+    private static MixtureConfig readConfig(ByteBuffer in) {
+        return new MixtureConfig(in.getInt(), CovarianceType.values()[in.get()], in.getDouble(),
+                in.getDouble(), in.getDouble(), in.getInt(), in.getInt(), in.getInt(), in.getDouble(),
+                in.getLong());
     }
 }

@@ -4,9 +4,7 @@ import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
 import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -400,45 +398,52 @@ final class SufficientStatistics {
         changedAll();
     }
 
-    void write(DataOutputStream out) throws IOException {
-        out.writeDouble(g);
+    /** Bytes of {@link #write}: g, then per component its weight, mean and scatter (lower triangle if full). */
+    int serializedSize() {
+        int scatterValues = type == CovarianceType.FULL ? d * (d + 1) / 2 : d;
+        return 8 + k * 8 * (1 + d + scatterValues);
+    }
+
+    void write(ByteBuffer out) {
+        out.putDouble(g);
         for (int c = 0; c < k; c++) {
-            out.writeDouble(weight[c]);
+            out.putDouble(weight[c]);
             for (double v : mean[c]) {
-                out.writeDouble(v);
+                out.putDouble(v);
             }
+            double[] s = scatter[c];
             if (type == CovarianceType.FULL) {
                 for (int i = 0; i < d; i++) {
                     for (int j = 0; j <= i; j++) {
-                        out.writeDouble(scatter[c][i * d + j]);
+                        out.putDouble(s[i * d + j]);
                     }
                 }
             } else {
-                for (double v : scatter[c]) {
-                    out.writeDouble(v);
+                for (double v : s) {
+                    out.putDouble(v);
                 }
             }
         }
     }
 
-    void read(DataInputStream in) throws IOException {
-        g = in.readDouble();
+    void read(ByteBuffer in) {
+        g = in.getDouble();
         changedAll();
         for (int c = 0; c < k; c++) {
-            weight[c] = in.readDouble();
+            weight[c] = in.getDouble();
             for (int i = 0; i < d; i++) {
-                mean[c][i] = in.readDouble();
+                mean[c][i] = in.getDouble();
             }
             Arrays.fill(scatter[c], 0.0);
             if (type == CovarianceType.FULL) {
                 for (int i = 0; i < d; i++) {
                     for (int j = 0; j <= i; j++) {
-                        scatter[c][i * d + j] = in.readDouble();
+                        scatter[c][i * d + j] = in.getDouble();
                     }
                 }
             } else {
                 for (int i = 0; i < d; i++) {
-                    scatter[c][i] = in.readDouble();
+                    scatter[c][i] = in.getDouble();
                 }
             }
         }

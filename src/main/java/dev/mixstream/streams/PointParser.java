@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import dev.mixstream.gmm.OnlineMixture;
 
@@ -23,6 +24,7 @@ public final class PointParser {
 
     private static final JsonFactory JSON = JsonFactory.builder()
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // so NaN/Infinity parse and are classified
+            .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER) // FastDoubleParser: exact, faster than Double.parseDouble
             .streamReadConstraints(StreamReadConstraints.builder().maxNumberLength(1000).build())
             .build();
 

@@ -3,6 +3,7 @@ package dev.mixstream.streams;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import dev.mixstream.gmm.PointScore;
 
@@ -16,7 +17,10 @@ import java.io.UncheckedIOException;
  * one instance per stream task.
  */
 final class ResponsibilityWriter {
-    private static final JsonFactory JSON = new JsonFactory();
+    /** Schubfach double-to-text (shortest exact form), several times faster than Double.toString. */
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
+            .build();
     private final ByteArrayBuilder buffer = new ByteArrayBuilder(512);
 
     byte[] write(String model, PointScore score) {

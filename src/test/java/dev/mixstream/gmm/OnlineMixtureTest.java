@@ -97,6 +97,27 @@ class OnlineMixtureTest {
     }
 
     @ParameterizedTest
+    @EnumSource(CovarianceType.class)
+    void serialisedStateHasItsAnnouncedSizeAndCorruptBytesAreRefused(CovarianceType type) {
+        OnlineMixture m = new OnlineMixture(MixtureConfig.defaults(3, type).withBatchSize(4));
+        double[][] xs = stream(1_003, 9);
+        for (int i = 0; i < xs.length; i++) {
+            m.learn(xs[i], ("t" + i).getBytes(StandardCharsets.UTF_8), s -> { });
+            if (i % 97 == 0 || i == xs.length - 1) { // warm-up, running, with a pending mini-batch
+                byte[] bytes = m.toBytes();
+                assertEquals(m.serializedSize(), bytes.length);
+                assertArrayEquals(bytes, OnlineMixture.fromBytes(bytes).toBytes());
+            }
+        }
+        byte[] bytes = m.toBytes();
+        assertThrows(IllegalArgumentException.class, () -> OnlineMixture.fromBytes(Arrays.copyOf(bytes, bytes.length - 1)));
+        assertThrows(IllegalArgumentException.class, () -> OnlineMixture.fromBytes(Arrays.copyOf(bytes, bytes.length + 1)));
+        byte[] wrongMagic = bytes.clone();
+        wrongMagic[0] ^= 1;
+        assertThrows(IllegalArgumentException.class, () -> OnlineMixture.fromBytes(wrongMagic));
+    }
+
+    @ParameterizedTest
     @ValueSource(ints = {0, 1, 30, 99, 100, 101, 777, 2_345})
     void decodedStateContinuesBitIdentically(int cut) {
         // a drift after 1500 points makes the model re-fit, so cuts also land inside a re-fit buffer

@@ -1,0 +1,44 @@
+package dev.mixstream.bench;
+
+import dev.mixstream.gmm.CovarianceType;
+import dev.mixstream.gmm.MixtureConfig;
+import dev.mixstream.gmm.OnlineMixture;
+
+/**
+ * Bytes one model takes in the state store (its {@link OnlineMixture#toBytes()} form): while warming up
+ * (the buffer of W − 1 points, just before initialisation) and once running (statistics, drift
+ * tracking; no pending mini-batch, no re-fit in progress).
+ */
+public final class ModelSizes {
+    /** One row of the table. */
+    public record Size(int components, int dimension, String covarianceType, int warmup, int warmupBytes,
+                       int runningBytes) {
+    }
+
+    private ModelSizes() {
+    }
+
+    /** Measures a model of K components in D dimensions with the default configuration otherwise. */
+    public static Size measure(int components, int dimension, CovarianceType type) {
+        MixtureConfig config = MixtureConfig.defaults(components, type);
+        OnlineMixture model = new OnlineMixture(config);
+        int warmup = config.warmupFor(dimension);
+        double[] x = new double[dimension];
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(7);
+        int warmupBytes = 0;
+        for (int i = 0; i < warmup; i++) {
+            if (i == warmup - 1) {
+                warmupBytes = model.toBytes().length;
+            }
+            for (int j = 0; j < dimension; j++) {
+                x[j] = rng.nextGaussian() + (i % components) * 6; // K well-separated clusters
+            }
+            model.learn(x, s -> { });
+        }
+        if (!model.isInitialised()) {
+            throw new IllegalStateException("model did not initialise after its warm-up");
+        }
+        return new Size(components, dimension, type.name().toLowerCase(java.util.Locale.ROOT), warmup, warmupBytes,
+                model.toBytes().length);
+    }
+}

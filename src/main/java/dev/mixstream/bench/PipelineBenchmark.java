@@ -1,0 +1,435 @@
+package dev.mixstream.bench;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.mixstream.streams.MixstreamApp;
+import dev.mixstream.streams.MixstreamSettings;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+
+/**
+ * The pipeline benchmark behind {@code mixstream bench}: on one broker, the same pre-loaded points are
+ * run through (a) a pass-through Kafka Streams application and (b) the estimator, with the same
+ * processing guarantee, and each one's throughput and end-to-end latency are measured.
+ *
+ * <p>For each (keys, guarantee, application): N points are produced into a fresh input topic (the same
+ * points for every application: same seed); the application is started on it, and its throughput is
+ * the records it processed between its first and its N-th record divided by that time (start-up and
+ * rebalancing excluded; sampled from its {@code process-total} metric every few ms). A
+ * {@code read_committed} consumer then checks that the output topic holds exactly N records. Then,
+ * with the application still running (models warm), M more points are sent at a fixed rate, each
+ * stamped with its send time, and a {@code read_committed} consumer of the output topic (whose
+ * timestamps are the broker's {@code LogAppendTime}) records two latencies per point: send time to the
+ * output's append time, and send time to the moment the output is visible to the consumer (which under
+ * exactly-once includes waiting for the commit).
+ */
+public final class PipelineBenchmark {
+    /** The two applications compared. */
+    public enum App {
+        PASS_THROUGH("pass-through"), ESTIMATOR("estimator");
+
+        private final String label;
+
+        App(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+    }
+
+    /**
+     * What to run.
+     *
+     * @param points        N, points pre-loaded for the throughput measurement (per keys value)
+     * @param keysList      the numbers of distinct model keys to run with
+     * @param partitions    partitions of the input and output topics
+     * @param components    K of the estimator (and of the synthetic data)
+     * @param dimension     D
+     * @param guarantees    processing guarantees to run ({@code exactly_once_v2}, {@code at_least_once})
+     * @param apps          applications to run
+     * @param latencyPoints M, points sent at {@code latencyRate} after the throughput phase (0 = none)
+     * @param latencyRate   points per second of the latency phase
+     * @param jitWarmup     points of one unreported run of each application first, to warm up the JVM (0 = none)
+     * @param seed          seed of the synthetic points
+     * @param overrides     extra properties for both applications ({@code mixstream.*} for the estimator only)
+     */
+    public record Options(long points, List<Integer> keysList, int partitions, int components, int dimension,
+                          List<String> guarantees, List<App> apps, long latencyPoints, double latencyRate,
+                          long jitWarmup, long seed, Map<String, String> overrides) {
+    }
+
+    /** Latency percentiles in milliseconds over {@code count} points. */
+    public record Latency(long count, double p50Ms, double p99Ms, double maxMs) {
+        /** The histogram's percentiles (recorded in µs); null when it is empty. */
+        static Latency of(Histogram h) {
+            if (h.getTotalCount() == 0) {
+                return null;
+            }
+            return new Latency(h.getTotalCount(), h.getValueAtPercentile(50) / 1000.0,
+                    h.getValueAtPercentile(99) / 1000.0, h.getMaxValue() / 1000.0);
+        }
+    }
+
+    /**
+     * One measured run.
+     *
+     * @param outputs          records found in the output topic after the throughput phase (should be N)
+     * @param appendLatency    send time → output append time (null without a latency phase)
+     * @param visibleLatency   send time → output visible to a read_committed consumer (null likewise)
+     */
+    public record Run(int keys, String guarantee, String app, long points, double seconds, double recordsPerSecond,
+                      long outputs, Latency appendLatency, Latency visibleLatency) {
+    }
+
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final long SAMPLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    private static final Duration PHASE_TIMEOUT = Duration.ofMinutes(Long.getLong("mixstream.bench.timeout.minutes", 10));
+
+    private final String bootstrap;
+    private final Options options;
+    private final PrintWriter log;
+    private int runNumber;
+
+    public PipelineBenchmark(String bootstrap, Options options, PrintWriter log) {
+        this.bootstrap = bootstrap;
+        this.options = options;
+        this.log = log;
+    }
+
+    /** Runs everything the options ask for, in order; returns the measured runs. */
+    public List<Run> runAll() throws Exception {
+        if (options.jitWarmup() > 0) {
+            for (App app : options.apps()) {
+                say("JIT warm-up: %s, %,d points (not reported)", app.label(), options.jitWarmup());
+                run(app, options.guarantees().get(0), options.keysList().get(0), options.jitWarmup(), 0);
+            }
+        }
+        List<Run> runs = new ArrayList<>();
+        for (int keys : options.keysList()) {
+            for (String guarantee : options.guarantees()) {
+                for (App app : options.apps()) {
+                    Run r = run(app, guarantee, keys, options.points(), options.latencyPoints());
+                    say("%s %s, %,d keys: %,.0f records/s (%,d in %.2f s), outputs %,d%s", app.label(), guarantee, keys,
+                            r.recordsPerSecond(), r.points(), r.seconds(), r.outputs(),
+                            r.appendLatency() == null ? "" : String.format(Locale.ROOT,
+                                    "; latency p50/p99 append %.1f/%.1f ms, visible %.1f/%.1f ms",
+                                    r.appendLatency().p50Ms(), r.appendLatency().p99Ms(),
+                                    r.visibleLatency().p50Ms(), r.visibleLatency().p99Ms()));
+                    runs.add(r);
+                }
+            }
+        }
+        return runs;
+    }
+
+    private Run run(App app, String guarantee, int keys, long points, long latencyPoints) throws Exception {
+        int n = ++runNumber;
+        String prefix = "bench" + n + "." + app.label() + "." + guarantee.replace('_', '-') + "." + keys;
+        String input = prefix + ".points";
+        String output = prefix + ".out";
+        createTopics(input, output, prefix);
+        BenchWorkload workload = new BenchWorkload(options.components(), options.dimension(), keys, options.seed());
+        try (KafkaProducer<String, byte[]> producer = producer()) {
+            for (long i = 0; i < points; i++) {
+                long now = System.currentTimeMillis();
+                producer.send(new ProducerRecord<>(input, null, now, workload.nextKey(), workload.nextValue(now)));
+            }
+            producer.flush();
+        }
+        Path stateDir = Files.createTempDirectory("mixstream-bench-state");
+        Handle handle = null;
+        try {
+            handle = start(app, guarantee, input, output, prefix, stateDir, n);
+            // throughput: records processed between the first and the N-th, from the process-total metric
+            long deadline = System.nanoTime() + PHASE_TIMEOUT.toNanos();
+            long firstCount = 0;
+            long firstNanos = 0;
+            long count;
+            long lastReport = System.nanoTime();
+            while ((count = handle.processed()) < points) {
+                if (System.nanoTime() - lastReport > TimeUnit.SECONDS.toNanos(10)) {
+                    say("... %s: %,d of %,d points processed", app.label(), count, points);
+                    lastReport = System.nanoTime();
+                }
+                if (firstCount == 0 && count > 0) {
+                    firstCount = count;
+                    firstNanos = System.nanoTime();
+                }
+                checkAlive(handle, deadline, "processing " + points + " points (" + count + " done)");
+                LockSupport.parkNanos(SAMPLE_NANOS);
+            }
+            long lastNanos = System.nanoTime();
+            if (firstCount == 0) { // all of them within one sampling interval
+                firstNanos = lastNanos - SAMPLE_NANOS;
+            }
+            double seconds = (lastNanos - firstNanos) / 1e9;
+            double rate = (points - firstCount) / seconds;
+            try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
+                List<TopicPartition> partitions = partitions(consumer, output);
+                consumer.assign(partitions);
+                consumer.seekToBeginning(partitions);
+                long outputs = drain(consumer, points, handle, deadline);
+                Histogram append = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
+                Histogram visible = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
+                if (latencyPoints > 0) {
+                    measureLatency(consumer, producer(), input, workload, latencyPoints, append, visible, handle);
+                }
+                return new Run(keys, guarantee, app.label(), points, seconds, rate, outputs, Latency.of(append),
+                        Latency.of(visible));
+            }
+        } finally {
+            if (handle != null) {
+                handle.close();
+            }
+            deleteTree(stateDir);
+        }
+    }
+
+    /** Reads the output topic until {@code expected} records were seen (then a short grace for extras). */
+    private long drain(KafkaConsumer<byte[], byte[]> consumer, long expected, Handle handle, long deadline) {
+        long seen = 0;
+        while (seen < expected) {
+            checkAlive(handle, deadline, "reading the outputs (" + seen + " of " + expected + ")");
+            seen += consumer.poll(Duration.ofMillis(100)).count();
+        }
+        for (int i = 0; i < 3; i++) {
+            seen += consumer.poll(Duration.ofMillis(100)).count();
+        }
+        return seen;
+    }
+
+    private void measureLatency(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<String, byte[]> producer,
+                                String input, BenchWorkload workload, long count, Histogram append,
+                                Histogram visible, Handle handle) throws Exception {
+        long start = System.currentTimeMillis();
+        Thread sender = new Thread(() -> {
+            long interval = (long) (1e9 / options.latencyRate());
+            long next = System.nanoTime();
+            try (producer) {
+                for (long i = 0; i < count; i++) {
+                    long wait = next - System.nanoTime();
+                    if (wait > 0) {
+                        LockSupport.parkNanos(wait);
+                    }
+                    next += interval;
+                    long now = System.currentTimeMillis();
+                    producer.send(new ProducerRecord<>(input, null, now, workload.nextKey(), workload.nextValue(now)));
+                }
+                producer.flush();
+            }
+        }, "mixstream-bench-sender");
+        sender.setDaemon(true);
+        sender.start();
+        long deadline = System.nanoTime() + (long) (count / options.latencyRate() * 1e9) + TimeUnit.SECONDS.toNanos(60);
+        long seen = 0;
+        while (seen < count && System.nanoTime() < deadline) {
+            checkAlive(handle, deadline, "measuring latency");
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(5))) {
+                long now = System.currentTimeMillis();
+                long sent = sentAt(r.value());
+                if (sent >= start) {
+                    append.recordValue(Math.max(0, r.timestamp() - sent) * 1000);
+                    visible.recordValue(Math.max(0, now - sent) * 1000);
+                    seen++;
+                }
+            }
+        }
+        sender.join(TimeUnit.SECONDS.toMillis(30));
+    }
+
+    /** The top-level {@code ts} of an output value (pass-through: the input itself; estimator: echoed). */
+    static long sentAt(byte[] value) throws IOException {
+        try (JsonParser p = JSON.createParser(value)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return -1;
+            }
+            for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+                String name = p.currentName();
+                JsonToken v = p.nextToken();
+                if (name.equals("ts") && v == JsonToken.VALUE_NUMBER_INT) {
+                    return p.getLongValue();
+                }
+                p.skipChildren();
+            }
+            return -1;
+        }
+    }
+
+    private void checkAlive(Handle handle, long deadline, String what) {
+        KafkaStreams.State state = handle.streams().state();
+        if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.NOT_RUNNING) {
+            throw new IllegalStateException("the application stopped (" + state + ") while " + what);
+        }
+        if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("timed out while " + what);
+        }
+    }
+
+    private Handle start(App app, String guarantee, String input, String output, String prefix, Path stateDir,
+                         int n) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "mixstream-bench-" + n);
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
+        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        if (app == App.PASS_THROUGH) {
+            options.overrides().forEach((k, v) -> {
+                if (!k.startsWith("mixstream.")) {
+                    p.put(k, v);
+                }
+            });
+            Properties props = new Properties();
+            props.putAll(p);
+            KafkaStreams streams = new KafkaStreams(PassThroughTopology.build(input, output), props);
+            streams.start();
+            return new Handle(streams, null);
+        }
+        p.put("mixstream.topic.points", input);
+        p.put("mixstream.topic.responsibilities", output);
+        p.put("mixstream.topic.snapshots", prefix + ".snapshots");
+        p.put("mixstream.topic.dlq", prefix + ".dlq");
+        p.put("mixstream.topics.create", "false");
+        p.put("mixstream.components", Integer.toString(options.components()));
+        p.putAll(options.overrides());
+        MixstreamApp mixstream = MixstreamApp.start(MixstreamSettings.from(p));
+        return new Handle(mixstream.streams(), mixstream);
+    }
+
+    /** A running application under test. */
+    private record Handle(KafkaStreams streams, MixstreamApp app) implements AutoCloseable {
+        long processed() {
+            return processedTotal(streams);
+        }
+
+        @Override
+        public void close() {
+            if (app != null) {
+                app.close(Duration.ofSeconds(60));
+            } else {
+                streams.close(Duration.ofSeconds(60));
+            }
+        }
+    }
+
+    /** Sum of the stream threads' {@code process-total} metric: records processed so far. */
+    static long processedTotal(KafkaStreams streams) {
+        double total = 0;
+        for (var e : streams.metrics().entrySet()) {
+            if (e.getKey().name().equals("process-total") && e.getKey().group().equals("stream-thread-metrics")
+                    && e.getValue().metricValue() instanceof Number v) {
+                total += v.doubleValue();
+            }
+        }
+        return (long) total;
+    }
+
+    private void createTopics(String input, String output, String prefix) throws Exception {
+        Map<String, Object> config = new HashMap<>();
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        int partitions = options.partitions();
+        try (Admin admin = Admin.create(config)) {
+            List<NewTopic> topics = new ArrayList<>();
+            topics.add(new NewTopic(input, partitions, (short) 1));
+            topics.add(new NewTopic(output, partitions, (short) 1).configs(Map.of(
+                    TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime")));
+            topics.add(new NewTopic(prefix + ".snapshots", partitions, (short) 1).configs(Map.of(
+                    TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+            topics.add(new NewTopic(prefix + ".dlq", partitions, (short) 1));
+            admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
+            // wait until every partition has a leader, so the first sends do not stall
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            List<String> names = topics.stream().map(NewTopic::name).toList();
+            while (true) {
+                boolean ready = admin.describeTopics(names).allTopicNames().get(60, TimeUnit.SECONDS).values().stream()
+                        .allMatch(d -> d.partitions().stream().allMatch(pi -> pi.leader() != null));
+                if (ready) {
+                    break;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("partitions of " + names + " have no leader");
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    private KafkaProducer<String, byte[]> producer() {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(128 * 1024));
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return new KafkaProducer<>(p);
+    }
+
+    private KafkaConsumer<byte[], byte[]> consumer() {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        return new KafkaConsumer<>(p);
+    }
+
+    private static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic) {
+        List<TopicPartition> out = new ArrayList<>();
+        for (PartitionInfo pi : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
+            out.add(new TopicPartition(topic, pi.partition()));
+        }
+        return out;
+    }
+
+    private void say(String format, Object... args) {
+        log.println("bench: " + String.format(Locale.ROOT, format, args));
+        log.flush();
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.mixstream.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BenchCommandTest {
+    @Test
+    void measuresBothApplicationsOnTheSamePointsAndChecksTheirOutputs(@TempDir Path dir) throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new MixstreamCli());
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        Path json = dir.resolve("bench.json");
+        int code = cl.execute("bench", "--points", "3000", "--keys", "3", "--partitions", "2", "--components", "2",
+                "--dim", "2", "--guarantee", "exactly_once_v2", "--latency-points", "300", "--latency-rate", "1000",
+                "--jit-warmup", "0", "--json-out", json.toString());
+        assertEquals(0, code, out + "\n" + err);
+        String text = out.toString();
+        assertTrue(text.contains("pass-through") && text.contains("estimator"), text);
+        JsonNode report = new ObjectMapper().readTree(json.toFile());
+        JsonNode runs = report.get("runs");
+        assertEquals(2, runs.size(), report.toString());
+        for (JsonNode run : runs) {
+            assertEquals(3000, run.get("outputs").asLong(), "one output per point, read back read_committed: " + run);
+            assertTrue(run.get("recordsPerSecond").asDouble() > 0, run.toString());
+            JsonNode append = run.get("appendLatency");
+            JsonNode visible = run.get("visibleLatency");
+            assertEquals(300, append.get("count").asLong(), run.toString());
+            assertEquals(300, visible.get("count").asLong(), run.toString());
+            assertTrue(append.get("p50Ms").asDouble() <= append.get("p99Ms").asDouble(), run.toString());
+            // a record is appended before a read_committed consumer can see it
+            assertTrue(append.get("p50Ms").asDouble() <= visible.get("p50Ms").asDouble(), run.toString());
+        }
+        assertEquals("pass-through", runs.get(0).get("app").asText());
+        assertEquals("estimator", runs.get(1).get("app").asText());
+        JsonNode size = report.get("modelSizes").get(0);
+        assertTrue(size.get("runningBytes").asInt() > 0 && size.get("warmupBytes").asInt() > size.get("runningBytes").asInt(),
+                size.toString());
+    }
+
+    @Test
+    void badArgumentsAreUsageErrors() {
+        CommandLine cl = new CommandLine(new MixstreamCli());
+        cl.setOut(new PrintWriter(new StringWriter()));
+        cl.setErr(new PrintWriter(new StringWriter()));
+        assertEquals(2, cl.execute("bench", "--guarantee", "exactly_once"));
+        assertEquals(2, cl.execute("bench", "--apps", "kstreams"));
+        assertEquals(2, cl.execute("bench", "--points", "0"));
+        assertEquals(2, cl.execute("bench", "--set", "mixstream.nope=1"));
+    }
+}
