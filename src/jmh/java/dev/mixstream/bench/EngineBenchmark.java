@@ -16,7 +16,10 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
 import org.openjdk.jmh.infra.Blackhole;
 
 import java.util.SplittableRandom;
@@ -49,6 +52,7 @@ public class EngineBenchmark {
     private OnlineMixture model;
     private int next;
     private ScoreSink sink;
+    private long refitsBefore;
 
     @Setup(Level.Trial)
     public void setUp(Blackhole blackhole) {
@@ -75,11 +79,39 @@ public class EngineBenchmark {
                 .withBatchSize(batchSize).withHalfLife(10_000);
         model = new OnlineMixture(config);
         sink = s -> blackhole.consume(s.logLikelihood());
-        int warm = config.warmupFor(d) + 4 * batchSize;
-        for (int i = 0; i < warm; i++) {
-            model.learn(points[i % POOL], sink);
+        // the steady state: past the warm-up, and past the drift re-fits that repair a k-means++ start stuck in a
+        // local optimum (two components on one cluster, one on two; seen at 16x64): run chunks of 2L points
+        // (L = the starvation window) until one passes without a re-fit
+        int window = Math.max(config.warmupFor(d), (int) (config.halfLife() / 10));
+        int i = 0;
+        for (int chunk = 0; chunk < 50; chunk++) {
+            long refits = model.refits();
+            for (int end = i + 2 * window + config.warmupFor(d); i < end; i++) {
+                model.learn(points[i % POOL], sink);
+            }
+            if (chunk > 0 && model.refits() == refits) {
+                break;
+            }
         }
+        int warm = i;
         next = warm;
+    }
+
+    @Setup(Level.Iteration)
+    public void countRefits() {
+        refitsBefore = model.refits();
+    }
+
+    /**
+     * Fails a measurement iteration in which the stationary stream made the model re-fit (a re-fit costs
+     * as much as thousands of points): the numbers reported are the steady state.
+     */
+    @TearDown(Level.Iteration)
+    public void checkSteadyState(IterationParams iteration) {
+        if (iteration.getType() == IterationType.MEASUREMENT && model.refits() != refitsBefore) {
+            throw new IllegalStateException("drift re-fit during a measurement iteration: " + refitsBefore + " -> "
+                    + model.refits());
+        }
     }
 
     /** Score one point and learn from it. */

@@ -179,19 +179,21 @@ public final class BenchCommand extends OfflineCommand {
     }
 
     private static void printTable(PrintWriter out, List<Run> runs) {
-        out.printf("%-8s %-16s %-13s %12s %7s %12s %12s %12s %12s %9s%n", "keys", "guarantee", "application",
-                "records/s", "ratio", "p50 append", "p99 append", "p50 visible", "p99 visible", "outputs");
+        out.printf("%-8s %-16s %-13s %12s %7s %12s %12s %12s %12s %19s %10s%n", "keys", "guarantee", "application",
+                "records/s", "ratio", "p50 append", "p99 append", "p50 visible", "p99 visible", "outputs/expected",
+                "changelog");
         for (Run r : runs) {
             Run base = runs.stream().filter(b -> b.keys() == r.keys() && b.guarantee().equals(r.guarantee())
                     && b.app().equals(App.PASS_THROUGH.label())).findFirst().orElse(null);
             String ratio = r.app().equals(App.ESTIMATOR.label()) && base != null
                     ? String.format(Locale.ROOT, "%.2f", r.recordsPerSecond() / base.recordsPerSecond()) : "";
-            out.printf(Locale.ROOT, "%-8d %-16s %-13s %,12.0f %7s %12s %12s %12s %12s %,9d%n", r.keys(), r.guarantee(),
+            out.printf(Locale.ROOT, "%-8d %-16s %-13s %,12.0f %7s %12s %12s %12s %12s %19s %,10d%n", r.keys(), r.guarantee(),
                     r.app(), r.recordsPerSecond(), ratio,
                     ms(r.appendLatency() == null ? null : r.appendLatency().p50Ms()),
                     ms(r.appendLatency() == null ? null : r.appendLatency().p99Ms()),
                     ms(r.visibleLatency() == null ? null : r.visibleLatency().p50Ms()),
-                    ms(r.visibleLatency() == null ? null : r.visibleLatency().p99Ms()), r.outputs());
+                    ms(r.visibleLatency() == null ? null : r.visibleLatency().p99Ms()),
+                    String.format(Locale.ROOT, "%,d/%,d", r.outputs(), r.expectedOutputs()), r.changelogRecords());
         }
     }
 

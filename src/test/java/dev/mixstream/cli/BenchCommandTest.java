@@ -32,6 +32,7 @@ class BenchCommandTest {
         JsonNode runs = report.get("runs");
         assertEquals(2, runs.size(), report.toString());
         for (JsonNode run : runs) {
+            assertEquals(3000, run.get("expectedOutputs").asLong(), run.toString());
             assertEquals(3000, run.get("outputs").asLong(), "one output per point, read back read_committed: " + run);
             assertTrue(run.get("recordsPerSecond").asDouble() > 0, run.toString());
             JsonNode append = run.get("appendLatency");
@@ -44,6 +45,10 @@ class BenchCommandTest {
         }
         assertEquals("pass-through", runs.get(0).get("app").asText());
         assertEquals("estimator", runs.get(1).get("app").asText());
+        assertEquals(0, runs.get(0).get("changelogRecords").asLong());
+        long changelog = runs.get(1).get("changelogRecords").asLong();
+        // the store's cache: the changelog gets a key's latest state once per commit, not every record's
+        assertTrue(changelog >= 3 && changelog < 3000 / 4, "changelog records " + changelog);
         JsonNode size = report.get("modelSizes").get(0);
         assertTrue(size.get("runningBytes").asInt() > 0 && size.get("warmupBytes").asInt() > size.get("runningBytes").asInt(),
                 size.toString());

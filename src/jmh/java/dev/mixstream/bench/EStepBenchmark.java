@@ -1,0 +1,76 @@
+package dev.mixstream.bench;
+
+import dev.mixstream.gmm.CovarianceType;
+import dev.mixstream.gmm.GaussianMixture;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Points per second of the E-step alone (log N(x|μ_k,Σ_k) for every k by forward substitution with the
+ * cached Cholesky factors, responsibilities by log-sum-exp): the O(K·D²) floor that
+ * {@link EngineBenchmark}'s score + update is compared with. One operation = one point.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class EStepBenchmark {
+    /** K x D. */
+    @Param({"3x2", "5x8", "10x32", "16x64"})
+    public String shape;
+
+    @Param({"full"})
+    public String covariance;
+
+    private static final int POOL = 1 << 14;
+    private double[][] points;
+    private GaussianMixture mixture;
+    private double[] responsibilities;
+    private int next;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        String[] kd = shape.split("x");
+        int k = Integer.parseInt(kd[0]);
+        int d = Integer.parseInt(kd[1]);
+        SplittableRandom rng = new SplittableRandom(1);
+        double[] w = new double[k];
+        double[][] means = new double[k][d];
+        double[][][] covs = new double[k][d][d];
+        for (int c = 0; c < k; c++) {
+            w[c] = 1;
+            for (int i = 0; i < d; i++) {
+                means[c][i] = 4 * rng.nextGaussian();
+                covs[c][i][i] = 1;
+            }
+        }
+        GaussianMixture truth = GaussianMixture.of(CovarianceType.FULL, w, means, covs);
+        points = new double[POOL][d];
+        for (double[] x : points) {
+            truth.sample(rng, x);
+        }
+        mixture = GaussianMixture.of(CovarianceType.parse(covariance), w, means, covs); // the truth, as that type
+        responsibilities = new double[k];
+    }
+
+    /** Responsibilities and log-likelihood of one point. */
+    @Benchmark
+    public double score() {
+        return mixture.score(points[next++ & (POOL - 1)], responsibilities);
+    }
+}
