@@ -44,7 +44,7 @@ public final class BenchCommand extends OfflineCommand {
             description = "Points pre-loaded for each throughput run.")
     long points;
 
-    @Option(names = "--keys", defaultValue = "16", split = ",", paramLabel = "N[,N...]",
+    @Option(names = "--keys", defaultValue = "16", split = ",", paramLabel = "N",
             description = "Distinct model keys (a list runs each; e.g. 1,100,10000,100000 for the scaling table).")
     List<Integer> keys;
 
@@ -61,11 +61,11 @@ public final class BenchCommand extends OfflineCommand {
             description = "Covariance type of the estimator: full, diag or spherical.")
     String covariance;
 
-    @Option(names = "--guarantee", defaultValue = "exactly_once_v2,at_least_once", split = ",", paramLabel = "G[,G]",
+    @Option(names = "--guarantee", defaultValue = "exactly_once_v2,at_least_once", split = ",", paramLabel = "G",
             description = "Processing guarantees to run: exactly_once_v2, at_least_once.")
     List<String> guarantees;
 
-    @Option(names = "--apps", defaultValue = "pass-through,estimator", split = ",", paramLabel = "APP[,APP]",
+    @Option(names = "--apps", defaultValue = "pass-through,estimator", split = ",", paramLabel = "APP",
             description = "Applications to run: pass-through, estimator.")
     List<String> apps;
 
