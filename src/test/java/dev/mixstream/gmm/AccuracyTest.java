@@ -136,4 +136,45 @@ class AccuracyTest {
         assertTrue(online.refits() > 0, "starving components should have triggered a re-fit");
         assertTrue(trueLl - onlineLl < 0.02, "online is " + (trueLl - onlineLl) + " nats/point below the true model");
     }
+
+    @Test
+    void initialisationFindsEveryClusterOfAWellSeparatedMixture() {
+        // 5 unit clusters in 8-D, 5.6 to 12.3 apart. With a single k-means++ start on the 450-point warm-up, 6 of
+        // these 16 seeds ended with one component on two clusters (weight ≈ 0.4) and two on one, a local optimum
+        // that no starvation trigger fires on; the best of OnlineMixture.INIT_STARTS starts leaves 1 of 16 there
+        // (measured; a split/merge repair would be needed for the last one)
+        int k = 5;
+        int d = 8;
+        SplittableRandom rng = new SplittableRandom(1);
+        double[] w = new double[k];
+        double[][] means = new double[k][d];
+        double[][][] covs = new double[k][d][d];
+        for (int c = 0; c < k; c++) {
+            w[c] = 1;
+            for (int i = 0; i < d; i++) {
+                means[c][i] = 3 / Math.sqrt(2) * rng.nextGaussian();
+                covs[c][i][i] = 1;
+            }
+        }
+        GaussianMixture truth = GaussianMixture.of(CovarianceType.FULL, w, means, covs);
+        int stuck = 0;
+        for (int seed = 42; seed < 58; seed++) {
+            OnlineMixture m = new OnlineMixture(MixtureConfig.defaults(k, CovarianceType.FULL).withHalfLife(10_000)
+                    .withSeed(seed));
+            double[] x = new double[d];
+            for (int i = 0; i < 6_000; i++) {
+                truth.sample(rng, x);
+                m.learn(x.clone(), s -> { });
+            }
+            for (int c = 0; c < k; c++) {
+                double weight = m.parameters().weight(c);
+                if (weight < 0.15 || weight > 0.25) {
+                    stuck++;
+                    System.out.printf("[accuracy] seed %d: component %d has weight %.3f%n", seed, c, weight);
+                    break;
+                }
+            }
+        }
+        assertTrue(stuck <= 1, stuck + " of 16 models stuck in a local optimum (a single start: 6)");
+    }
 }
