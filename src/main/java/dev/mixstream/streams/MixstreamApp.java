@@ -65,7 +65,8 @@ public final class MixstreamApp implements AutoCloseable {
 
     /**
      * Creates whichever of the four topics are missing: the configured partitions and replication factor,
-     * {@code cleanup.policy=compact} for snapshots. Existing topics are left as they are.
+     * {@code cleanup.policy=compact} and {@code max.message.bytes} (that of {@code topic.max.message.bytes},
+     * 16 MiB by default) for snapshots. Existing topics are left as they are.
      */
     public static List<String> createTopics(MixstreamSettings s) {
         Map<String, Object> adminConfig = new HashMap<>();
@@ -82,8 +83,11 @@ public final class MixstreamApp implements AutoCloseable {
             for (String t : List.of(s.pointsTopic(), s.responsibilitiesTopic(), s.snapshotsTopic(), s.dlqTopic())) {
                 if (!existing.contains(t)) {
                     NewTopic nt = new NewTopic(t, s.topicPartitions(), s.topicReplicationFactor());
+                    // the snapshot of a large model (K·D² covariance numbers) can exceed 1 MiB
+                    String maxBytes = s.kafka().getOrDefault("topic.max.message.bytes", MixstreamSettings.MAX_RECORD_BYTES);
                     if (t.equals(s.snapshotsTopic())) {
-                        nt.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+                        nt.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, maxBytes));
                     }
                     missing.add(nt);
                     created.add(t);

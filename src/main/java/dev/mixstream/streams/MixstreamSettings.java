@@ -83,10 +83,19 @@ public record MixstreamSettings(
         KEYS = java.util.Collections.unmodifiableMap(k);
     }
 
-    /** Kafka properties set unless the configuration says otherwise. */
+    /** Largest record mixstream lets Kafka write by default: a large model's state or snapshot exceeds 1 MiB. */
+    public static final String MAX_RECORD_BYTES = "16777216";
+
+    /**
+     * Kafka properties set unless the configuration says otherwise. The record limits: a model's stored state
+     * holds its warm-up buffer (5.4 MB at K=16, D=64) and a snapshot's covariances K·D² numbers, both beyond
+     * Kafka's default 1 MiB, so the producer may send 16 MiB and the changelog topics Streams creates accept it.
+     */
     public static final Map<String, String> KAFKA_DEFAULTS = Map.of(
             StreamsConfig.APPLICATION_ID_CONFIG, "mixstream",
-            StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+            StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2,
+            StreamsConfig.PRODUCER_PREFIX + "max.request.size", MAX_RECORD_BYTES,
+            StreamsConfig.TOPIC_PREFIX + "max.message.bytes", MAX_RECORD_BYTES);
 
     private static final Set<String> GUARANTEES = Set.of(StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE);
 

@@ -149,6 +149,13 @@ class RealBrokerEndToEndTest {
             ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
             Config c = admin.describeConfigs(List.of(r)).all().get().get(r);
             assertEquals("compact", c.get("cleanup.policy").value());
+            assertEquals(MixstreamSettings.MAX_RECORD_BYTES, c.get("max.message.bytes").value(), "large snapshots fit");
+            // and the model store's changelog, created by Kafka Streams, takes large model states
+            String changelog = admin.listTopics().names().get().stream()
+                    .filter(t -> t.endsWith(MixstreamTopology.STORE + "-changelog")).findFirst().orElseThrow();
+            ConfigResource cr = new ConfigResource(ConfigResource.Type.TOPIC, changelog);
+            assertEquals(MixstreamSettings.MAX_RECORD_BYTES,
+                    admin.describeConfigs(List.of(cr)).all().get().get(cr).get("max.message.bytes").value());
         }
     }
 

@@ -39,6 +39,11 @@ class SettingsTest {
         assertEquals("7", s.kafka().get("linger.ms"));
         assertEquals("exactly_once_v2", s.kafka().get("processing.guarantee"));
         assertEquals("mixstream", s.streamsProperties().getProperty("application.id"));
+        // large model states and snapshots fit by default, and stay overridable
+        assertEquals("16777216", s.streamsProperties().getProperty("producer.max.request.size"));
+        assertEquals("16777216", s.streamsProperties().getProperty("topic.max.message.bytes"));
+        assertEquals("2097152", MixstreamSettings.from(Map.of("topic.max.message.bytes", "2097152")).kafka()
+                .get("topic.max.message.bytes"));
     }
 
     @Test
