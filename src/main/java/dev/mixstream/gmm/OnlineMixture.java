@@ -427,8 +427,8 @@ public final class OnlineMixture {
 
     private void initialise(ScoreSink sink) {
         double[][] points = Arrays.copyOf(buffer, buffered);
-        // best of INIT_STARTS k-means++ starts: one start leaves about one model in four with a component on two
-        // clusters and two on one, a local optimum that no drift trigger fires on
+        // best of INIT_STARTS k-means++ starts: a single start left a quarter to a third of the models tested with
+        // a component on two clusters and two on one, a local optimum that no drift trigger fires on
         BatchEm.Options options = new BatchEm.Options(1, config.initIterations(), 1e-6);
         BatchEm.Fit fit = BatchEm.fitOnce(points, config, options, new SplittableRandom(config.seed()));
         SplittableRandom more = new SplittableRandom(config.seed() + INIT_SEED_STRIDE);

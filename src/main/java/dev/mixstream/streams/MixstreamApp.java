@@ -84,7 +84,8 @@ public final class MixstreamApp implements AutoCloseable {
                 if (!existing.contains(t)) {
                     NewTopic nt = new NewTopic(t, s.topicPartitions(), s.topicReplicationFactor());
                     // the snapshot of a large model (K·D² covariance numbers) can exceed 1 MiB
-                    String maxBytes = s.kafka().getOrDefault("topic.max.message.bytes", MixstreamSettings.MAX_RECORD_BYTES);
+                    String maxBytes = s.kafka().getOrDefault("topic.max.message.bytes",
+                            MixstreamSettings.MAX_RECORD_BYTES);
                     if (t.equals(s.snapshotsTopic())) {
                         nt.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
                                 TopicConfig.MAX_MESSAGE_BYTES_CONFIG, maxBytes));
