@@ -2,6 +2,7 @@ package dev.mixstream.bench;
 
 import dev.mixstream.gmm.CovarianceType;
 import dev.mixstream.gmm.GaussianMixture;
+import dev.mixstream.gmm.SyntheticData;
 import dev.mixstream.gmm.MixtureConfig;
 import dev.mixstream.gmm.OnlineMixture;
 import dev.mixstream.gmm.ScoreSink;
@@ -60,17 +61,7 @@ public class EngineBenchmark {
         int k = Integer.parseInt(kd[0]);
         int d = Integer.parseInt(kd[1]);
         SplittableRandom rng = new SplittableRandom(1);
-        double[] w = new double[k];
-        double[][] means = new double[k][d];
-        double[][][] covs = new double[k][d][d];
-        for (int c = 0; c < k; c++) {
-            w[c] = 1;
-            for (int i = 0; i < d; i++) {
-                means[c][i] = 4 * rng.nextGaussian();
-                covs[c][i][i] = 1;
-            }
-        }
-        GaussianMixture truth = GaussianMixture.of(CovarianceType.FULL, w, means, covs);
+        GaussianMixture truth = SyntheticData.unitClusters(CovarianceType.FULL, k, d, 4, rng);
         points = new double[POOL][d];
         for (double[] x : points) {
             truth.sample(rng, x);

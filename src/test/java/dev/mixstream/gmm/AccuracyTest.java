@@ -146,17 +146,7 @@ class AccuracyTest {
         int k = 5;
         int d = 8;
         SplittableRandom rng = new SplittableRandom(1);
-        double[] w = new double[k];
-        double[][] means = new double[k][d];
-        double[][][] covs = new double[k][d][d];
-        for (int c = 0; c < k; c++) {
-            w[c] = 1;
-            for (int i = 0; i < d; i++) {
-                means[c][i] = 3 / Math.sqrt(2) * rng.nextGaussian();
-                covs[c][i][i] = 1;
-            }
-        }
-        GaussianMixture truth = GaussianMixture.of(CovarianceType.FULL, w, means, covs);
+        GaussianMixture truth = SyntheticData.unitClusters(CovarianceType.FULL, k, d, 3 / Math.sqrt(2), rng);
         int stuck = 0;
         for (int seed = 42; seed < 58; seed++) {
             OnlineMixture m = new OnlineMixture(MixtureConfig.defaults(k, CovarianceType.FULL).withHalfLife(10_000)

@@ -2,8 +2,8 @@ package dev.mixstream.gmm;
 
 import java.util.SplittableRandom;
 
-/** Seeded synthetic mixtures and samples for tests. */
-final class SyntheticData {
+/** Seeded synthetic mixtures and samples for tests (and the JMH benchmarks in {@code src/jmh}). */
+public final class SyntheticData {
     private SyntheticData() {
     }
 
@@ -12,6 +12,25 @@ final class SyntheticData {
         return GaussianMixture.of(CovarianceType.FULL, new double[]{0.5, 0.3, 0.2},
                 new double[][]{{0, 0}, {6, 0}, {0, 6}},
                 new double[][][]{{{1, 0.3}, {0.3, 1}}, {{0.5, 0}, {0, 2}}, {{1, -0.5}, {-0.5, 1}}});
+    }
+
+    /**
+     * K equally weighted components in D dimensions with identity covariances (as {@code type}) and means
+     * drawn from N(0, spread² I), drawing from {@code rng} (which then goes on, e.g. to sample the points).
+     */
+    public static GaussianMixture unitClusters(CovarianceType type, int k, int d, double spread,
+                                               SplittableRandom rng) {
+        double[] w = new double[k];
+        double[][] means = new double[k][d];
+        double[][][] covs = new double[k][d][d];
+        for (int c = 0; c < k; c++) {
+            w[c] = 1;
+            for (int i = 0; i < d; i++) {
+                means[c][i] = spread * rng.nextGaussian();
+                covs[c][i][i] = 1;
+            }
+        }
+        return GaussianMixture.of(type, w, means, covs);
     }
 
     /**
