@@ -16,6 +16,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
@@ -27,6 +28,8 @@ import org.apache.kafka.streams.StreamsConfig;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -88,13 +91,15 @@ public final class PipelineBenchmark {
      * @param apps          applications to run
      * @param latencyPoints M, points sent at {@code latencyRate} after the throughput phase (0 = none)
      * @param latencyRate   points per second of the latency phase
-     * @param jitWarmup     points of one unreported run of each application first, to warm up the JVM (0 = none)
+     * @param jitWarmup     points of each unreported warm-up run (0 = no warm-up)
+     * @param jitWarmupRounds at most this many rounds of warm-up runs (one of each application per round); they
+     *                      stop early once the JIT compiler was busy less than 5 % of every run of a round
      * @param seed          seed of the synthetic points
      * @param overrides     extra properties for both applications ({@code mixstream.*} for the estimator only)
      */
     public record Options(long points, List<Integer> keysList, int partitions, int components, int dimension,
                           List<String> guarantees, List<App> apps, long latencyPoints, double latencyRate,
-                          long jitWarmup, long seed, Map<String, String> overrides) {
+                          long jitWarmup, int jitWarmupRounds, long seed, Map<String, String> overrides) {
     }
 
     /** Latency percentiles in milliseconds over {@code count} points. */
@@ -120,13 +125,20 @@ public final class PipelineBenchmark {
      *                         (at most one per key per commit thanks to the store's cache; 0 for the pass-through)
      * @param appendLatency    send time → output append time (null without a latency phase)
      * @param visibleLatency   send time → output visible to a read_committed consumer (null likewise)
+     * @param compileShare     JIT compilation time during the throughput phase over its length (summed over the
+     *                         compiler threads, so it can exceed 1): well above 0 means the JVM was still warming up
+     * @param processCores     CPU time of the whole process (broker, application, benchmark) during the throughput
+     *                         phase over its length: how many cores were busy
      */
     public record Run(int keys, String guarantee, String app, long points, double seconds, double recordsPerSecond,
-                      long expectedOutputs, long outputs, long changelogRecords, Latency appendLatency, Latency visibleLatency) {
+                      long expectedOutputs, long outputs, long changelogRecords, Latency appendLatency, Latency visibleLatency,
+                      double compileShare, double processCores) {
     }
 
     private static final JsonFactory JSON = new JsonFactory();
     private static final long SAMPLE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    /** JIT compilation below this share of a warm-up run's throughput phase counts as a warm JVM. */
+    static final double SETTLED_COMPILE_SHARE = 0.05;
     private static final Duration PHASE_TIMEOUT = Duration.ofMinutes(Long.getLong("mixstream.bench.timeout.minutes", 10));
 
     private final String bootstrap;
@@ -142,10 +154,19 @@ public final class PipelineBenchmark {
 
     /** Runs everything the options ask for, in order; returns the measured runs. */
     public List<Run> runAll() throws Exception {
-        if (options.jitWarmup() > 0) {
+        // JIT warm-up: rounds of one unreported run of each application until the JIT compiler is (nearly)
+        // idle during them; the in-JVM broker, clients and Streams are a lot of code to compile, and a compiler
+        // thread busy beside the measured run takes a large part of a 2-core machine
+        for (int round = 1; options.jitWarmup() > 0 && round <= options.jitWarmupRounds(); round++) {
+            boolean settled = true;
             for (App app : options.apps()) {
-                say("JIT warm-up: %s, %,d points (not reported)", app.label(), options.jitWarmup());
-                run(app, options.guarantees().get(0), options.keysList().get(0), options.jitWarmup(), 0);
+                Run r = run(app, options.guarantees().get(0), options.keysList().get(0), options.jitWarmup(), 0);
+                say("JIT warm-up %d: %s, %,d points, %,.0f records/s, compiling %.0f %% of the time (not reported)",
+                        round, app.label(), r.points(), r.recordsPerSecond(), 100 * r.compileShare());
+                settled &= r.compileShare() < SETTLED_COMPILE_SHARE;
+            }
+            if (settled) {
+                break;
             }
         }
         List<Run> runs = new ArrayList<>();
@@ -187,6 +208,8 @@ public final class PipelineBenchmark {
             long lastChange = System.nanoTime();
             long previous = -1;
             long lastCommitCheck = 0;
+            long firstCompileMs = compileMs();
+            long firstCpuNanos = processCpuNanos();
             while ((count = handle.processed()) < points) {
                 long now = System.nanoTime();
                 if (count != previous) {
@@ -196,6 +219,8 @@ public final class PipelineBenchmark {
                 if (firstCount == 0 && count > 0) {
                     firstCount = count;
                     firstNanos = now;
+                    firstCompileMs = compileMs();
+                    firstCpuNanos = processCpuNanos();
                 }
                 // process-total was seen to fall short of the records processed (by 0.5–5 % with 10 000 keys):
                 // when it has not moved for 2 s and the application has committed every input offset, the work
@@ -216,11 +241,15 @@ public final class PipelineBenchmark {
                 checkAlive(handle, deadline, "processing " + points + " points (" + count + " done)");
                 LockSupport.parkNanos(SAMPLE_NANOS);
             }
-            long lastNanos = count >= points ? System.nanoTime() : lastChange;
+            long endNanos = System.nanoTime();
+            long lastNanos = count >= points ? endNanos : lastChange;
             if (firstCount == 0) { // all of them within one sampling interval
                 firstNanos = lastNanos - SAMPLE_NANOS;
             }
             double seconds = (lastNanos - firstNanos) / 1e9;
+            double phase = Math.max(endNanos - firstNanos, SAMPLE_NANOS) / 1e9;
+            double compileShare = (compileMs() - firstCompileMs) / 1e3 / phase;
+            double processCores = (processCpuNanos() - firstCpuNanos) / 1e9 / phase;
             double rate = (Math.min(count, points) - firstCount) / seconds;
             try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
                 List<TopicPartition> partitions = partitions(consumer, output);
@@ -237,7 +266,7 @@ public final class PipelineBenchmark {
                     measureLatency(consumer, producer(false), input, workload, latencyPoints, append, visible, handle);
                 }
                 return new Run(keys, guarantee, app.label(), points, seconds, rate, expected, outputs, changelog,
-                        Latency.of(append), Latency.of(visible));
+                        Latency.of(append), Latency.of(visible), compileShare, processCores);
             }
         } finally {
             if (handle != null) {
@@ -294,6 +323,18 @@ public final class PipelineBenchmark {
                     stored, stored - points);
         }
         return stored;
+    }
+
+    /** Total JIT compilation time of this JVM so far, in ms (0 if the JVM does not report it). */
+    private static long compileMs() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
+    }
+
+    /** CPU time of this process so far, in ns (0 if the JVM does not report it). */
+    private static long processCpuNanos() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? Math.max(os.getProcessCpuTime(), 0) : 0;
     }
 
     /** Sum of a topic's end offsets (its record count when written without transactions). */
@@ -455,7 +496,7 @@ public final class PipelineBenchmark {
             props.putAll(p);
             KafkaStreams streams = new KafkaStreams(PassThroughTopology.build(input, output), props);
             streams.start();
-            return new Handle(streams, null);
+            return new Handle(streams, null, streamThreads());
         }
         p.put("mixstream.topic.points", input);
         p.put("mixstream.topic.responsibilities", output);
@@ -465,13 +506,46 @@ public final class PipelineBenchmark {
         p.put("mixstream.components", Integer.toString(options.components()));
         p.putAll(options.overrides());
         MixstreamApp mixstream = MixstreamApp.start(MixstreamSettings.from(p));
-        return new Handle(mixstream.streams(), mixstream);
+        return new Handle(mixstream.streams(), mixstream, streamThreads());
     }
 
-    /** A running application under test. */
-    private record Handle(KafkaStreams streams, MixstreamApp app) implements AutoCloseable {
+    /** Stream threads per application: {@code num.stream.threads} from the overrides, else Kafka's default 1. */
+    private int streamThreads() {
+        return Integer.parseInt(options.overrides().getOrDefault(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1").trim());
+    }
+
+    /**
+     * A running application under test. The stream threads' {@code process-total} metrics are looked up once
+     * they exist and then read directly: building {@link KafkaStreams#metrics()}'s map every few milliseconds
+     * costs the measured machine noticeable CPU.
+     */
+    private static final class Handle implements AutoCloseable {
+        private final KafkaStreams streams;
+        private final MixstreamApp app;
+        private final int threads;
+        private List<Metric> processTotals = List.of();
+
+        Handle(KafkaStreams streams, MixstreamApp app, int threads) {
+            this.streams = streams;
+            this.app = app;
+            this.threads = threads;
+        }
+
+        KafkaStreams streams() {
+            return streams;
+        }
+
         long processed() {
-            return processedTotal(streams);
+            if (processTotals.size() < threads) {
+                processTotals = processTotalMetrics(streams);
+            }
+            double total = 0;
+            for (Metric m : processTotals) {
+                if (m.metricValue() instanceof Number v) {
+                    total += v.doubleValue();
+                }
+            }
+            return (long) total;
         }
 
         @Override
@@ -484,12 +558,22 @@ public final class PipelineBenchmark {
         }
     }
 
+    /** The stream threads' {@code process-total} metrics (records processed so far, per thread). */
+    static List<Metric> processTotalMetrics(KafkaStreams streams) {
+        List<Metric> found = new ArrayList<>();
+        for (var e : streams.metrics().entrySet()) {
+            if (e.getKey().name().equals("process-total") && e.getKey().group().equals("stream-thread-metrics")) {
+                found.add(e.getValue());
+            }
+        }
+        return found;
+    }
+
     /** Sum of the stream threads' {@code process-total} metric: records processed so far. */
     static long processedTotal(KafkaStreams streams) {
         double total = 0;
-        for (var e : streams.metrics().entrySet()) {
-            if (e.getKey().name().equals("process-total") && e.getKey().group().equals("stream-thread-metrics")
-                    && e.getValue().metricValue() instanceof Number v) {
+        for (Metric m : processTotalMetrics(streams)) {
+            if (m.metricValue() instanceof Number v) {
                 total += v.doubleValue();
             }
         }

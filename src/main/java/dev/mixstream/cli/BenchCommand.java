@@ -76,9 +76,14 @@ public final class BenchCommand extends OfflineCommand {
     @Option(names = "--latency-rate", defaultValue = "2000", paramLabel = "N", description = "Points per second of the latency phase.")
     double latencyRate;
 
-    @Option(names = "--jit-warmup", defaultValue = "50000", paramLabel = "N",
-            description = "Points of one unreported run of each application first, so the JVM is warm (0 = none).")
+    @Option(names = "--jit-warmup", defaultValue = "200000", paramLabel = "N",
+            description = "Points of each unreported warm-up run (0 = no warm-up).")
     long jitWarmup;
+
+    @Option(names = "--jit-rounds", defaultValue = "6", paramLabel = "R",
+            description = "At most R rounds of warm-up runs (one of each application per round); they stop once "
+                    + "the JIT compiler was busy < 5 %% of each run of a round.")
+    int jitRounds;
 
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of the synthetic points.")
     long seed;
@@ -98,9 +103,9 @@ public final class BenchCommand extends OfflineCommand {
     @Override
     protected int execute() throws Exception {
         if (points < 1 || keys.isEmpty() || keys.stream().anyMatch(k -> k < 1) || partitions < 1 || components < 1
-                || dimension < 1 || latencyPoints < 0 || !(latencyRate > 0) || jitWarmup < 0) {
+                || dimension < 1 || latencyPoints < 0 || !(latencyRate > 0) || jitWarmup < 0 || jitRounds < 1) {
             throw usage("need --points, --keys, --partitions, --components, --dim >= 1, --latency-points >= 0, "
-                    + "--latency-rate > 0, --jit-warmup >= 0");
+                    + "--latency-rate > 0, --jit-warmup >= 0, --jit-rounds >= 1");
         }
         List<App> appList = new ArrayList<>();
         for (String a : apps) {
@@ -138,7 +143,7 @@ public final class BenchCommand extends OfflineCommand {
         PrintWriter err = err();
         ModelSizes.Size size = ModelSizes.measure(components, dimension, type);
         PipelineBenchmark.Options options = new PipelineBenchmark.Options(points, keys, partitions, components,
-                dimension, guarantees, appList, latencyPoints, latencyRate, jitWarmup, seed, settings);
+                dimension, guarantees, appList, latencyPoints, latencyRate, jitWarmup, jitRounds, seed, settings);
         err.println("bench: starting an embedded Kafka broker ...");
         err.flush();
         List<Run> runs;
@@ -167,6 +172,7 @@ public final class BenchCommand extends OfflineCommand {
             config.put("latency_points", latencyPoints);
             config.put("latency_rate", latencyRate);
             config.put("jit_warmup", jitWarmup);
+            config.put("jit_rounds", jitRounds);
             config.put("seed", seed);
             config.put("overrides", overrides);
             Report report = new Report(Instant.now().toString(), machine, config, runs, List.of(size));
@@ -179,21 +185,23 @@ public final class BenchCommand extends OfflineCommand {
     }
 
     private static void printTable(PrintWriter out, List<Run> runs) {
-        out.printf("%-8s %-16s %-13s %12s %7s %12s %12s %12s %12s %19s %10s%n", "keys", "guarantee", "application",
-                "records/s", "ratio", "p50 append", "p99 append", "p50 visible", "p99 visible", "outputs/expected",
-                "changelog");
+        out.printf("%-8s %-16s %-13s %12s %7s %12s %12s %12s %12s %19s %10s %6s %5s%n", "keys", "guarantee",
+                "application", "records/s", "ratio", "p50 append", "p99 append", "p50 visible", "p99 visible",
+                "outputs/expected", "changelog", "cores", "jit");
         for (Run r : runs) {
             Run base = runs.stream().filter(b -> b.keys() == r.keys() && b.guarantee().equals(r.guarantee())
                     && b.app().equals(App.PASS_THROUGH.label())).findFirst().orElse(null);
             String ratio = r.app().equals(App.ESTIMATOR.label()) && base != null
                     ? String.format(Locale.ROOT, "%.2f", r.recordsPerSecond() / base.recordsPerSecond()) : "";
-            out.printf(Locale.ROOT, "%-8d %-16s %-13s %,12.0f %7s %12s %12s %12s %12s %19s %,10d%n", r.keys(), r.guarantee(),
+            out.printf(Locale.ROOT, "%-8d %-16s %-13s %,12.0f %7s %12s %12s %12s %12s %19s %,10d %6.2f %4.0f%%%n",
+                    r.keys(), r.guarantee(),
                     r.app(), r.recordsPerSecond(), ratio,
                     ms(r.appendLatency() == null ? null : r.appendLatency().p50Ms()),
                     ms(r.appendLatency() == null ? null : r.appendLatency().p99Ms()),
                     ms(r.visibleLatency() == null ? null : r.visibleLatency().p50Ms()),
                     ms(r.visibleLatency() == null ? null : r.visibleLatency().p99Ms()),
-                    String.format(Locale.ROOT, "%,d/%,d", r.outputs(), r.expectedOutputs()), r.changelogRecords());
+                    String.format(Locale.ROOT, "%,d/%,d", r.outputs(), r.expectedOutputs()), r.changelogRecords(),
+                    r.processCores(), 100 * r.compileShare());
         }
     }
 

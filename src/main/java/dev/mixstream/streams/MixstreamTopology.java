@@ -2,9 +2,7 @@ package dev.mixstream.streams;
 
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.state.Stores;
 
 /**
  * Builds the mixstream topology: points source → {@link MixtureProcessor} (with the models store) →
@@ -30,8 +28,7 @@ public final class MixstreamTopology {
         t.addSource((org.apache.kafka.streams.AutoOffsetReset) null, SOURCE, new NonNegativeTimestampExtractor(),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer(), settings.pointsTopic());
         t.addProcessor(PROCESSOR, () -> new MixtureProcessor(settings), SOURCE);
-        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.String(),
-                Serdes.ByteArray()).withCachingEnabled(), PROCESSOR);
+        t.addStateStore(new ModelStoreBuilder(STORE, settings.modelCacheSize()), PROCESSOR);
         t.addSink(RESPONSIBILITIES_SINK, settings.responsibilitiesTopic(), new ByteArraySerializer(),
                 new ByteArraySerializer(), PROCESSOR);
         t.addSink(SNAPSHOTS_SINK, settings.snapshotsTopic(), new ByteArraySerializer(), new ByteArraySerializer(),

@@ -9,13 +9,10 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
-import org.apache.kafka.streams.state.KeyValueStore;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -25,25 +22,29 @@ import java.util.Set;
  * snapshots go to the snapshots sink every N points of a model and on a wall-clock punctuation for models
  * that changed; unusable records go to the dead-letter sink with their reason.
  *
- * <p>Decoded models are kept in a bounded LRU cache so a record does not pay for decoding; the store is
- * written on every update, so the changelog (and an exactly-once restart) always has the committed
- * state. The cache is per task and cleared in {@link #init} and {@link #close}.
+ * <p>The models live in a {@link ModelStore}: decoded, in a bounded LRU per task, and encoded into the
+ * changelogged store only when Kafka Streams flushes it before a commit (or on eviction), so a record pays
+ * neither for decoding nor for encoding its model, and the changelog carries each model's state as of the
+ * last record of every commit.
  */
 final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     static final String DEFAULT_MODEL = "default";
+    private static final byte[] DEFAULT_MODEL_KEY = DEFAULT_MODEL.getBytes(StandardCharsets.UTF_8);
 
     private final MixstreamSettings settings;
     private final PointParser parser;
     private final ResponsibilityWriter writer = new ResponsibilityWriter();
     private ProcessorContext<byte[], byte[]> context;
-    private KeyValueStore<String, byte[]> store;
-    private Map<String, OnlineMixture> cache;
+    private ModelStore store;
     private final Set<String> changedSinceSnapshot = new LinkedHashSet<>();
 
     // per-record state used by the score sink
     private String currentModel;
     private byte[] currentKey;
     private long currentTimestamp;
+    private byte[] currentTag;
+    private PointMeta currentMeta;
+    private byte[] currentXJson;
 
     MixtureProcessor(MixstreamSettings settings) {
         this.settings = settings;
@@ -54,13 +55,6 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
     public void init(ProcessorContext<byte[], byte[]> context) {
         this.context = context;
         this.store = context.getStateStore(MixstreamTopology.STORE);
-        int capacity = settings.modelCacheSize();
-        this.cache = new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, OnlineMixture> eldest) {
-                return size() > capacity;
-            }
-        };
         changedSinceSnapshot.clear();
         if (settings.snapshotIntervalMs() > 0) {
             context.schedule(Duration.ofMillis(settings.snapshotIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
@@ -102,16 +96,19 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
             return;
         }
         currentModel = model;
-        currentKey = model.getBytes(StandardCharsets.UTF_8);
+        currentKey = key == null || key.length == 0 ? DEFAULT_MODEL_KEY : key; // valid UTF-8: the model's bytes
         currentTimestamp = record.timestamp();
         boolean wasInitialised = mixture.isInitialised();
         try {
-            mixture.learn(point.x(), new PointMeta(point.id(), point.ts(), partition, offset).encode(), this::emitScore);
-            store.put(model, mixture.toBytes());
+            currentMeta = new PointMeta(point.id(), point.ts(), partition, offset);
+            currentTag = currentMeta.encode();
+            currentXJson = point.xJson();
+            mixture.learn(point.x(), currentTag, this::emitScore);
+            store.put(model, mixture);
         } catch (RuntimeException e) {
-            // the cached model may be half-updated: forget it so the next record reloads the stored state;
-            // the exception handler sends this record to the dead-letter topic
-            cache.remove(model);
+            // the model may be half-updated: forget it (and its updates since the last commit), so the next
+            // record reloads the last written state; the exception handler sends this record to the DLQ
+            store.discard(model);
             throw e;
         }
         changedSinceSnapshot.add(model);
@@ -122,18 +119,17 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
     }
 
     private void emitScore(PointScore score) {
-        context.forward(new Record<>(currentKey, writer.write(currentModel, score), currentTimestamp),
-                MixstreamTopology.RESPONSIBILITIES_SINK);
+        // the current record's point echoes its own x text; warm-up points answered at initialisation carry
+        // their metadata in their tag and have x formatted from the stored doubles (the same numbers)
+        byte[] value = score.tag() == currentTag
+                ? writer.write(currentModel, score, currentMeta, currentXJson)
+                : writer.write(currentModel, score, PointMeta.decode(score.tag()));
+        context.forward(new Record<>(currentKey, value, currentTimestamp), MixstreamTopology.RESPONSIBILITIES_SINK);
     }
 
     private OnlineMixture load(String model) {
-        OnlineMixture m = cache.get(model);
-        if (m == null) {
-            byte[] bytes = store.get(model);
-            m = bytes == null ? new OnlineMixture(settings.mixture()) : OnlineMixture.fromBytes(bytes);
-            cache.put(model, m);
-        }
-        return m;
+        OnlineMixture m = store.get(model);
+        return m == null ? new OnlineMixture(settings.mixture()) : m;
     }
 
     private void emitSnapshot(String model, OnlineMixture mixture, long timestamp) {
@@ -163,9 +159,6 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
 
     @Override
     public void close() {
-        if (cache != null) {
-            cache.clear();
-        }
         changedSinceSnapshot.clear();
     }
 }

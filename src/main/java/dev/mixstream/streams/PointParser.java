@@ -18,8 +18,11 @@ import java.util.Arrays;
  * Not thread-safe (reuses a coordinate buffer); one instance per stream task.
  */
 public final class PointParser {
-    /** A parsed point; {@code id} and {@code ts} are null when absent. */
-    public record ParsedPoint(double[] x, String id, Long ts) {
+    /**
+     * A parsed point; {@code id} and {@code ts} are null when absent. {@code xJson} is x as a compact JSON array
+     * of the input's own number texts (e.g. {@code [1.5,-2e-3]}): the same numbers, ready to echo.
+     */
+    public record ParsedPoint(double[] x, String id, Long ts, byte[] xJson) {
     }
 
     private static final JsonFactory JSON = JsonFactory.builder()
@@ -31,6 +34,9 @@ public final class PointParser {
     private final int maxValueBytes;
     private final int maxDimension;
     private double[] buffer = new double[16];
+    private byte[] text = new byte[256];
+    private int textSize;
+    private byte[] lastXJson;
 
     public PointParser(int maxValueBytes, int maxDimension) {
         this.maxValueBytes = maxValueBytes;
@@ -59,7 +65,8 @@ public final class PointParser {
             JsonToken t = p.nextToken();
             ParsedPoint point;
             if (t == JsonToken.START_ARRAY) {
-                point = new ParsedPoint(readVector(p), null, null);
+                double[] x = readVector(p);
+                point = new ParsedPoint(x, null, null, lastXJson);
             } else if (t == JsonToken.START_OBJECT) {
                 point = readObject(p);
             } else {
@@ -79,6 +86,7 @@ public final class PointParser {
 
     private ParsedPoint readObject(JsonParser p) throws IOException, Rejection {
         double[] x = null;
+        byte[] xJson = null;
         String id = null;
         Long ts = null;
         for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
@@ -90,6 +98,7 @@ public final class PointParser {
                         throw new Rejection(RejectReason.NOT_A_VECTOR, "x must be an array of numbers, got " + describe(v));
                     }
                     x = readVector(p);
+                    xJson = lastXJson;
                 }
                 case "id" -> {
                     if (v == JsonToken.VALUE_STRING || v == JsonToken.VALUE_NUMBER_INT) {
@@ -112,12 +121,17 @@ public final class PointParser {
         if (x == null) {
             throw new Rejection(RejectReason.NOT_A_VECTOR, "object has no x");
         }
-        return new ParsedPoint(x, id, ts);
+        return new ParsedPoint(x, id, ts, xJson);
     }
 
-    /** Reads the numbers of an array whose START_ARRAY was just read. */
+    /**
+     * Reads the numbers of an array whose START_ARRAY was just read; leaves their texts, as a compact JSON array,
+     * in {@link #lastXJson}.
+     */
     private double[] readVector(JsonParser p) throws IOException, Rejection {
         int n = 0;
+        textSize = 0;
+        appendText('[');
         for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
             if (t != JsonToken.VALUE_NUMBER_INT && t != JsonToken.VALUE_NUMBER_FLOAT) {
                 throw new Rejection(RejectReason.NOT_A_VECTOR, "element " + n + " is " + describe(t) + ", not a number");
@@ -125,6 +139,10 @@ public final class PointParser {
             if (n == maxDimension) {
                 throw new Rejection(RejectReason.TOO_LARGE, "vector longer than mixstream.max.dimension=" + maxDimension);
             }
+            if (n > 0) {
+                appendText(',');
+            }
+            appendText(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
             double v = p.getDoubleValue();
             if (!Double.isFinite(v)) {
                 throw new Rejection(RejectReason.NON_FINITE, "element " + n + " is " + p.getText());
@@ -140,7 +158,26 @@ public final class PointParser {
         if (n == 0) {
             throw new Rejection(RejectReason.EMPTY, "empty vector");
         }
+        appendText(']');
+        lastXJson = Arrays.copyOf(text, textSize);
         return Arrays.copyOf(buffer, n);
+    }
+
+    private void appendText(char c) {
+        if (textSize == text.length) {
+            text = Arrays.copyOf(text, 2 * text.length);
+        }
+        text[textSize++] = (byte) c;
+    }
+
+    /** Appends a number's text: JSON number syntax is ASCII (digits, '-', '+', '.', 'e', 'E'). */
+    private void appendText(char[] chars, int offset, int length) {
+        if (textSize + length > text.length) {
+            text = Arrays.copyOf(text, Math.max(2 * text.length, textSize + length));
+        }
+        for (int i = 0; i < length; i++) {
+            text[textSize++] = (byte) chars[offset + i];
+        }
     }
 
     private static String describe(JsonToken t) {

@@ -1,55 +1,147 @@
 package dev.mixstream.streams;
 
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.StreamWriteFeature;
-import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import com.fasterxml.jackson.core.io.NumberOutput;
 import dev.mixstream.gmm.PointScore;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Writes the responsibilities record of one scored point:
  * {@code {"model","id","ts","x","responsibilities","component","log_likelihood","model_version",
- * "partition","offset"}} ({@code id} and {@code ts} only when the input had them). Reuses its buffer;
- * one instance per stream task.
+ * "partition","offset"}} ({@code id} and {@code ts} only when the input had them), as compact UTF-8 JSON
+ * straight into a reused buffer (this is on the per-record path: a JSON generator per record cost a
+ * quarter of the stream thread).
+ *
+ * <p>Doubles are written in their shortest form that reads back to the same double (Schubfach, via
+ * Jackson's {@link NumberOutput}); {@code x} is copied from the input's own number text when the caller
+ * has it (the same numbers, so the same doubles), which saves re-formatting D coordinates. Strings are
+ * escaped by Jackson's {@link JsonStringEncoder}. Not thread-safe; one instance per stream task.
  */
 final class ResponsibilityWriter {
-    /** Schubfach double-to-text (shortest exact form), several times faster than Double.toString. */
-    private static final JsonFactory JSON = JsonFactory.builder()
-            .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
-            .build();
-    private final ByteArrayBuilder buffer = new ByteArrayBuilder(512);
+    private static final byte[] MODEL = ascii("{\"model\":");
+    private static final byte[] ID = ascii(",\"id\":");
+    private static final byte[] TS = ascii(",\"ts\":");
+    private static final byte[] X = ascii(",\"x\":");
+    private static final byte[] RESPONSIBILITIES = ascii(",\"responsibilities\":");
+    private static final byte[] COMPONENT = ascii(",\"component\":");
+    private static final byte[] LOG_LIKELIHOOD = ascii(",\"log_likelihood\":");
+    private static final byte[] MODEL_VERSION = ascii(",\"model_version\":");
+    private static final byte[] PARTITION = ascii(",\"partition\":");
+    private static final byte[] OFFSET = ascii(",\"offset\":");
 
-    byte[] write(String model, PointScore score) {
-        PointMeta meta = PointMeta.decode(score.tag());
-        buffer.reset();
-        try (JsonGenerator g = JSON.createGenerator(buffer, JsonEncoding.UTF8)) {
-            g.writeStartObject();
-            g.writeStringField("model", model);
-            if (meta.id() != null) {
-                g.writeStringField("id", meta.id());
-            }
-            if (meta.ts() != null) {
-                g.writeNumberField("ts", meta.ts());
-            }
-            double[] x = score.point();
-            g.writeFieldName("x");
-            g.writeArray(x, 0, x.length);
-            double[] r = score.responsibilities();
-            g.writeFieldName("responsibilities");
-            g.writeArray(r, 0, r.length);
-            g.writeNumberField("component", score.component());
-            g.writeNumberField("log_likelihood", score.logLikelihood());
-            g.writeNumberField("model_version", score.modelVersion());
-            g.writeNumberField("partition", meta.partition());
-            g.writeNumberField("offset", meta.offset());
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    private byte[] buffer = new byte[512];
+    private int size;
+    private String lastModel;
+    private byte[] lastModelEscaped;
+
+    /** The record for a score whose input metadata is {@code meta}, with x formatted from the doubles. */
+    byte[] write(String model, PointScore score, PointMeta meta) {
+        return write(model, score, meta, null);
+    }
+
+    /**
+     * @param xJson the point's coordinates as a JSON array, copied verbatim (the input's own text), or null to
+     *              format {@code score.point()}
+     */
+    byte[] write(String model, PointScore score, PointMeta meta, byte[] xJson) {
+        size = 0;
+        put(MODEL);
+        putQuoted(escapedModel(model));
+        if (meta.id() != null) {
+            put(ID);
+            putQuoted(JsonStringEncoder.getInstance().quoteAsUTF8(meta.id()));
         }
-        return buffer.toByteArray();
+        if (meta.ts() != null) {
+            put(TS);
+            putLong(meta.ts());
+        }
+        put(X);
+        if (xJson != null) {
+            put(xJson);
+        } else {
+            putArray(score.point());
+        }
+        put(RESPONSIBILITIES);
+        putArray(score.responsibilities());
+        put(COMPONENT);
+        putLong(score.component());
+        put(LOG_LIKELIHOOD);
+        putDouble(score.logLikelihood());
+        put(MODEL_VERSION);
+        putLong(score.modelVersion());
+        put(PARTITION);
+        putLong(meta.partition());
+        put(OFFSET);
+        putLong(meta.offset());
+        putByte((byte) '}');
+        return Arrays.copyOf(buffer, size);
+    }
+
+    /** The model name escaped for JSON; the last one is kept, since consecutive records often share it. */
+    private byte[] escapedModel(String model) {
+        if (!model.equals(lastModel)) {
+            lastModelEscaped = JsonStringEncoder.getInstance().quoteAsUTF8(model);
+            lastModel = model;
+        }
+        return lastModelEscaped;
+    }
+
+    private void putArray(double[] values) {
+        putByte((byte) '[');
+        for (int i = 0; i < values.length; i++) {
+            if (i > 0) {
+                putByte((byte) ',');
+            }
+            putDouble(values[i]);
+        }
+        putByte((byte) ']');
+    }
+
+    private void putDouble(double v) {
+        if (!Double.isFinite(v)) { // the engine never produces one; JSON has no such number
+            throw new IllegalStateException("non-finite value in a responsibilities record: " + v);
+        }
+        String s = NumberOutput.toString(v, true); // shortest round-trip form (Schubfach)
+        int n = s.length();
+        ensure(n);
+        for (int i = 0; i < n; i++) {
+            buffer[size++] = (byte) s.charAt(i); // digits, '-', '.', 'E': ASCII
+        }
+    }
+
+    private void putLong(long v) {
+        ensure(20);
+        size = NumberOutput.outputLong(v, buffer, size);
+    }
+
+    private void put(byte[] bytes) {
+        ensure(bytes.length);
+        System.arraycopy(bytes, 0, buffer, size, bytes.length);
+        size += bytes.length;
+    }
+
+    private void putQuoted(byte[] escaped) {
+        ensure(escaped.length + 2);
+        buffer[size++] = '"';
+        System.arraycopy(escaped, 0, buffer, size, escaped.length);
+        size += escaped.length;
+        buffer[size++] = '"';
+    }
+
+    private void putByte(byte b) {
+        ensure(1);
+        buffer[size++] = b;
+    }
+
+    private void ensure(int more) {
+        if (size + more > buffer.length) {
+            buffer = Arrays.copyOf(buffer, Math.max(2 * buffer.length, size + more));
+        }
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 }

@@ -105,7 +105,7 @@ class MixstreamTopologyTest {
     }
 
     private KeyValueStore<String, byte[]> store() {
-        return driver.getKeyValueStore(MixstreamTopology.STORE);
+        return ((ModelStore) driver.getStateStore(MixstreamTopology.STORE)).stored();
     }
 
     private static JsonNode json(byte[] value) throws Exception {

@@ -34,6 +34,21 @@ class PointParserTest {
     }
 
     @Test
+    void keepsTheInputsNumberTextsAsACompactJsonArray() throws Exception {
+        assertEquals("[1.5,-0.2,3]", new String(parse(" [1.5, -0.2,\n 3] ").xJson(), StandardCharsets.US_ASCII));
+        PointParser.ParsedPoint p = parse("{\"x\": [ 1e-3 , -0.0, 1.25E+2, 0.1000000000000000055511151231257827 ], \"id\": 1}");
+        String text = new String(p.xJson(), StandardCharsets.US_ASCII);
+        assertEquals("[1e-3,-0.0,1.25E+2,0.1000000000000000055511151231257827]", text);
+        // the same numbers: read back, the text gives exactly the parsed doubles
+        com.fasterxml.jackson.databind.JsonNode back = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+        for (int i = 0; i < p.x().length; i++) {
+            assertEquals(Double.doubleToRawLongBits(p.x()[i]), Double.doubleToRawLongBits(back.get(i).asDouble()), text);
+        }
+        assertEquals("[7]", new String(parse("{\"x\": [1, 2], \"x\": [7]}").xJson(), StandardCharsets.US_ASCII),
+                "the x that counts");
+    }
+
+    @Test
     void classifiesEveryUnusableValue() {
         assertEquals(RejectReason.MALFORMED_JSON, reason("[1, 2"));
         assertEquals(RejectReason.MALFORMED_JSON, reason("[1, 2] [3]"));

@@ -1,0 +1,245 @@
+package dev.mixstream.streams;
+
+import dev.mixstream.gmm.OnlineMixture;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.processor.StateStore;
+import org.apache.kafka.streams.processor.StateStoreContext;
+import org.apache.kafka.streams.query.Position;
+import org.apache.kafka.streams.query.PositionBound;
+import org.apache.kafka.streams.query.Query;
+import org.apache.kafka.streams.query.QueryConfig;
+import org.apache.kafka.streams.query.QueryResult;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.internals.CacheFlushListener;
+import org.apache.kafka.streams.state.internals.CachedStateStore;
+
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The models store: decoded {@link OnlineMixture}s in front of a persistent, changelogged key-value store of
+ * their binary states ({@link OnlineMixture#toBytes()}), with <b>deferred encoding</b>. {@link #put} only
+ * marks a model as updated; its state is encoded and written to the underlying store when Kafka Streams
+ * flushes the store's caches before every commit ({@link #flushCache()}), when the model is evicted from
+ * the bounded set of decoded models, and on {@link #commit}. So a model updated by many records between two
+ * commits is encoded once, not once per record, and what the changelog holds at a commit is every model's
+ * state after the last record of that commit (the same state a per-record write would have left).
+ *
+ * <p>Kafka Streams flushes caches only of stores that implement its {@code CachedStateStore}
+ * (an interface of {@code org.apache.kafka.streams.state.internals}), so this store implements it; the
+ * dependency is pinned by the Kafka version in {@code pom.xml} and exercised by the crash and restart tests
+ * on a real broker. A processor gets this store itself from {@code getStateStore} (it is not a
+ * {@code KeyValueStore}, so Streams does not wrap it).
+ *
+ * <p>Updates not yet written are lost when the task is closed without a commit (a crash, a fenced producer,
+ * a processing failure that {@link #discard}s the model): exactly the updates whose outputs and input
+ * offsets were not committed either, so a restart re-processes them.
+ */
+public final class ModelStore implements StateStore, CachedStateStore<String, byte[]> {
+    private final KeyValueStore<String, byte[]> stored;
+    private final int capacity;
+    private final LinkedHashMap<String, Slot> decoded;
+    /** Slots updated since their state was last written, in update order. */
+    private final Set<Slot> unwritten = new LinkedHashSet<>();
+    private long writes;
+
+    /** One decoded model and whether its latest update is not yet in {@link #stored}. */
+    private static final class Slot {
+        final String model;
+        final OnlineMixture mixture;
+
+        Slot(String model, OnlineMixture mixture) {
+            this.model = model;
+            this.mixture = mixture;
+        }
+    }
+
+    /**
+     * @param stored   the underlying store of binary states (normally persistent, cached and changelogged)
+     * @param capacity decoded models kept in memory; the least recently used beyond it is written (if
+     *                 updated) and dropped
+     */
+    ModelStore(KeyValueStore<String, byte[]> stored, int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity must be >= 1, got " + capacity);
+        }
+        this.stored = stored;
+        this.capacity = capacity;
+        this.decoded = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Slot> eldest) {
+                if (size() <= ModelStore.this.capacity) {
+                    return false;
+                }
+                if (unwritten.remove(eldest.getValue())) {
+                    write(eldest.getValue());
+                }
+                return true;
+            }
+        };
+    }
+
+    /** The model's current state (decoded from the store the first time), or null if it has none. */
+    public OnlineMixture get(String model) {
+        Slot slot = decoded.get(model);
+        if (slot != null) {
+            return slot.mixture;
+        }
+        byte[] bytes = stored.get(model);
+        if (bytes == null) {
+            return null;
+        }
+        OnlineMixture mixture = OnlineMixture.fromBytes(bytes);
+        decoded.put(model, new Slot(model, mixture));
+        return mixture;
+    }
+
+    /**
+     * Records that {@code mixture} is the model's state now (it may be the same, since updated, instance
+     * {@link #get} returned). The store keeps the reference and encodes it at the next flush: the caller
+     * must not change it after the current record other than through further updates it {@code put}s.
+     */
+    public void put(String model, OnlineMixture mixture) {
+        Slot slot = decoded.get(model);
+        if (slot == null || slot.mixture != mixture) {
+            if (slot != null) {
+                unwritten.remove(slot);
+            }
+            slot = new Slot(model, mixture);
+            decoded.put(model, slot);
+        }
+        unwritten.add(slot);
+    }
+
+    /**
+     * Forgets the decoded model and its unwritten updates (for a model that may be half-updated after a
+     * failure): the next {@link #get} returns the state last written.
+     */
+    public void discard(String model) {
+        Slot slot = decoded.remove(model);
+        if (slot != null) {
+            unwritten.remove(slot);
+        }
+    }
+
+    /** The state last written for the model, encoded, or null; unwritten updates are not included. */
+    public byte[] storedBytes(String model) {
+        return stored.get(model);
+    }
+
+    /** Models updated and not yet written to the underlying store. */
+    public int unwrittenCount() {
+        return unwritten.size();
+    }
+
+    /** Model states written to the underlying store since this store was created. */
+    public long writeCount() {
+        return writes;
+    }
+
+    /** The underlying store of binary states, for inspection and tests. */
+    KeyValueStore<String, byte[]> stored() {
+        return stored;
+    }
+
+    /** Encodes and writes every unwritten update to the underlying store. */
+    private void writeUnwritten() {
+        for (Slot slot : unwritten) {
+            write(slot);
+        }
+        unwritten.clear();
+    }
+
+    private void write(Slot slot) {
+        stored.put(slot.model, slot.mixture.toBytes());
+        writes++;
+    }
+
+    /** Before every commit: writes the unwritten updates, then flushes the underlying store's cache. */
+    @Override
+    public void flushCache() {
+        writeUnwritten();
+        if (stored instanceof CachedStateStore<?, ?> cached) {
+            cached.flushCache();
+        }
+    }
+
+    /** Drops the decoded models (they may be stale after a restoration); the caches were flushed before. */
+    @Override
+    public void clearCache() {
+        decoded.clear();
+        unwritten.clear();
+        if (stored instanceof CachedStateStore<?, ?> cached) {
+            cached.clearCache();
+        }
+    }
+
+    @Override
+    public boolean setFlushListener(CacheFlushListener<String, byte[]> listener, boolean sendOldValues) {
+        return false;
+    }
+
+    @Override
+    public String name() {
+        return stored.name();
+    }
+
+    @Override
+    public void init(StateStoreContext context, StateStore root) {
+        decoded.clear();
+        unwritten.clear();
+        stored.init(context, root);
+    }
+
+    @Override
+    @SuppressWarnings("deprecation")
+    public void flush() {
+        writeUnwritten();
+        stored.flush();
+    }
+
+    @Override
+    public void commit(Map<TopicPartition, Long> changelogOffsets) {
+        writeUnwritten();
+        stored.commit(changelogOffsets);
+    }
+
+    @Override
+    public Long committedOffset(TopicPartition partition) {
+        return stored.committedOffset(partition);
+    }
+
+    @Override
+    public boolean managesOffsets() {
+        return stored.managesOffsets();
+    }
+
+    @Override
+    public void close() {
+        decoded.clear();
+        unwritten.clear();
+        stored.close();
+    }
+
+    @Override
+    public boolean persistent() {
+        return stored.persistent();
+    }
+
+    @Override
+    public boolean isOpen() {
+        return stored.isOpen();
+    }
+
+    @Override
+    public <R> QueryResult<R> query(Query<R> query, PositionBound positionBound, QueryConfig config) {
+        return stored.query(query, positionBound, config);
+    }
+
+    @Override
+    public Position getPosition() {
+        return stored.getPosition();
+    }
+}

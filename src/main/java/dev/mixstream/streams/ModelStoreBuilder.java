@@ -1,0 +1,71 @@
+package dev.mixstream.streams;
+
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+
+import java.util.Map;
+
+/**
+ * Builds a {@link ModelStore} over Kafka Streams' own persistent (RocksDB), cached and changelogged
+ * key-value store of binary states; logging and caching settings are those of that store.
+ */
+final class ModelStoreBuilder implements StoreBuilder<ModelStore> {
+    private final StoreBuilder<KeyValueStore<String, byte[]>> stored;
+    private final int capacity;
+
+    /**
+     * @param name     the store's name (also its changelog topic's suffix)
+     * @param capacity decoded models kept in memory per task
+     */
+    ModelStoreBuilder(String name, int capacity) {
+        this.stored = Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(),
+                Serdes.ByteArray()).withCachingEnabled();
+        this.capacity = capacity;
+    }
+
+    @Override
+    public StoreBuilder<ModelStore> withCachingEnabled() {
+        stored.withCachingEnabled();
+        return this;
+    }
+
+    @Override
+    public StoreBuilder<ModelStore> withCachingDisabled() {
+        stored.withCachingDisabled();
+        return this;
+    }
+
+    @Override
+    public StoreBuilder<ModelStore> withLoggingEnabled(Map<String, String> config) {
+        stored.withLoggingEnabled(config);
+        return this;
+    }
+
+    @Override
+    public StoreBuilder<ModelStore> withLoggingDisabled() {
+        stored.withLoggingDisabled();
+        return this;
+    }
+
+    @Override
+    public ModelStore build() {
+        return new ModelStore(stored.build(), capacity);
+    }
+
+    @Override
+    public Map<String, String> logConfig() {
+        return stored.logConfig();
+    }
+
+    @Override
+    public boolean loggingEnabled() {
+        return stored.loggingEnabled();
+    }
+
+    @Override
+    public String name() {
+        return stored.name();
+    }
+}

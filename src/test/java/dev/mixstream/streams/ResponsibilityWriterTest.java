@@ -1,0 +1,101 @@
+package dev.mixstream.streams;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mixstream.gmm.MixtureConfig;
+import dev.mixstream.gmm.OnlineMixture;
+import dev.mixstream.gmm.PointScore;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The hand-assembled responsibilities JSON: valid, complete, exact. */
+class ResponsibilityWriterTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Scores of a few hundred points of a 3-component 2-D model (past its warm-up). */
+    private static List<byte[]> written(String model, PointMeta meta, boolean withXText, List<double[]> points,
+                                        List<double[]> responsibilities, List<double[]> logLikelihoods) {
+        ResponsibilityWriter writer = new ResponsibilityWriter();
+        OnlineMixture m = new OnlineMixture(MixtureConfig.defaults(3).withWarmup(60));
+        Random r = new Random(3);
+        List<byte[]> out = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            double[] x = {r.nextGaussian() + 8 * (i % 3), r.nextGaussian() * 1e-7 - 1e5 * (i % 2)};
+            byte[] xText = ("[" + x[0] + "," + x[1] + "]").getBytes(StandardCharsets.US_ASCII);
+            m.learn(x, (PointScore s) -> {
+                // the text is the current point's: warm-up points answered at initialisation have none
+                boolean current = java.util.Arrays.equals(s.point(), x);
+                out.add(writer.write(model, s, meta, withXText && current ? xText : null));
+                points.add(s.point().clone());
+                responsibilities.add(s.responsibilities().clone());
+                logLikelihoods.add(new double[]{s.logLikelihood(), s.component(), s.modelVersion()});
+            });
+        }
+        return out;
+    }
+
+    @Test
+    void everyFieldIsThereWithTheExactValues() throws Exception {
+        for (boolean withXText : new boolean[]{false, true}) {
+            List<double[]> points = new ArrayList<>();
+            List<double[]> gammas = new ArrayList<>();
+            List<double[]> rest = new ArrayList<>();
+            PointMeta meta = new PointMeta("evt-\"7\"\n\u00e9", 1732512345123L, 3, 4_000_000_000L);
+            List<byte[]> out = written("sensor/\u00fc\"1\"", meta, withXText, points, gammas, rest);
+            assertEquals(300, out.size());
+            for (int i = 0; i < out.size(); i++) {
+                JsonNode n = JSON.readTree(out.get(i));
+                assertEquals("sensor/\u00fc\"1\"", n.get("model").asText());
+                assertEquals("evt-\"7\"\n\u00e9", n.get("id").asText());
+                assertEquals(1732512345123L, n.get("ts").asLong());
+                for (int j = 0; j < 2; j++) {
+                    assertEquals(points.get(i)[j], n.get("x").get(j).asDouble(), 0.0);
+                }
+                assertEquals(3, n.get("responsibilities").size());
+                for (int k = 0; k < 3; k++) {
+                    assertEquals(gammas.get(i)[k], n.get("responsibilities").get(k).asDouble(), 0.0, "exact");
+                }
+                assertEquals(rest.get(i)[0], n.get("log_likelihood").asDouble(), 0.0);
+                assertEquals((int) rest.get(i)[1], n.get("component").asInt());
+                assertEquals((long) rest.get(i)[2], n.get("model_version").asLong());
+                assertEquals(3, n.get("partition").asInt());
+                assertEquals(4_000_000_000L, n.get("offset").asLong());
+                assertEquals(10, n.size());
+            }
+        }
+    }
+
+    @Test
+    void absentIdAndTsAreLeftOut() throws Exception {
+        List<byte[]> out = written("m", new PointMeta(null, null, 0, 7), false, new ArrayList<>(), new ArrayList<>(),
+                new ArrayList<>());
+        JsonNode n = JSON.readTree(out.get(out.size() - 1));
+        assertFalse(n.has("id"));
+        assertFalse(n.has("ts"));
+        assertEquals(8, n.size());
+        String text = new String(out.get(0), StandardCharsets.UTF_8);
+        assertTrue(text.startsWith("{\"model\":\"m\",\"x\":["), text);
+        assertFalse(text.contains(" "), "compact: " + text);
+    }
+
+    @Test
+    void theGivenXTextIsCopiedVerbatim() throws Exception {
+        ResponsibilityWriter writer = new ResponsibilityWriter();
+        OnlineMixture m = new OnlineMixture(MixtureConfig.defaults(1).withWarmup(2));
+        List<String> out = new ArrayList<>();
+        byte[] text = "[1e0,2.50]".getBytes(StandardCharsets.US_ASCII);
+        for (int i = 0; i < 3; i++) {
+            m.learn(new double[]{1, 2.5}, s -> out.add(new String(writer.write("m", s, new PointMeta(null, null, 0, 0),
+                    text), StandardCharsets.UTF_8)));
+        }
+        assertTrue(out.get(out.size() - 1).contains("\"x\":[1e0,2.50],"), out.get(out.size() - 1));
+    }
+}
