@@ -122,7 +122,8 @@ public final class PipelineBenchmark {
      *                         answered nothing yet)
      * @param outputs          records found in the output topic after the throughput phase
      * @param changelogRecords committed records in the estimator's store changelog after the throughput phase
-     *                         (at most one per key per commit thanks to the store's cache; 0 for the pass-through)
+     *                         (at most one per key per commit: the models store encodes at commits; 0 for the
+     *                         pass-through)
      * @param appendLatency    send time → output append time (null without a latency phase)
      * @param visibleLatency   send time → output visible to a read_committed consumer (null likewise)
      * @param compileShare     JIT compilation time during the throughput phase over its length (summed over the
@@ -569,16 +570,6 @@ public final class PipelineBenchmark {
         return found;
     }
 
-    /** Sum of the stream threads' {@code process-total} metric: records processed so far. */
-    static long processedTotal(KafkaStreams streams) {
-        double total = 0;
-        for (Metric m : processTotalMetrics(streams)) {
-            if (m.metricValue() instanceof Number v) {
-                total += v.doubleValue();
-            }
-        }
-        return (long) total;
-    }
 
     private void createTopics(String input, String output, String prefix) throws Exception {
         Map<String, Object> config = new HashMap<>();

@@ -24,10 +24,13 @@ class BenchCommandTest {
         Path json = dir.resolve("bench.json");
         int code = cl.execute("bench", "--points", "3000", "--keys", "3", "--partitions", "2", "--components", "2",
                 "--dim", "2", "--guarantee", "exactly_once_v2", "--latency-points", "300", "--latency-rate", "1000",
-                "--jit-warmup", "0", "--json-out", json.toString());
+                "--jit-warmup", "500", "--jit-rounds", "1", "--json-out", json.toString());
         assertEquals(0, code, out + "\n" + err);
         String text = out.toString();
         assertTrue(text.contains("pass-through") && text.contains("estimator"), text);
+        // one round of unreported warm-up runs, one per application, before the measured ones
+        assertTrue(err.toString().contains("JIT warm-up 1: pass-through, 500 points")
+                && err.toString().contains("JIT warm-up 1: estimator, 500 points"), err.toString());
         JsonNode report = new ObjectMapper().readTree(json.toFile());
         JsonNode runs = report.get("runs");
         assertEquals(2, runs.size(), report.toString());
@@ -35,6 +38,8 @@ class BenchCommandTest {
             assertEquals(3000, run.get("expectedOutputs").asLong(), run.toString());
             assertEquals(3000, run.get("outputs").asLong(), "one output per point, read back read_committed: " + run);
             assertTrue(run.get("recordsPerSecond").asDouble() > 0, run.toString());
+            assertTrue(run.get("processCores").asDouble() > 0, "the process used some CPU: " + run);
+            assertTrue(run.get("compileShare").asDouble() >= 0, run.toString());
             JsonNode append = run.get("appendLatency");
             JsonNode visible = run.get("visibleLatency");
             assertEquals(300, append.get("count").asLong(), run.toString());
@@ -62,6 +67,7 @@ class BenchCommandTest {
         assertEquals(2, cl.execute("bench", "--guarantee", "exactly_once"));
         assertEquals(2, cl.execute("bench", "--apps", "kstreams"));
         assertEquals(2, cl.execute("bench", "--points", "0"));
+        assertEquals(2, cl.execute("bench", "--jit-rounds", "0"));
         assertEquals(2, cl.execute("bench", "--set", "mixstream.nope=1"));
     }
 }
