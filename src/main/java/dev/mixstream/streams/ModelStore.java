@@ -45,7 +45,7 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
     private final Set<Slot> unwritten = new LinkedHashSet<>();
     private long writes;
 
-    /** One decoded model and whether its latest update is not yet in {@link #stored}. */
+    /** One decoded model; it is in {@link #unwritten} while its latest update is not yet in {@link #stored}. */
     private static final class Slot {
         final String model;
         final OnlineMixture mixture;
@@ -212,6 +212,7 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
     }
 
     @Override
+    @SuppressWarnings("deprecation") // delegated as long as Kafka Streams asks: whatever the RocksDB store says
     public boolean managesOffsets() {
         return stored.managesOffsets();
     }

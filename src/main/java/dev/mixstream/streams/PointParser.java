@@ -19,8 +19,9 @@ import java.util.Arrays;
  */
 public final class PointParser {
     /**
-     * A parsed point; {@code id} and {@code ts} are null when absent. {@code xJson} is x as a compact JSON array
-     * of the input's own number texts (e.g. {@code [1.5,-2e-3]}): the same numbers, ready to echo.
+     * A parsed point; {@code id} and {@code ts} are null when absent. {@code xJson} is x as a compact JSON
+     * array of the input's own number texts (e.g. {@code [1.5,-2e-3]}), which parse to exactly {@code x}:
+     * ready to echo.
      */
     public record ParsedPoint(double[] x, String id, Long ts, byte[] xJson) {
     }

@@ -16,7 +16,7 @@ import java.util.Arrays;
  *
  * <p>Doubles are written in their shortest form that reads back to the same double (Schubfach, via
  * Jackson's {@link NumberOutput}); {@code x} is copied from the input's own number text when the caller
- * has it (the same numbers, so the same doubles), which saves re-formatting D coordinates. Strings are
+ * has it (it parses to the same doubles), which saves re-formatting D coordinates. Strings are
  * escaped by Jackson's {@link JsonStringEncoder}. Not thread-safe; one instance per stream task.
  */
 final class ResponsibilityWriter {
