@@ -20,9 +20,12 @@ public final class DeadLetterProcessingHandler implements ProcessingExceptionHan
     public static final String DLQ_TOPIC_CONFIG = "mixstream.internal.dlq.topic";
     /** Property carrying the dead-letter value limit to the handler. */
     public static final String DLQ_MAX_VALUE_BYTES_CONFIG = "mixstream.internal.dlq.max.value.bytes";
+    /** Property carrying the points topic to the handler (named as the source of rerouted records). */
+    public static final String POINTS_TOPIC_CONFIG = "mixstream.internal.points.topic";
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterProcessingHandler.class);
 
     private String topic = MixstreamSettings.KEYS.get("mixstream.topic.dlq");
+    private String pointsTopic = MixstreamSettings.KEYS.get("mixstream.topic.points");
     private int maxValueBytes = Integer.parseInt(MixstreamSettings.KEYS.get("mixstream.dlq.max.value.bytes"));
 
     @Override
@@ -30,6 +33,10 @@ public final class DeadLetterProcessingHandler implements ProcessingExceptionHan
         Object t = configs.get(DLQ_TOPIC_CONFIG);
         if (t != null) {
             topic = t.toString();
+        }
+        Object p = configs.get(POINTS_TOPIC_CONFIG);
+        if (p != null) {
+            pointsTopic = p.toString();
         }
         Object m = configs.get(DLQ_MAX_VALUE_BYTES_CONFIG);
         if (m != null) {
@@ -41,15 +48,19 @@ public final class DeadLetterProcessingHandler implements ProcessingExceptionHan
     public Response handleError(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
         LOG.warn("processing error on {}-{}@{}, record sent to {}: {}", context.topic(), context.partition(),
                 context.offset(), topic, exception.toString());
-        return Response.resume(List.of(deadLetter(topic, maxValueBytes, context, exception)));
+        return Response.resume(List.of(deadLetter(topic, pointsTopic, maxValueBytes, context, record, exception)));
     }
 
-    static ProducerRecord<byte[], byte[]> deadLetter(String topic, int maxValueBytes, ErrorHandlerContext context,
+    static ProducerRecord<byte[], byte[]> deadLetter(String topic, String pointsTopic, int maxValueBytes,
+                                                     ErrorHandlerContext context, Record<?, ?> record,
                                                      Exception exception) {
         byte[] value = context.sourceRawValue();
-        return new ProducerRecord<>(topic, null, context.timestamp(), context.sourceRawKey(),
+        // a rerouted point names its place on the points topic and its original key in a header
+        RecordOrigin origin = RecordOrigin.of(context.topic(), context.partition(), context.offset(), pointsTopic,
+                record == null ? null : record.headers(), context.sourceRawKey());
+        return new ProducerRecord<>(topic, null, context.timestamp(), origin.key(),
                 DeadLetters.value(value, maxValueBytes),
-                DeadLetters.headers(RejectReason.PROCESSING_ERROR, exception.toString(), context.topic(),
-                        context.partition(), context.offset(), value, maxValueBytes));
+                DeadLetters.headers(RejectReason.PROCESSING_ERROR, exception.toString(), origin.topic(),
+                        origin.partition(), origin.offset(), value, maxValueBytes));
     }
 }

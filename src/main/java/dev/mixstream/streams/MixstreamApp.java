@@ -1,37 +1,34 @@
 package dev.mixstream.streams;
 
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.Properties;
 
 /**
- * A running mixstream application: creates missing topics (when allowed), then runs the topology in a
- * {@link KafkaStreams} instance whose stream threads are replaced, not lost, on an unexpected error.
+ * A running mixstream application: checks the cluster and creates missing topics (when allowed), then
+ * runs the topology in a
+ * {@link KafkaStreams} instance whose stream threads are replaced, not lost, on an unexpected error,
+ * as a static group member ({@link InstanceIdentity}) that aborts the open transactions of departed
+ * instances at each rebalance ({@link ZombieFencer}).
  * Used by {@code run}, the demo and the benchmarks.
  */
 public final class MixstreamApp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MixstreamApp.class);
     private final MixstreamSettings settings;
     private final KafkaStreams streams;
+    private final ZombieFencer fencer;
 
-    private MixstreamApp(MixstreamSettings settings, KafkaStreams streams) {
+    private MixstreamApp(MixstreamSettings settings, KafkaStreams streams, ZombieFencer fencer) {
         this.settings = settings;
         this.streams = streams;
+        this.fencer = fencer;
     }
 
     /**
@@ -42,73 +39,59 @@ public final class MixstreamApp implements AutoCloseable {
         return start(settings, null);
     }
 
-    /** As {@link #start(MixstreamSettings)}, with a listener of the application's state changes. */
+    /**
+     * As {@link #start(MixstreamSettings)}, with a listener of the application's state changes.
+     *
+     * @throws StartupException when the cluster cannot be reached or a topic is missing (one line saying
+     *                          what is wrong and how to fix it)
+     */
     public static MixstreamApp start(MixstreamSettings settings, KafkaStreams.StateListener listener) {
         if (settings.bootstrapServers() == null || settings.bootstrapServers().isBlank()) {
-            throw new IllegalArgumentException("bootstrap.servers is not set (use --bootstrap-servers, "
+            throw new StartupException("bootstrap.servers is not set (use --bootstrap-servers, "
                     + "MIXSTREAM_KAFKA_BOOTSTRAP_SERVERS or the configuration file)");
         }
-        if (settings.createTopics()) {
-            createTopics(settings);
+        int partitions;
+        try (ClusterCheck check = ClusterCheck.open(settings)) {
+            partitions = check.prepare();
         }
-        KafkaStreams streams = new KafkaStreams(MixstreamTopology.build(settings), settings.streamsProperties());
+        Properties props = settings.streamsProperties();
+        InstanceIdentity.resolve(settings).ifPresent(id -> props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, id));
+        ZombieFencer fencer = exactlyOnce(settings)
+                ? new ZombieFencer(ClusterCheck.admin(settings), settings.kafka().get("application.id")) : null;
+        KafkaStreams streams = new KafkaStreams(MixstreamTopology.build(settings, partitions), props);
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("stream thread failed, replacing it", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
-        if (listener != null) {
-            streams.setStateListener(listener);
-        }
+        streams.setStateListener((now, before) -> {
+            if (fencer != null && now == KafkaStreams.State.REBALANCING) {
+                fencer.check(); // a member left: abort its open transaction now, not at its timeout
+            }
+            if (listener != null) {
+                listener.onChange(now, before);
+            }
+        });
         streams.start();
-        return new MixstreamApp(settings, streams);
+        LOG.info("points topic {} has {} partitions; group.instance.id {}", settings.pointsTopic(), partitions,
+                props.getOrDefault(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "none (dynamic membership)"));
+        return new MixstreamApp(settings, streams, fencer);
+    }
+
+    private static boolean exactlyOnce(MixstreamSettings s) {
+        return StreamsConfig.EXACTLY_ONCE_V2.equals(s.kafka().get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
     }
 
     /**
      * Creates whichever of the four topics are missing: the configured partitions and replication factor,
      * {@code cleanup.policy=compact} and {@code max.message.bytes} (that of {@code topic.max.message.bytes},
      * 16 MiB by default) for snapshots. Existing topics are left as they are.
+     *
+     * @throws StartupException if the cluster cannot be reached or the topics cannot be created
      */
     public static List<String> createTopics(MixstreamSettings s) {
-        Map<String, Object> adminConfig = new HashMap<>();
-        s.kafka().forEach((k, v) -> {
-            if (AdminClientConfig.configNames().contains(k)) {
-                adminConfig.put(k, v);
-            }
-        });
-        adminConfig.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
-        List<String> created = new ArrayList<>();
-        try (Admin admin = Admin.create(adminConfig)) {
-            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-            List<NewTopic> missing = new ArrayList<>();
-            for (String t : List.of(s.pointsTopic(), s.responsibilitiesTopic(), s.snapshotsTopic(), s.dlqTopic())) {
-                if (!existing.contains(t)) {
-                    NewTopic nt = new NewTopic(t, s.topicPartitions(), s.topicReplicationFactor());
-                    // the snapshot of a large model (K·D² covariance numbers) can exceed 1 MiB
-                    String maxBytes = s.kafka().getOrDefault("topic.max.message.bytes",
-                            MixstreamSettings.MAX_RECORD_BYTES);
-                    if (t.equals(s.snapshotsTopic())) {
-                        nt.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
-                                TopicConfig.MAX_MESSAGE_BYTES_CONFIG, maxBytes));
-                    }
-                    missing.add(nt);
-                    created.add(t);
-                }
-            }
-            if (!missing.isEmpty()) {
-                admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
-                LOG.info("created topics {}", created);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while creating topics", e);
-        } catch (ExecutionException | TimeoutException e) {
-            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-            if (cause instanceof org.apache.kafka.common.errors.TopicExistsException) {
-                return created; // another instance was quicker
-            }
-            throw new IllegalStateException("cannot create topics: " + cause, cause);
+        try (ClusterCheck check = ClusterCheck.open(s)) {
+            return check.ensureTopics();
         }
-        return created;
     }
 
     public MixstreamSettings settings() {
@@ -156,6 +139,9 @@ public final class MixstreamApp implements AutoCloseable {
 
     /** Closes Kafka Streams (leaving the consumer group), waiting up to {@code timeout}; true if clean and in time. */
     public boolean close(Duration timeout) {
+        if (fencer != null) {
+            fencer.close();
+        }
         // leave the group so the other instances take the partitions over at once, not after a session timeout
         return streams.close(org.apache.kafka.streams.CloseOptions.timeout(timeout)
                 .withGroupMembershipOperation(org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP));

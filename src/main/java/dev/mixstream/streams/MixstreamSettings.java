@@ -31,6 +31,8 @@ import java.util.TreeMap;
  * @param topicPartitions       partitions of created topics
  * @param topicReplicationFactor replication factor of created topics
  * @param statusIntervalMs      interval of the status log line of {@code run} (0 = never)
+ * @param instanceId            this instance's static group member id: {@code auto} (kept in the state
+ *                              directory), {@code none} (dynamic membership) or an id
  * @param kafka                 Kafka Streams and client properties
  */
 public record MixstreamSettings(
@@ -49,6 +51,7 @@ public record MixstreamSettings(
         int topicPartitions,
         short topicReplicationFactor,
         long statusIntervalMs,
+        String instanceId,
         Map<String, String> kafka) {
 
     /** Every {@code mixstream.*} key with its default. */
@@ -80,6 +83,7 @@ public record MixstreamSettings(
         k.put("mixstream.topics.partitions", "4");
         k.put("mixstream.topics.replication.factor", "1");
         k.put("mixstream.status.interval.ms", "30000");
+        k.put("mixstream.instance.id", InstanceIdentity.AUTO);
         KEYS = java.util.Collections.unmodifiableMap(k);
     }
 
@@ -95,7 +99,12 @@ public record MixstreamSettings(
             StreamsConfig.APPLICATION_ID_CONFIG, "mixstream",
             StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2,
             StreamsConfig.PRODUCER_PREFIX + "max.request.size", MAX_RECORD_BYTES,
-            StreamsConfig.TOPIC_PREFIX + "max.message.bytes", MAX_RECORD_BYTES);
+            StreamsConfig.TOPIC_PREFIX + "max.message.bytes", MAX_RECORD_BYTES,
+            // recovery in seconds (README "Operations"): a dead instance leaves the group after 6 s (the
+            // broker's minimum; Kafka's default is 45 s), and its tasks have a warm copy on another instance
+            "session.timeout.ms", "6000",
+            "heartbeat.interval.ms", "1500",
+            StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, "1");
 
     private static final Set<String> GUARANTEES = Set.of(StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE);
 
@@ -165,6 +174,7 @@ public record MixstreamSettings(
                 intValue(p, "mixstream.topics.partitions", 1, 100_000),
                 (short) intValue(p, "mixstream.topics.replication.factor", 1, Short.MAX_VALUE),
                 longValue(p, "mixstream.status.interval.ms", 0, Long.MAX_VALUE),
+                InstanceIdentity.validate(p.get("mixstream.instance.id")),
                 java.util.Collections.unmodifiableMap(kafka));
         Set<String> topics = new java.util.HashSet<>(java.util.List.of(s.pointsTopic, s.responsibilitiesTopic,
                 s.snapshotsTopic, s.dlqTopic));
@@ -181,6 +191,7 @@ public record MixstreamSettings(
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class.getName());
         props.putIfAbsent(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, "true");
         props.put(DeadLetterProcessingHandler.DLQ_TOPIC_CONFIG, dlqTopic);
+        props.put(DeadLetterProcessingHandler.POINTS_TOPIC_CONFIG, pointsTopic);
         props.put(DeadLetterProcessingHandler.DLQ_MAX_VALUE_BYTES_CONFIG, Integer.toString(dlqMaxValueBytes));
         return props;
     }

@@ -1,19 +1,43 @@
 package dev.mixstream.streams;
 
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
 
 /**
- * Builds the mixstream topology: points source → {@link MixtureProcessor} (with the models store) →
- * responsibilities, snapshots and dead-letter sinks. Keys and values are bytes at both ends, so
- * deserialisation can never fail; the processor classifies every value itself. A record with an invalid
- * (negative) timestamp does not stop the thread either ({@link NonNegativeTimestampExtractor}).
+ * Builds the mixstream topology:
+ * <pre>
+ *   points ──► owned-points ─────────────────────────────────┐
+ *          └─► misrouted-points ─► [internal topic] ─────────┴─► mixture-estimator (models store)
+ *                                                                  ├─► responsibilities
+ *                                                                  ├─► snapshots
+ *                                                                  └─► dead letters
+ * </pre>
+ * Every model lives in the task of the partition that Kafka's default partitioner gives its key over the
+ * points topic's partitions ({@link ModelPartitioner}). A record already there (any Java producer) goes
+ * straight to the estimator; one that is not (librdkafka's CRC32 partitioner of Python, Go, .NET or kcat
+ * clients, null keys spread at random) is rerouted once through the internal repartition topic
+ * {@code <application.id>-}{@value #REROUTED}{@code -repartition}, which has as many partitions as the
+ * points topic, to the owning task. Per-key order holds for each producer that partitions a key
+ * consistently. Keys and values are bytes at both ends, so deserialisation can never fail; the estimator
+ * classifies every value itself. A record with an invalid (negative) timestamp does not stop the thread
+ * either ({@link NonNegativeTimestampExtractor}).
  */
 public final class MixstreamTopology {
     /** Name of the state store holding each model's binary state. */
     public static final String STORE = "mixstream-models";
+    /** Name of the internal topic carrying misrouted points to their model's task. */
+    public static final String REROUTED = "mixstream-rerouted";
     static final String SOURCE = "points-source";
+    static final String OWNED = "owned-points";
+    static final String MISROUTED = "misrouted-points";
+    static final String MERGED = "routed-points";
     static final String PROCESSOR = "mixture-estimator";
     static final String RESPONSIBILITIES_SINK = "responsibilities-sink";
     static final String SNAPSHOTS_SINK = "snapshots-sink";
@@ -22,18 +46,27 @@ public final class MixstreamTopology {
     private MixstreamTopology() {
     }
 
-    /** The topology for these settings (pure: no I/O). */
-    public static Topology build(MixstreamSettings settings) {
-        Topology t = new Topology();
-        t.addSource((org.apache.kafka.streams.AutoOffsetReset) null, SOURCE, new NonNegativeTimestampExtractor(),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer(), settings.pointsTopic());
-        t.addProcessor(PROCESSOR, () -> new MixtureProcessor(settings), SOURCE);
-        t.addStateStore(new ModelStoreBuilder(STORE, settings.modelCacheSize()), PROCESSOR);
-        t.addSink(RESPONSIBILITIES_SINK, settings.responsibilitiesTopic(), new ByteArraySerializer(),
-                new ByteArraySerializer(), PROCESSOR);
-        t.addSink(SNAPSHOTS_SINK, settings.snapshotsTopic(), new ByteArraySerializer(), new ByteArraySerializer(),
-                PROCESSOR);
-        t.addSink(DLQ_SINK, settings.dlqTopic(), new ByteArraySerializer(), new ByteArraySerializer(), PROCESSOR);
-        return t;
+    /**
+     * The topology for these settings (pure: no I/O).
+     *
+     * @param pointsPartitions the points topic's partition count (the internal topic gets as many)
+     */
+    public static Topology build(MixstreamSettings settings, int pointsPartitions) {
+        Serde<byte[]> bytes = Serdes.ByteArray();
+        StreamsBuilder b = new StreamsBuilder();
+        b.addStateStore(new ModelStoreBuilder(STORE, settings.modelCacheSize()));
+        KStream<byte[], byte[]> points = b.stream(settings.pointsTopic(), Consumed.with(bytes, bytes)
+                .withTimestampExtractor(new NonNegativeTimestampExtractor()).withName(SOURCE));
+        KStream<byte[], byte[]> owned = points.process(() -> PointRouter.owned(pointsPartitions), Named.as(OWNED));
+        KStream<byte[], byte[]> rerouted = points
+                .process(() -> PointRouter.misrouted(pointsPartitions, settings.pointsTopic()), Named.as(MISROUTED))
+                .repartition(Repartitioned.<byte[], byte[]>as(REROUTED).withKeySerde(bytes).withValueSerde(bytes)
+                        .withNumberOfPartitions(pointsPartitions));
+        KStream<byte[], byte[]> out = owned.merge(rerouted, Named.as(MERGED))
+                .process(() -> new MixtureProcessor(settings), Named.as(PROCESSOR), STORE);
+        out.to(settings.responsibilitiesTopic(), Produced.with(bytes, bytes).withName(RESPONSIBILITIES_SINK));
+        out.to(settings.snapshotsTopic(), Produced.with(bytes, bytes).withName(SNAPSHOTS_SINK));
+        out.to(settings.dlqTopic(), Produced.with(bytes, bytes).withName(DLQ_SINK));
+        return b.build();
     }
 }

@@ -8,7 +8,6 @@ import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.processor.api.RecordMetadata;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -28,8 +27,7 @@ import java.util.Set;
  * last record of every commit.
  */
 final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]> {
-    static final String DEFAULT_MODEL = "default";
-    private static final byte[] DEFAULT_MODEL_KEY = DEFAULT_MODEL.getBytes(StandardCharsets.UTF_8);
+    static final String DEFAULT_MODEL = ModelPartitioner.DEFAULT_MODEL;
 
     private final MixstreamSettings settings;
     private final PointParser parser;
@@ -64,11 +62,16 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
 
     @Override
     public void process(Record<byte[], byte[]> record) {
-        RecordMetadata meta = context.recordMetadata().orElse(null);
-        String topic = meta == null ? null : meta.topic();
-        int partition = meta == null ? -1 : meta.partition();
-        long offset = meta == null ? -1 : meta.offset();
-        byte[] key = record.key();
+        // a rerouted record names its place on the points topic and its original key in a header
+        RecordOrigin origin = RecordOrigin.of(context.recordMetadata().orElse(null), settings.pointsTopic(),
+                record.headers(), record.key());
+        String topic = origin.topic();
+        int partition = origin.partition();
+        long offset = origin.offset();
+        byte[] key = origin.key();
+        if (key != record.key()) {
+            record = record.withKey(key);
+        }
         String model;
         if (key == null || key.length == 0) {
             model = DEFAULT_MODEL;
@@ -96,7 +99,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
             return;
         }
         currentModel = model;
-        currentKey = key == null || key.length == 0 ? DEFAULT_MODEL_KEY : key; // valid UTF-8: the model's bytes
+        currentKey = ModelPartitioner.modelKey(key); // valid UTF-8: the model's bytes
         currentTimestamp = record.timestamp();
         boolean wasInitialised = mixture.isInitialised();
         try {

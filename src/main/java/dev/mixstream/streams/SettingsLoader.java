@@ -18,6 +18,7 @@ import java.util.Properties;
 public final class SettingsLoader {
     private static final String ENV_PREFIX = "MIXSTREAM_";
     private static final String ENV_KAFKA_PREFIX = "MIXSTREAM_KAFKA_";
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(SettingsLoader.class);
 
     private SettingsLoader() {
     }
@@ -33,7 +34,7 @@ public final class SettingsLoader {
         if (file != null) {
             merged.putAll(readFile(file));
         }
-        merged.putAll(fromEnvironment(env));
+        merged.putAll(knownOnly(fromEnvironment(env), env));
         merged.putAll(overrides);
         return MixstreamSettings.from(merged);
     }
@@ -49,6 +50,28 @@ public final class SettingsLoader {
                         value);
             }
         });
+        return out;
+    }
+
+    /**
+     * The environment's settings without the {@code mixstream.*} keys mixstream does not know, with one
+     * warning naming their variables (not their values): an orchestrator sets such variables of its own
+     * (Kubernetes: {@code MIXSTREAM_SERVICE_HOST}, {@code MIXSTREAM_PORT} for a Service named mixstream), so
+     * they are never fatal. Unknown keys in the file or on the command line stay errors.
+     */
+    static Map<String, String> knownOnly(Map<String, String> fromEnv, Map<String, String> env) {
+        Map<String, String> out = new LinkedHashMap<>(fromEnv);
+        out.keySet().removeIf(key -> key.startsWith("mixstream.") && !MixstreamSettings.KEYS.containsKey(key));
+        java.util.Set<String> ignored = new java.util.TreeSet<>();
+        env.keySet().forEach(name -> {
+            Map<String, String> one = fromEnvironment(Map.of(name, ""));
+            if (!one.isEmpty() && !out.containsKey(one.keySet().iterator().next())) {
+                ignored.add(name);
+            }
+        });
+        if (!ignored.isEmpty()) {
+            LOG.warn("ignoring environment variables that name no mixstream setting: {}", String.join(", ", ignored));
+        }
         return out;
     }
 

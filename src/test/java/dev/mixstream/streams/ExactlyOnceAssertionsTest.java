@@ -41,7 +41,7 @@ class ExactlyOnceAssertionsTest {
         settings = MixstreamSettings.from(CrashTestSupport.settings("unused:9092", "check", dir));
         stream = KeyedPointStream.generate(KEYS, 200, 3);
         Properties props = settings.streamsProperties();
-        try (TopologyTestDriver driver = new TopologyTestDriver(MixstreamTopology.build(settings), props,
+        try (TopologyTestDriver driver = new TopologyTestDriver(MixstreamTopology.build(settings, 1), props,
                 Instant.ofEpochMilli(1_000_000))) {
             ByteArraySerializer ser = new ByteArraySerializer();
             TestInputTopic<byte[], byte[]> points = driver.createInputTopic(settings.pointsTopic(), ser, ser);

@@ -71,7 +71,7 @@ class MixstreamTopologyTest {
         settings = s;
         Properties props = s.streamsProperties();
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        driver = new TopologyTestDriver(MixstreamTopology.build(s), props, Instant.ofEpochMilli(1_000_000));
+        driver = new TopologyTestDriver(MixstreamTopology.build(s, 1), props, Instant.ofEpochMilli(1_000_000));
         ByteArraySerializer ser = new ByteArraySerializer();
         ByteArrayDeserializer de = new ByteArrayDeserializer();
         points = driver.createInputTopic(s.pointsTopic(), ser, ser);

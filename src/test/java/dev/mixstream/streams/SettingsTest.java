@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -71,9 +72,27 @@ class SettingsTest {
         assertFails("mixstream.topic", Map.of("mixstream.topic.dlq", "mixstream.points"));
         assertFails("mixstream.componets", Map.of("mixstream.componets", "3"));
         assertFails("processing.guarantee", Map.of("processing.guarantee", "exactly_once"));
+        assertFails("mixstream.instance.id", Map.of("mixstream.instance.id", "two words"));
+    }
+
+    @Test
+    void unknownEnvironmentVariablesAreIgnoredButUnknownKeysElsewhereFail(@TempDir Path dir) throws Exception {
+        // what Kubernetes injects for a Service named mixstream, beside a real setting
+        Map<String, String> env = Map.of("MIXSTREAM_SERVICE_HOST", "10.0.0.1", "MIXSTREAM_PORT", "tcp://10.0.0.1:80",
+                "MIXSTREAM_PORT_8080_TCP_ADDR", "10.0.0.1", "MIXSTREAM_COMPONENTS", "4",
+                "MIXSTREAM_KAFKA_CLIENT_RACK", "r1");
+        MixstreamSettings s = SettingsLoader.load(null, env, Map.of());
+        assertEquals(4, s.mixture().components());
+        assertEquals("r1", s.kafka().get("client.rack"));
+        assertFalse(s.kafka().containsKey("mixstream.service.host"));
+        Path file = dir.resolve("bad.properties");
+        Files.writeString(file, "mixstream.componets=3\n");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> SettingsLoader.load(null, Map.of("MIXSTREAM_COMPONENT", "3"), Map.of()));
-        assertTrue(e.getMessage().contains("mixstream.component"), e.getMessage());
+                () -> SettingsLoader.load(file, Map.of(), Map.of()));
+        assertTrue(e.getMessage().contains("mixstream.componets"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> SettingsLoader.load(null, Map.of(), Map.of("mixstream.componets", "3")));
+        assertTrue(e.getMessage().contains("mixstream.componets"), e.getMessage());
     }
 
     private static void assertFails(String fragment, Map<String, String> props) {
