@@ -66,7 +66,7 @@ final class ZombieFencer implements AutoCloseable {
                 try {
                     fenceDeparted();
                 } catch (Exception e) {
-                    LOG.debug("cannot check for transactions of departed instances: {}", e.toString());
+                    LOG.warn("cannot check for open transactions of departed instances: {}", e.toString());
                 }
             });
         }
@@ -97,6 +97,7 @@ final class ZombieFencer implements AutoCloseable {
                 departed.add(t.transactionalId());
             }
         }
+        LOG.debug("group members' processes {}; open transactions of departed ones {}", live, departed);
         if (!departed.isEmpty()) {
             admin.fenceProducers(departed).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
             LOG.info("aborted the open transactions of departed instances: {}", departed);

@@ -26,6 +26,7 @@ final class OutputCollector implements AutoCloseable {
     private final List<ConsumerRecord<String, byte[]>> responsibilities = new ArrayList<>();
     private final List<ConsumerRecord<String, byte[]>> snapshots = new ArrayList<>();
     private final List<ConsumerRecord<String, byte[]>> deadLetters = new ArrayList<>();
+    private final List<Long> responsibilityArrivals = new ArrayList<>();
 
     OutputCollector(String bootstrap, MixstreamSettings settings) {
         this.settings = settings;
@@ -61,12 +62,20 @@ final class OutputCollector implements AutoCloseable {
         return deadLetters;
     }
 
+    /** When each responsibilities record was read, in {@link System#nanoTime()} (same order). */
+    List<Long> responsibilityArrivals() {
+        return responsibilityArrivals;
+    }
+
     /** One poll of up to {@code timeout}. */
     void poll(Duration timeout) {
-        for (ConsumerRecord<String, byte[]> r : consumer.poll(timeout)) {
+        var records = consumer.poll(timeout);
+        long now = System.nanoTime();
+        for (ConsumerRecord<String, byte[]> r : records) {
             String t = r.topic();
             if (t.equals(settings.responsibilitiesTopic())) {
                 responsibilities.add(r);
+                responsibilityArrivals.add(now);
             } else if (t.equals(settings.snapshotsTopic())) {
                 snapshots.add(r);
             } else {

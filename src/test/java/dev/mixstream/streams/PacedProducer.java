@@ -7,8 +7,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,8 +29,14 @@ final class PacedProducer implements AutoCloseable {
         return t;
     });
     private final AtomicInteger sent = new AtomicInteger();
+    private final Map<String, Long> sentAt = new ConcurrentHashMap<>();
 
     PacedProducer(String bootstrap, String topic) {
+        this(bootstrap, topic, null);
+    }
+
+    /** With a partitioner class of its own (null: Kafka's default, murmur2 of the key). */
+    PacedProducer(String bootstrap, String topic, Class<?> partitioner) {
         this.topic = topic;
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -40,6 +48,9 @@ final class PacedProducer implements AutoCloseable {
         p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        if (partitioner != null) {
+            p.put(ProducerConfig.PARTITIONER_CLASS_CONFIG, partitioner.getName());
+        }
         producer = new KafkaProducer<>(p);
     }
 
@@ -55,6 +66,7 @@ final class PacedProducer implements AutoCloseable {
                 KeyedPointStream.Input in = records.get(i);
                 CompletableFuture<Void> ack = new CompletableFuture<>();
                 acks[i] = ack;
+                sentAt.put(in.id(), System.nanoTime());
                 producer.send(new ProducerRecord<>(topic, in.key(), in.value()), (md, e) -> {
                     if (e != null) {
                         ack.completeExceptionally(e);
@@ -74,6 +86,11 @@ final class PacedProducer implements AutoCloseable {
             producer.flush();
             CompletableFuture.allOf(acks).join();
         }, thread);
+    }
+
+    /** When each input (by id) was handed to the producer, in {@link System#nanoTime()}. */
+    Map<String, Long> sentAt() {
+        return sentAt;
     }
 
     /** Records handed to the producer so far. */
