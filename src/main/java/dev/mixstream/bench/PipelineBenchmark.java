@@ -588,8 +588,16 @@ public final class PipelineBenchmark {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             List<String> names = topics.stream().map(NewTopic::name).toList();
             while (true) {
-                boolean ready = admin.describeTopics(names).allTopicNames().get(60, TimeUnit.SECONDS).values().stream()
-                        .allMatch(d -> d.partitions().stream().allMatch(pi -> pi.leader() != null));
+                boolean ready;
+                try {
+                    ready = admin.describeTopics(names).allTopicNames().get(60, TimeUnit.SECONDS).values().stream()
+                            .allMatch(d -> d.partitions().stream().allMatch(pi -> pi.leader() != null));
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+                        throw e;
+                    }
+                    ready = false; // just created: not in the metadata yet
+                }
                 if (ready) {
                     break;
                 }

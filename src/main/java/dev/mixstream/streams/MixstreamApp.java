@@ -64,8 +64,9 @@ public final class MixstreamApp implements AutoCloseable {
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         streams.setStateListener((now, before) -> {
-            if (fencer != null && now == KafkaStreams.State.REBALANCING) {
-                fencer.check(); // a member left: abort its open transaction now, not at its timeout
+            if (fencer != null && before == KafkaStreams.State.RUNNING && now == KafkaStreams.State.REBALANCING
+                    || fencer != null && before == KafkaStreams.State.REBALANCING && now == KafkaStreams.State.RUNNING) {
+                fencer.check(); // a member may have left: abort its open transaction now, not at its timeout
             }
             if (listener != null) {
                 listener.onChange(now, before);

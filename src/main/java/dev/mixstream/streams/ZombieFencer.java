@@ -41,6 +41,12 @@ final class ZombieFencer implements AutoCloseable {
     private static final Pattern UUID = Pattern.compile(
             "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
     private static final long TIMEOUT_SECONDS = 10;
+    /**
+     * Only transactions open this long are fenced: a live instance commits every {@code commit.interval.ms}
+     * (100 ms under exactly-once), a dead one's transaction is as old as the session timeout (6 s) when the
+     * group drops it, so a member missing from the group for a moment (the coordinator reloading) is spared.
+     */
+    static final long MIN_AGE_MS = 3_000;
 
     private final Admin admin;
     private final String applicationId;
@@ -90,6 +96,7 @@ final class ZombieFencer implements AutoCloseable {
         Set<String> departed = new TreeSet<>();
         for (TransactionListing t : admin.listTransactions(new ListTransactionsOptions()
                         .filterStates(List.of(TransactionState.ONGOING))
+                        .filterOnDuration(MIN_AGE_MS)
                         .filterOnTransactionalIdPattern(transactionalId.pattern()))
                 .all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
             Matcher m = transactionalId.matcher(t.transactionalId());

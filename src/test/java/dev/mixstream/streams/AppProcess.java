@@ -55,11 +55,19 @@ public final class AppProcess implements AutoCloseable {
      * heap); returns at once.
      */
     public static AppProcess start(Path logFile, List<String> runArgs) {
+        // not the tests' quiet logback-test.xml: our INFO lines and Kafka Streams' INFO lines
+        return start(logFile, "app-process-logback.xml", runArgs);
+    }
+
+    /**
+     * As {@link #start(Path, List)} with another logging configuration from the class path, e.g. the shipped
+     * {@code logback.xml} to see what a user sees.
+     */
+    public static AppProcess start(Path logFile, String logbackConfig, List<String> runArgs) {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                // not the tests' quiet logback-test.xml: our INFO lines and Kafka Streams' INFO lines
-                "-Dlogback.configurationFile=app-process-logback.xml",
+                "-Dlogback.configurationFile=" + logbackConfig,
                 "-cp", System.getProperty("java.class.path"),
                 MixstreamCli.class.getName(), "run"));
         command.addAll(runArgs);
@@ -131,6 +139,14 @@ public final class AppProcess implements AutoCloseable {
         if (!waitForExit(timeout)) {
             throw new AssertionError("application process did not stop within " + timeout + "; log:\n"
                     + logTail(60));
+        }
+        return process.exitValue();
+    }
+
+    /** Waits until the process ends by itself; its exit code. */
+    public int awaitExit(Duration timeout) {
+        if (!waitForExit(timeout)) {
+            throw new AssertionError("application process still runs after " + timeout + "; log:\n" + logTail(60));
         }
         return process.exitValue();
     }
