@@ -99,7 +99,8 @@ public final class PipelineBenchmark {
      */
     public record Options(long points, List<Integer> keysList, int partitions, int components, int dimension,
                           List<String> guarantees, List<App> apps, long latencyPoints, double latencyRate,
-                          long jitWarmup, int jitWarmupRounds, long seed, Map<String, String> overrides) {
+                          long jitWarmup, int jitWarmupRounds, long seed, Map<String, String> overrides,
+                          boolean crc32Partitioner) {
     }
 
     /** Latency percentiles in milliseconds over {@code count} points. */
@@ -618,6 +619,9 @@ public final class PipelineBenchmark {
     private KafkaProducer<String, byte[]> producer(boolean preload) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        if (options.crc32Partitioner()) { // like librdkafka's clients: most keys land on another partition
+            p.put(ProducerConfig.PARTITIONER_CLASS_CONFIG, Crc32Partitioner.class.getName());
+        }
         if (preload) {
             p.put(ProducerConfig.ACKS_CONFIG, "1");
             p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");

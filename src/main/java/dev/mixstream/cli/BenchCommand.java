@@ -85,6 +85,11 @@ public final class BenchCommand extends OfflineCommand {
                     + "the JIT compiler was busy < 5 %% of each run of a round.")
     int jitRounds;
 
+    @Option(names = "--partitioner", defaultValue = "murmur2", paramLabel = "P",
+            description = "Partitioner of the producer of the points: murmur2 (Java's) or crc32 (librdkafka's: "
+                    + "Python, Go, .NET, kcat; the estimator then reroutes most points to their model's partition).")
+    String partitioner;
+
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of the synthetic points.")
     long seed;
 
@@ -120,6 +125,9 @@ public final class BenchCommand extends OfflineCommand {
                 throw usage("unknown guarantee '" + g + "' (exactly_once_v2, at_least_once)");
             }
         }
+        if (!partitioner.equals("murmur2") && !partitioner.equals("crc32")) {
+            throw usage("unknown partitioner '" + partitioner + "' (murmur2, crc32)");
+        }
         CovarianceType type;
         try {
             type = CovarianceType.parse(covariance);
@@ -143,7 +151,8 @@ public final class BenchCommand extends OfflineCommand {
         PrintWriter err = err();
         ModelSizes.Size size = ModelSizes.measure(components, dimension, type);
         PipelineBenchmark.Options options = new PipelineBenchmark.Options(points, keys, partitions, components,
-                dimension, guarantees, appList, latencyPoints, latencyRate, jitWarmup, jitRounds, seed, settings);
+                dimension, guarantees, appList, latencyPoints, latencyRate, jitWarmup, jitRounds, seed, settings,
+                partitioner.equals("crc32"));
         err.println("bench: starting an embedded Kafka broker ...");
         err.flush();
         List<Run> runs;
@@ -174,6 +183,7 @@ public final class BenchCommand extends OfflineCommand {
             config.put("jit_warmup", jitWarmup);
             config.put("jit_rounds", jitRounds);
             config.put("seed", seed);
+            config.put("partitioner", partitioner);
             config.put("overrides", overrides);
             Report report = new Report(Instant.now().toString(), machine, config, runs, List.of(size));
             Files.write(jsonOut, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)

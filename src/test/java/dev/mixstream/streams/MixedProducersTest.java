@@ -2,6 +2,7 @@ package dev.mixstream.streams;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.mixstream.bench.Crc32Partitioner;
 import dev.mixstream.broker.EmbeddedBroker;
 import dev.mixstream.gmm.OnlineMixture;
 import dev.mixstream.gmm.ScoreSink;

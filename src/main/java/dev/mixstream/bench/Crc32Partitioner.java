@@ -1,4 +1,4 @@
-package dev.mixstream.streams;
+package dev.mixstream.bench;
 
 import org.apache.kafka.clients.producer.Partitioner;
 import org.apache.kafka.common.Cluster;
@@ -8,9 +8,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.zip.CRC32;
 
 /**
- * Test helper: librdkafka's default partitioner ({@code consistent_random}), the one of Python's
+ * librdkafka's default partitioner ({@code consistent_random}), the one of Python's
  * confluent_kafka, Go's confluent-kafka-go, .NET and kcat: {@code crc32(key) mod partitions}, and a random
- * partition for a null or empty key. A Java producer with it behaves, partition-wise, like those clients.
+ * partition for a null or empty key. A Java producer with it behaves, partition-wise, like those clients
+ * ({@code bench --partitioner crc32} pre-loads the points with it; the tests send with it).
  */
 public final class Crc32Partitioner implements Partitioner {
     /** The partition librdkafka's default partitioner gives a non-empty key. */
