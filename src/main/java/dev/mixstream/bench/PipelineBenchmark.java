@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.mixstream.streams.MixstreamApp;
 import dev.mixstream.streams.MixstreamSettings;
+import dev.mixstream.streams.PointsProcessedMeter;
 import dev.mixstream.streams.MixstreamTopology;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.admin.Admin;
@@ -16,7 +17,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
@@ -516,21 +516,16 @@ public final class PipelineBenchmark {
         return Integer.parseInt(options.overrides().getOrDefault(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1").trim());
     }
 
-    /**
-     * A running application under test. The stream threads' {@code process-total} metrics are looked up once
-     * they exist and then read directly: building {@link KafkaStreams#metrics()}'s map every few milliseconds
-     * costs the measured machine noticeable CPU.
-     */
+    /** A running application under test, with the meter of its points processed ({@link PointsProcessedMeter}). */
     private static final class Handle implements AutoCloseable {
         private final KafkaStreams streams;
         private final MixstreamApp app;
-        private final int threads;
-        private List<Metric> processTotals = List.of();
+        private final PointsProcessedMeter meter;
 
         Handle(KafkaStreams streams, MixstreamApp app, int threads) {
             this.streams = streams;
             this.app = app;
-            this.threads = threads;
+            this.meter = new PointsProcessedMeter(streams, threads);
         }
 
         KafkaStreams streams() {
@@ -538,16 +533,7 @@ public final class PipelineBenchmark {
         }
 
         long processed() {
-            if (processTotals.size() < threads) {
-                processTotals = processTotalMetrics(streams);
-            }
-            double total = 0;
-            for (Metric m : processTotals) {
-                if (m.metricValue() instanceof Number v) {
-                    total += v.doubleValue();
-                }
-            }
-            return (long) total;
+            return meter.read();
         }
 
         @Override
@@ -559,18 +545,6 @@ public final class PipelineBenchmark {
             }
         }
     }
-
-    /** The stream threads' {@code process-total} metrics (records processed so far, per thread). */
-    static List<Metric> processTotalMetrics(KafkaStreams streams) {
-        List<Metric> found = new ArrayList<>();
-        for (var e : streams.metrics().entrySet()) {
-            if (e.getKey().name().equals("process-total") && e.getKey().group().equals("stream-thread-metrics")) {
-                found.add(e.getValue());
-            }
-        }
-        return found;
-    }
-
 
     private void createTopics(String input, String output, String prefix) throws Exception {
         Map<String, Object> config = new HashMap<>();

@@ -24,11 +24,14 @@ public final class MixstreamApp implements AutoCloseable {
     private final MixstreamSettings settings;
     private final KafkaStreams streams;
     private final ZombieFencer fencer;
+    private final PointsProcessedMeter meter;
 
     private MixstreamApp(MixstreamSettings settings, KafkaStreams streams, ZombieFencer fencer) {
         this.settings = settings;
         this.streams = streams;
         this.fencer = fencer;
+        this.meter = new PointsProcessedMeter(streams, Integer.parseInt(settings.kafka()
+                .getOrDefault(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1").trim()));
     }
 
     /**
@@ -124,18 +127,9 @@ public final class MixstreamApp implements AutoCloseable {
         return false;
     }
 
-    /** Total records processed by this instance so far (the stream threads' process-total). */
+    /** Points processed by this instance so far (each rerouted point once; {@link PointsProcessedMeter}). */
     public long recordsProcessed() {
-        double total = 0;
-        for (var e : streams.metrics().entrySet()) {
-            if (e.getKey().name().equals("process-total") && e.getKey().group().equals("stream-thread-metrics")) {
-                Object v = e.getValue().metricValue();
-                if (v instanceof Number n) {
-                    total += n.doubleValue();
-                }
-            }
-        }
-        return (long) total;
+        return meter.read();
     }
 
     /** Closes Kafka Streams (leaving the consumer group), waiting up to {@code timeout}; true if clean and in time. */
