@@ -3,15 +3,11 @@ package dev.mixstream.streams;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixstream.bench.Crc32Partitioner;
-import dev.mixstream.broker.EmbeddedBroker;
 import dev.mixstream.gmm.OnlineMixture;
 import dev.mixstream.gmm.ScoreSink;
 import dev.mixstream.snapshot.MixtureSnapshot;
 import dev.mixstream.snapshot.SnapshotJson;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -42,35 +37,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * producers spread over the partitions, have none).
  */
 @Timeout(300)
-class MixedProducersTest {
+class MixedProducersTest extends AppProcessTestBase {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> KEYS = List.of("k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7");
     private static final int PER_KEY_PER_PRODUCER = 150;
     private static final int KEYLESS_PER_PRODUCER = 100;
     private static final Duration WAIT = Duration.ofSeconds(120);
-    private static EmbeddedBroker broker;
-    private final List<AppProcess> apps = new ArrayList<>();
-    private final List<AutoCloseable> clients = new ArrayList<>();
-
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedBroker.builder().port(0).start();
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
-    @AfterEach
-    void killEverything() throws Exception {
-        apps.forEach(AppProcess::close);
-        for (AutoCloseable c : clients) {
-            c.close();
-        }
-    }
 
     @Test
     void oneModelPerKeyWithJavaAndLibrdkafkaPartitioners(@TempDir Path dir) throws Throwable {
@@ -204,17 +176,5 @@ class MixedProducersTest {
             m.learn(parser.parse(valueById.get(id)).x(), ScoreSink.IGNORE);
         }
         return MixtureSnapshot.of(m);
-    }
-
-    private AppProcess start(Path dir, Map<String, String> config) {
-        AppProcess app = AppProcess.start(dir.resolve("app-" + (apps.size() + 1) + ".log"),
-                CrashTestSupport.runArgs(config));
-        apps.add(app);
-        return app;
-    }
-
-    private <T extends AutoCloseable> T track(T client) {
-        clients.add(client);
-        return client;
     }
 }

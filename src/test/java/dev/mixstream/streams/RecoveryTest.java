@@ -1,13 +1,9 @@
 package dev.mixstream.streams;
 
-import dev.mixstream.broker.EmbeddedBroker;
 import dev.mixstream.broker.KafkaTestClients;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,35 +32,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * within 15 s, and the outputs stay exactly once and bit-identical to an uninterrupted run.
  */
 @Timeout(300)
-class RecoveryTest {
+class RecoveryTest extends AppProcessTestBase {
     static final List<String> KEYS = List.of("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7");
     static final int RATE = 500;
     static final double FIRST_ANSWER_LIMIT_S = 10;
     static final double BACKLOG_LIMIT_S = 15;
     private static final Duration WAIT = Duration.ofSeconds(120);
-    private static EmbeddedBroker broker;
-    private final List<AppProcess> apps = new ArrayList<>();
-    private final List<AutoCloseable> clients = new ArrayList<>();
-
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedBroker.builder().port(0).start(); // default transaction timeout checks (every 10 s)
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
-    @AfterEach
-    void killEverything() throws Exception {
-        apps.forEach(AppProcess::close);
-        for (AutoCloseable c : clients) {
-            c.close();
-        }
-    }
 
     /** mixstream's defaults for recovery (no session, heartbeat or transaction settings of the test's own). */
     static Map<String, String> settings(String bootstrap, String prefix, Path stateDir) {
@@ -203,17 +175,5 @@ class RecoveryTest {
                 Thread.sleep(200);
             }
         }
-    }
-
-    private AppProcess start(Path dir, Map<String, String> config) {
-        AppProcess app = AppProcess.start(dir.resolve("app-" + (apps.size() + 1) + ".log"),
-                CrashTestSupport.runArgs(config));
-        apps.add(app);
-        return app;
-    }
-
-    private <T extends AutoCloseable> T track(T client) {
-        clients.add(client);
-        return client;
     }
 }

@@ -1,17 +1,11 @@
 package dev.mixstream.streams;
 
-import dev.mixstream.broker.EmbeddedBroker;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
@@ -25,32 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * an uninterrupted single-instance run, and no point waits more than 10 s for its answer.
  */
 @Timeout(300)
-class ScaleOutTest {
+class ScaleOutTest extends AppProcessTestBase {
     private static final Duration WAIT = Duration.ofSeconds(120);
     private static final double STALL_LIMIT_S = 10;
-    private static EmbeddedBroker broker;
-    private final List<AppProcess> apps = new ArrayList<>();
-    private final List<AutoCloseable> clients = new ArrayList<>();
-
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedBroker.builder().port(0).start();
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
-    @AfterEach
-    void killEverything() throws Exception {
-        apps.forEach(AppProcess::close);
-        for (AutoCloseable c : clients) {
-            c.close();
-        }
-    }
 
     @Test
     void instancesJoinLeaveAndDieMidStream(@TempDir Path dir) throws Throwable {
@@ -111,17 +82,5 @@ class ScaleOutTest {
 
     private static void log(long t0, String what) {
         System.out.printf("[%5.1f s] %s%n", (System.nanoTime() - t0) / 1e9, what);
-    }
-
-    private AppProcess start(Path dir, Map<String, String> config) {
-        AppProcess app = AppProcess.start(dir.resolve("app-" + (apps.size() + 1) + ".log"),
-                CrashTestSupport.runArgs(config));
-        apps.add(app);
-        return app;
-    }
-
-    private <T extends AutoCloseable> T track(T client) {
-        clients.add(client);
-        return client;
     }
 }
