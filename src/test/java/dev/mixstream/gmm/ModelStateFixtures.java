@@ -1,0 +1,93 @@
+package dev.mixstream.gmm;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+
+/**
+ * Model states written by format version 1, committed under {@code src/test/resources} so that every
+ * later version is tested against bytes that a real earlier version wrote. Each fixture is a named,
+ * deterministic history of points; {@link #main} wrote the files (run it only to add a fixture of a
+ * new format version; never to refresh an existing one).
+ */
+enum ModelStateFixtures {
+    /** Still in its warm-up: 40 of 100 points buffered, with tags. */
+    WARMUP_FULL(MixtureConfig.defaults(3, CovarianceType.FULL), 40, false),
+    /** Running, with 3 points pending in a mini-batch of 4. */
+    RUNNING_DIAG_PENDING_BATCH(MixtureConfig.defaults(3, CovarianceType.DIAG).withBatchSize(4), 1_003, false),
+    /** Collecting the points of a drift re-fit (the data moved by 50 after 1,500 points). */
+    REFITTING_SPHERICAL(MixtureConfig.defaults(3, CovarianceType.SPHERICAL).withHalfLife(500), 1_560, true),
+    /** Running, full covariances, no half-life. */
+    RUNNING_FULL_NO_HALF_LIFE(MixtureConfig.defaults(2, CovarianceType.FULL).withHalfLife(Double.POSITIVE_INFINITY), 700, false);
+
+    static final String DIRECTORY = "model-state-v1";
+
+    final MixtureConfig config;
+    final int points;
+    final boolean drifts;
+
+    ModelStateFixtures(MixtureConfig config, int points, boolean drifts) {
+        this.config = config;
+        this.points = points;
+        this.drifts = drifts;
+    }
+
+    /** The i-th point of this fixture's history (and of its continuation, for i ≥ points). */
+    double[][] history(int n) {
+        GaussianMixture before = SyntheticData.separated2d();
+        GaussianMixture after = SyntheticData.shifted(before, 50);
+        SplittableRandom rng = new SplittableRandom(ordinal() + 11);
+        double[][] xs = new double[n][];
+        for (int i = 0; i < n; i++) {
+            xs[i] = new double[2];
+            (drifts && i >= 1_500 ? after : before).sample(rng, xs[i]);
+        }
+        return xs;
+    }
+
+    static byte[] tag(int i) {
+        return ("p" + i).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The model after this fixture's history, built by the code under test. */
+    OnlineMixture replay(ScoreSink sink) {
+        OnlineMixture m = new OnlineMixture(config);
+        double[][] xs = history(points);
+        for (int i = 0; i < xs.length; i++) {
+            m.learn(xs[i], tag(i), sink);
+        }
+        return m;
+    }
+
+    String fileName() {
+        return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + ".bin";
+    }
+
+    /** The committed bytes. */
+    byte[] committed() {
+        try (InputStream in = ModelStateFixtures.class.getResourceAsStream(DIRECTORY + "/" + fileName())) {
+            if (in == null) {
+                throw new IllegalStateException("fixture missing: " + DIRECTORY + "/" + fileName());
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Writes the fixtures of the current format into the given directory. */
+    public static void main(String[] args) throws IOException {
+        Path dir = Path.of(args[0]);
+        Files.createDirectories(dir);
+        for (ModelStateFixtures f : values()) {
+            OnlineMixture m = f.replay(ScoreSink.IGNORE);
+            Files.write(dir.resolve(f.fileName()), m.toBytes());
+            System.out.println(f.fileName() + ": " + m.toBytes().length + " bytes, refits " + m.refits()
+                    + ", initialised " + m.isInitialised() + ", pending " + m.pointsPending());
+        }
+    }
+}
