@@ -1,11 +1,12 @@
 package dev.mixstream.bench;
 
+import dev.mixstream.gmm.ModelStateCodec;
 import dev.mixstream.gmm.CovarianceType;
 import dev.mixstream.gmm.MixtureConfig;
 import dev.mixstream.gmm.OnlineMixture;
 
 /**
- * Bytes one model takes in the state store (its {@link OnlineMixture#toBytes()} form): while warming up
+ * Bytes one model takes in the state store (its {@link ModelStateCodec} form): while warming up
  * (the buffer of W − 1 points, just before initialisation) and once running (statistics, drift
  * tracking; no pending mini-batch, no re-fit in progress).
  */
@@ -28,7 +29,7 @@ public final class ModelSizes {
         int warmupBytes = 0;
         for (int i = 0; i < warmup; i++) {
             if (i == warmup - 1) {
-                warmupBytes = model.toBytes().length;
+                warmupBytes = ModelStateCodec.encode(model).length;
             }
             for (int j = 0; j < dimension; j++) {
                 x[j] = rng.nextGaussian() + (i % components) * 6; // K well-separated clusters
@@ -39,6 +40,6 @@ public final class ModelSizes {
             throw new IllegalStateException("model did not initialise after its warm-up");
         }
         return new Size(components, dimension, type.name().toLowerCase(java.util.Locale.ROOT), warmup, warmupBytes,
-                model.toBytes().length);
+                ModelStateCodec.encode(model).length);
     }
 }

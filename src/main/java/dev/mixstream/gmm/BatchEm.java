@@ -85,7 +85,7 @@ public final class BatchEm {
             responsibilities[labels[i]] = 1.0;
             stats.accumulate(points[i], responsibilities, 1.0);
         }
-        stats.reseedStarving(DEAD_SHARE);
+        DeadComponentSplit.reseedStarving(stats, DEAD_SHARE);
         stats.normalise();
         stats.maximise(mixture, config.regCovar());
 
@@ -112,7 +112,7 @@ public final class BatchEm {
                 stats.accumulate(x, responsibilities, 1.0);
             }
             double current = total / points.length;
-            stats.reseedStarving(DEAD_SHARE);
+            DeadComponentSplit.reseedStarving(stats, DEAD_SHARE);
             stats.normalise();
             stats.maximise(mixture, regCovar); // M-step
             if (Math.abs(current - previous) < tol) {

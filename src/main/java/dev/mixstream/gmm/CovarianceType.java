@@ -7,11 +7,37 @@ import java.util.Locale;
  */
 public enum CovarianceType {
     /** Each component has its own full symmetric positive definite D×D matrix. */
-    FULL,
+    FULL(0),
     /** Each component has its own diagonal matrix (independent dimensions). */
-    DIAG,
+    DIAG(1),
     /** Each component has a single variance shared by all dimensions: Σ_k = σ_k² I. */
-    SPHERICAL;
+    SPHERICAL(2);
+
+    /** The code stored in a model state ({@link ModelStateCodec}); never reuse or renumber one. */
+    private final int code;
+
+    CovarianceType(int code) {
+        this.code = code;
+    }
+
+    /** The code stored in a model state. */
+    public int code() {
+        return code;
+    }
+
+    /**
+     * The type of a stored code.
+     *
+     * @throws IllegalArgumentException for an unknown code
+     */
+    public static CovarianceType ofCode(int code) {
+        for (CovarianceType t : values()) {
+            if (t.code == code) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("unknown covariance type code " + code);
+    }
 
     /** The lower-case name used in configuration, JSON and on the command line. */
     public String wireName() {

@@ -14,8 +14,8 @@ package dev.mixstream.gmm;
  * @param warmup          W, points buffered before initialisation; 0 chooses
  *                        {@link #defaultWarmup(int, int)} once the dimension is known
  * @param initIterations  maximum EM iterations on the warm-up buffer
- * @param minWeight       a component whose weight falls below this starves and is re-seeded by
- *                        splitting the heaviest component along its main axis
+ * @param minWeight       a component whose recent share of responsibility falls below this starves,
+ *                        and the model re-fits itself on the next W points ({@link DriftWatch})
  * @param seed            seed of the k-means++ initialisation (the only randomness)
  */
 public record MixtureConfig(

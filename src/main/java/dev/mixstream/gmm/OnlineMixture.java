@@ -1,6 +1,5 @@
 package dev.mixstream.gmm;
 
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -18,28 +17,23 @@ import java.util.SplittableRandom;
  *       assignment and log-likelihood), then its statistics s(x) = (γ, γx, γxxᵀ) are averaged
  *       into a mini-batch of m points, and each full batch takes one step
  *       S ← (1−η_n) S + η_n s̄, η_n = max((n + 2)^(−α), η_min), followed by the M-step.</li>
- *   <li>Starvation and drift: each component's share of recent responsibility r_k is tracked over a
- *       window of L = max(W, halfLife / 10) points. When some r_k falls below {@code minWeight} (the
- *       data left that component), the model collects the next W points (still scoring and learning
- *       from each at once) and then re-fits itself on them by EM, warm-started from its current
- *       parameters with each starving component re-placed at the worst-explained of those points.
- *       Healthy components keep their index; the step size restarts as after the warm-up.</li>
+ *   <li>Drift: a {@link DriftWatch} fires when a component starves (its recent share of responsibility
+ *       falls below {@code minWeight}) or the recent log-likelihood drops below the long-run average.
+ *       The model then collects the next W points (still scoring and learning from each at once) and
+ *       re-fits itself on them by EM, warm-started from its current parameters with each starving
+ *       component re-placed at the worst-explained of those points, and compared with a few fresh
+ *       k-means++ fits. Healthy components keep their index; the step size restarts as after the
+ *       warm-up.</li>
  * </ol>
  * Every point given to {@link #learn} is scored exactly once, in input order.
  * The same points, configuration and seed give bit-identical parameters.
  *
- * <p>Not thread-safe; the per-point path allocates nothing once the model is initialised.
+ * <p>Not thread-safe; the per-point path allocates nothing once the model is initialised. Its binary
+ * form is {@link ModelStateCodec}'s, which reads the package-private state fields below.
  */
 public final class OnlineMixture {
     /** Coordinates beyond ±1e100 are rejected: their squares could overflow. */
     public static final double MAX_ABS_COORDINATE = 1e100;
-    static final int FORMAT_MAGIC = 0x4D585331; // "MXS1"
-    static final int FORMAT_VERSION = 1;
-    /**
-     * A re-fit also starts when the recent average log-likelihood per point falls this many nats below
-     * the long-run average: the data moved away from the model faster than the half-life can follow.
-     */
-    public static final double DRIFT_LOG_LIKELIHOOD_DROP = 1.0;
     /** Fresh k-means++ fits a drift re-fit compares with its warm start. */
     static final int REFIT_FRESH_STARTS = 3;
     private static final long REFIT_SEED_STRIDE = 0x9E3779B97F4A7C15L;
@@ -47,7 +41,7 @@ public final class OnlineMixture {
     static final int INIT_STARTS = 3;
     private static final long INIT_SEED_STRIDE = 0xC2B2AE3D27D4EB4FL;
 
-    private final MixtureConfig config;
+    final MixtureConfig config;
     /** ρ_min = 1 − 2^(−1/halfLife): the per-point forgetting rate of the average log-likelihood. */
     private final double pointForgetRate;
     // the configuration values the per-point path needs, computed once
@@ -60,38 +54,31 @@ public final class OnlineMixture {
     /** η_min. */
     private final double minStep;
     private final double regCovar;
-    private int dimension = -1;
-    private int warmup;
+
+    // the state (package-private for ModelStateCodec)
+    int dimension = -1;
+    int warmup;
 
     // warm-up phase
-    private double[][] buffer;
-    private byte[][] bufferTags;
-    private int buffered;
+    double[][] buffer;
+    byte[][] bufferTags;
+    int buffered;
 
     // running phase
-    /** r_k, each component's share of recent responsibility: r ← r + ρ (γ − r), ρ = 1 / L. */
-    private double[] recentShare;
-    private double recentRate;
-    /** Log-likelihood per point averaged over the same recent window. */
-    private double recentLogLikelihood;
-    /** Points scored since the last (re-)initialisation; starvation is judged only after L of them. */
-    private long sinceRefit;
-    /** Non-null while collecting the W points of a re-fit. */
-    private double[][] refitBuffer;
-    private int refitCount;
-    private SufficientStatistics statistics;
-    private SufficientStatistics batch;
-    private int batchCount;
-    private GaussianMixture mixture;
+    DriftWatch drift;
+    SufficientStatistics statistics;
+    SufficientStatistics batch;
+    int batchCount;
+    GaussianMixture mixture;
     private PointScore score;
 
-    private long pointsSeen;
-    private long pointsApplied;
-    private long steps;
-    private long refits;
-    private double effectiveCount;
-    private double avgLogLikelihood;
-    private long scored;
+    long pointsSeen;
+    long pointsApplied;
+    long steps;
+    long refits;
+    double effectiveCount;
+    double avgLogLikelihood;
+    long scored;
 
     /** A model that has seen no point yet. */
     public OnlineMixture(MixtureConfig config) {
@@ -170,21 +157,21 @@ public final class OnlineMixture {
      * Checks that x can be learned by this model: D coordinates (any D on the first point), all
      * finite and within ±{@link #MAX_ABS_COORDINATE}.
      *
-     * @return null when acceptable, otherwise the reason
+     * @return null when acceptable, otherwise the problem ({@link PointProblem#describe} words it)
      */
-    public String rejectReason(double[] x) {
+    public PointProblem check(double[] x) {
         if (x == null || x.length == 0) {
-            return "empty";
+            return PointProblem.EMPTY;
         }
         if (dimension >= 0 && x.length != dimension) {
-            return "wrong_dimension";
+            return PointProblem.WRONG_DIMENSION;
         }
         for (double v : x) {
             if (!Double.isFinite(v)) {
-                return "non_finite";
+                return PointProblem.NON_FINITE;
             }
             if (Math.abs(v) > MAX_ABS_COORDINATE) {
-                return "out_of_range";
+                return PointProblem.OUT_OF_RANGE;
             }
         }
         return null;
@@ -198,13 +185,12 @@ public final class OnlineMixture {
      * @param tag  opaque bytes returned with the point's score (kept through the warm-up and in
      *             the serialised state); may be null
      * @param sink receives the scores
-     * @throws IllegalArgumentException if {@link #rejectReason} is not null; the model is unchanged
+     * @throws IllegalArgumentException if {@link #check} finds a problem; the model is unchanged
      */
     public void learn(double[] x, byte[] tag, ScoreSink sink) {
-        String reason = rejectReason(x);
-        if (reason != null) {
-            throw new IllegalArgumentException(reason + ": point of dimension " + (x == null ? 0 : x.length)
-                    + (dimension >= 0 ? " for a model of dimension " + dimension : ""));
+        PointProblem problem = check(x);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem.describe(x == null ? new double[0] : x, dimension));
         }
         if (dimension < 0) {
             startWarmup(x.length);
@@ -231,63 +217,37 @@ public final class OnlineMixture {
                 stepBatch();
             }
         }
-        watchForDrift(x, gamma, score.logLikelihood);
-    }
-
-    private void watchForDrift(double[] x, double[] gamma, double logLikelihood) {
-        int k = config.components();
-        for (int c = 0; c < k; c++) {
-            recentShare[c] += recentRate * (gamma[c] - recentShare[c]); // r_k ← r_k + ρ (γ_k − r_k)
-        }
-        recentLogLikelihood += recentRate * (logLikelihood - recentLogLikelihood); // ℓ_recent ← ℓ_recent + ρ (ℓ − ℓ_recent)
-        sinceRefit++;
-        if (refitBuffer != null) {
-            refitBuffer[refitCount++] = x.clone();
-            if (refitCount == refitBuffer.length) {
-                refit();
-            }
-        } else if (sinceRefit * recentRate >= 1 && (starvingCount() > 0 && k > 1
-                || recentLogLikelihood < avgLogLikelihood - DRIFT_LOG_LIKELIHOOD_DROP)) {
-            refitBuffer = new double[warmup][];
-            refitCount = 0;
+        if (drift.observe(x, gamma, score.logLikelihood, avgLogLikelihood, warmup, config.minWeight())) {
+            refit();
         }
     }
 
-    private int starvingCount() {
-        int n = 0;
-        for (double r : recentShare) {
-            if (r < config.minWeight()) {
-                n++;
-            }
-        }
-        return n;
+    /** Re-fits on the collected points by EM from {@link #warmStart}, or from a better fresh fit. */
+    private void refit() {
+        double[][] points = drift.collected();
+        GaussianMixture start = warmStart(points);
+        SufficientStatistics fitted = new SufficientStatistics(config.components(), dimension, config.covarianceType());
+        BatchEm.iterate(points, start, fitted, config.regCovar(), config.initIterations(), 1e-6);
+        keepBestOfFreshFits(points, start.meanLogLikelihood(points), fitted);
+        statistics.copyFrom(fitted);
+        statistics.maximise(mixture, regCovar);
+        refits++;
+        steps = warmupSteps();
+        drift.restart(mixture, avgLogLikelihood);
     }
 
     /**
-     * Re-fits on the collected points: starting from the current parameters, each starving component
-     * is moved to the collected point worst explained by the model so far (mean = that point,
-     * covariance = the points' per-dimension variance / K, weight 1/K), then EM runs on the points.
+     * The current parameters with each starving component moved to the collected point worst explained by
+     * them: mean = that point, covariance = the points' per-dimension variance / K + reg_covar, weight 1/K
+     * (then all weights renormalised).
      */
-    private void refit() {
+    private GaussianMixture warmStart(double[][] points) {
         int k = config.components();
         int d = dimension;
-        double[][] points = refitBuffer;
         GaussianMixture start = mixture.copy();
-        double[] variance = new double[d];
-        double[] centre = new double[d];
-        for (double[] x : points) {
-            for (int i = 0; i < d; i++) {
-                centre[i] += x[i] / points.length;
-            }
-        }
-        for (double[] x : points) {
-            for (int i = 0; i < d; i++) {
-                double t = x[i] - centre[i];
-                variance[i] += t * t / points.length;
-            }
-        }
+        double[] variance = perDimensionVariance(points);
         for (int c = 0; c < k; c++) {
-            if (recentShare[c] >= config.minWeight()) {
+            if (!drift.isStarving(c, config.minWeight())) {
                 continue;
             }
             int worst = 0;
@@ -301,7 +261,7 @@ public final class OnlineMixture {
             }
             System.arraycopy(points[worst], 0, start.meanArray(c), 0, d);
             double[] cov = start.covarianceArray(c);
-            java.util.Arrays.fill(cov, 0.0);
+            Arrays.fill(cov, 0.0);
             for (int i = 0; i < d; i++) {
                 double v = variance[i] / k + config.regCovar();
                 if (config.covarianceType() == CovarianceType.FULL) {
@@ -315,7 +275,7 @@ public final class OnlineMixture {
                 for (double v : cov) {
                     mean += v / d;
                 }
-                java.util.Arrays.fill(cov, mean);
+                Arrays.fill(cov, mean);
             }
             start.refactor(c, config.regCovar());
             start.setWeight(c, 1.0 / k);
@@ -327,12 +287,35 @@ public final class OnlineMixture {
         for (int c = 0; c < k; c++) {
             start.setWeight(c, start.weight(c) / total);
         }
-        SufficientStatistics fitted = new SufficientStatistics(k, d, config.covarianceType());
-        BatchEm.iterate(points, start, fitted, config.regCovar(), config.initIterations(), 1e-6);
-        // The warm start can sit in a local optimum (two components on one cluster, one on two); compare it
-        // with a few fresh k-means++ fits of the same points and keep the most likely, its components put in
-        // the order of the current ones so healthy components keep their index.
-        double bestLl = start.meanLogLikelihood(points);
+        return start;
+    }
+
+    /** σ²_i = (1/n) Σ (x_i − x̄_i)², per dimension. */
+    private double[] perDimensionVariance(double[][] points) {
+        int d = dimension;
+        double[] variance = new double[d];
+        double[] centre = new double[d];
+        for (double[] x : points) {
+            for (int i = 0; i < d; i++) {
+                centre[i] += x[i] / points.length;
+            }
+        }
+        for (double[] x : points) {
+            for (int i = 0; i < d; i++) {
+                double t = x[i] - centre[i];
+                variance[i] += t * t / points.length;
+            }
+        }
+        return variance;
+    }
+
+    /**
+     * The warm start can sit in a local optimum (two components on one cluster, one on two): compares it with
+     * a few fresh k-means++ fits of the same points and keeps the most likely in {@code fitted}, its components
+     * put in the order of the current ones so healthy components keep their index.
+     */
+    private void keepBestOfFreshFits(double[][] points, double warmLogLikelihood, SufficientStatistics fitted) {
+        double bestLl = warmLogLikelihood;
         SplittableRandom rng = new SplittableRandom(config.seed() + REFIT_SEED_STRIDE * (refits + 1));
         for (int i = 0; i < REFIT_FRESH_STARTS; i++) {
             BatchEm.Fit fresh = BatchEm.fitOnce(points, config,
@@ -342,11 +325,6 @@ public final class OnlineMixture {
                 fitted.copyPermuted(fresh.statistics(), matchComponents(fresh.mixture(), mixture));
             }
         }
-        statistics.copyFrom(fitted);
-        statistics.maximise(mixture, regCovar);
-        refits++;
-        steps = warmupSteps();
-        restartStarvationTracking();
     }
 
     /**
@@ -382,16 +360,6 @@ public final class OnlineMixture {
         return target;
     }
 
-    private void restartStarvationTracking() {
-        for (int c = 0; c < config.components(); c++) {
-            recentShare[c] = mixture.weight(c);
-        }
-        sinceRefit = 0;
-        recentLogLikelihood = avgLogLikelihood;
-        refitBuffer = null;
-        refitCount = 0;
-    }
-
     /** Learns from one point, ignoring tags. */
     public void learn(double[] x, ScoreSink sink) {
         learn(x, null, sink);
@@ -414,15 +382,14 @@ public final class OnlineMixture {
         bufferTags = new byte[warmup][];
     }
 
-    private void allocateRunning() {
+    /** Allocates the running phase's state (before the warm-up's fit, or when decoding a running model). */
+    void allocateRunning() {
         int k = config.components();
         statistics = new SufficientStatistics(k, dimension, config.covarianceType());
         batch = batchSize == 1 ? null : new SufficientStatistics(k, dimension, config.covarianceType());
         mixture = new GaussianMixture(k, dimension, config.covarianceType());
         score = new PointScore(k);
-        recentShare = new double[k];
-        double window = config.hasNoHalfLife() ? warmup : Math.max(warmup, config.halfLife() / 10);
-        recentRate = 1.0 / window;
+        drift = new DriftWatch(k, DriftWatch.window(config, warmup));
     }
 
     private void initialise(ScoreSink sink) {
@@ -449,7 +416,7 @@ public final class OnlineMixture {
         for (int i = 0; i < buffered; i++) {
             emit(points[i], bufferTags[i], first + i, sink);
         }
-        restartStarvationTracking();
+        drift.restart(mixture, avgLogLikelihood);
         buffer = null;
         bufferTags = null;
         buffered = 0;
@@ -490,199 +457,5 @@ public final class OnlineMixture {
         pointsApplied += batchSize;
         effectiveCount = batchSize / eta; // n_eff = m / η
         statistics.maximise(mixture, regCovar); // M-step
-    }
-
-    // ---- serialisation ----------------------------------------------------------------------------
-
-    /**
-     * The complete state in a compact versioned binary form: configuration, counters, the warm-up
-     * buffer (with tags) or the statistics and pending mini-batch. Parameters are recomputed from the
-     * statistics on decoding, which is deterministic, so a decoded model continues bit-identically.
-     * Big-endian, laid out as {@link java.io.DataOutputStream} would write it; written into one array
-     * of the exact size (this runs for every record in the stream processor).
-     */
-    public byte[] toBytes() {
-        ByteBuffer out = ByteBuffer.allocate(serializedSize());
-        out.putInt(FORMAT_MAGIC);
-        out.putShort((short) FORMAT_VERSION);
-        writeConfig(out, config);
-        out.putInt(dimension);
-        out.putInt(warmup);
-        out.putLong(pointsSeen);
-        out.putLong(pointsApplied);
-        out.putLong(steps);
-        out.putLong(refits);
-        out.putLong(scored);
-        out.putDouble(effectiveCount);
-        out.putDouble(avgLogLikelihood);
-        out.put((byte) (mixture != null ? 1 : 0));
-        if (mixture == null) {
-            out.putInt(buffered);
-            for (int i = 0; i < buffered; i++) {
-                putAll(out, buffer[i]);
-                writeTag(out, bufferTags[i]);
-            }
-        } else {
-            statistics.write(out);
-            out.putInt(batchCount);
-            if (batchCount > 0) {
-                batch.write(out);
-            }
-            putAll(out, recentShare);
-            out.putLong(sinceRefit);
-            out.putDouble(recentLogLikelihood);
-            out.putInt(refitBuffer == null ? -1 : refitCount);
-            for (int i = 0; i < refitCount; i++) {
-                putAll(out, refitBuffer[i]);
-            }
-        }
-        if (out.hasRemaining()) {
-            throw new IllegalStateException("serialised size miscomputed: " + out.remaining() + " bytes left");
-        }
-        return out.array();
-    }
-
-    /** The length of {@link #toBytes()}. */
-    public int serializedSize() {
-        int n = 4 + 2 + CONFIG_BYTES + 4 + 4 + 5 * 8 + 2 * 8 + 1;
-        if (mixture == null) {
-            n += 4;
-            for (int i = 0; i < buffered; i++) {
-                n += 8 * buffer[i].length + 4 + (bufferTags[i] == null ? 0 : bufferTags[i].length);
-            }
-        } else {
-            n += statistics.serializedSize() + 4 + (batchCount > 0 ? batch.serializedSize() : 0);
-            n += 8 * recentShare.length + 8 + 8 + 4 + refitCount * 8 * dimension;
-        }
-        return n;
-    }
-
-    private static void putAll(ByteBuffer out, double[] values) {
-        for (double v : values) {
-            out.putDouble(v);
-        }
-    }
-
-    private static double[] getAll(ByteBuffer in, int n) {
-        double[] values = new double[n];
-        for (int i = 0; i < n; i++) {
-            values[i] = in.getDouble();
-        }
-        return values;
-    }
-
-    /**
-     * Decodes {@link #toBytes()}.
-     *
-     * @throws IllegalArgumentException if the bytes are not a model state of a known version
-     */
-    public static OnlineMixture fromBytes(byte[] bytes) {
-        try {
-            ByteBuffer in = ByteBuffer.wrap(bytes);
-            if (in.getInt() != FORMAT_MAGIC) {
-                throw new IllegalArgumentException("not a mixstream model state");
-            }
-            int version = in.getShort();
-            if (version != FORMAT_VERSION) {
-                throw new IllegalArgumentException("unsupported model state version " + version);
-            }
-            OnlineMixture m = new OnlineMixture(readConfig(in));
-            int d = in.getInt();
-            int w = in.getInt();
-            m.pointsSeen = in.getLong();
-            m.pointsApplied = in.getLong();
-            m.steps = in.getLong();
-            m.refits = in.getLong();
-            m.scored = in.getLong();
-            m.effectiveCount = in.getDouble();
-            m.avgLogLikelihood = in.getDouble();
-            boolean initialised = in.get() != 0;
-            if (d >= 0) {
-                m.dimension = d;
-                m.warmup = w;
-            }
-            if (!initialised) {
-                if (d >= 0) {
-                    m.buffer = new double[w][];
-                    m.bufferTags = new byte[w][];
-                }
-                m.buffered = in.getInt();
-                for (int i = 0; i < m.buffered; i++) {
-                    m.buffer[i] = getAll(in, d);
-                    m.bufferTags[i] = readTag(in);
-                }
-            } else {
-                m.allocateRunning();
-                m.statistics.read(in);
-                m.batchCount = in.getInt();
-                if (m.batchCount > 0) {
-                    m.batch.read(in);
-                }
-                for (int c = 0; c < m.recentShare.length; c++) {
-                    m.recentShare[c] = in.getDouble();
-                }
-                m.sinceRefit = in.getLong();
-                m.recentLogLikelihood = in.getDouble();
-                int collected = in.getInt();
-                if (collected >= 0) {
-                    m.refitBuffer = new double[w][];
-                    m.refitCount = collected;
-                    for (int i = 0; i < collected; i++) {
-                        m.refitBuffer[i] = getAll(in, d);
-                    }
-                }
-                m.statistics.maximise(m.mixture, m.config.regCovar());
-            }
-            if (in.hasRemaining()) {
-                throw new IllegalArgumentException("corrupt model state: " + in.remaining() + " trailing bytes");
-            }
-            return m;
-        } catch (RuntimeException e) {
-            if (e instanceof IllegalArgumentException iae) {
-                throw iae;
-            }
-            throw new IllegalArgumentException("corrupt model state: " + e, e);
-        }
-    }
-
-    private static void writeTag(ByteBuffer out, byte[] tag) {
-        if (tag == null) {
-            out.putInt(-1);
-        } else {
-            out.putInt(tag.length);
-            out.put(tag);
-        }
-    }
-
-    private static byte[] readTag(ByteBuffer in) {
-        int n = in.getInt();
-        if (n < 0) {
-            return null;
-        }
-        byte[] tag = new byte[n];
-        in.get(tag);
-        return tag;
-    }
-
-    /** Bytes of {@link #writeConfig}. */
-    private static final int CONFIG_BYTES = 4 + 1 + 8 + 8 + 8 + 4 + 4 + 4 + 8 + 8;
-
-    private static void writeConfig(ByteBuffer out, MixtureConfig c) {
-        out.putInt(c.components());
-        out.put((byte) c.covarianceType().ordinal());
-        out.putDouble(c.regCovar());
-        out.putDouble(c.halfLife());
-        out.putDouble(c.stepExponent());
-        out.putInt(c.batchSize());
-        out.putInt(c.warmup());
-        out.putInt(c.initIterations());
-        out.putDouble(c.minWeight());
-        out.putLong(c.seed());
-    }
-
-    private static MixtureConfig readConfig(ByteBuffer in) {
-        return new MixtureConfig(in.getInt(), CovarianceType.values()[in.get()], in.getDouble(),
-                in.getDouble(), in.getDouble(), in.getInt(), in.getInt(), in.getInt(), in.getDouble(),
-                in.getLong());
     }
 }

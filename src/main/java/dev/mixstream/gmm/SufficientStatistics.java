@@ -1,10 +1,5 @@
 package dev.mixstream.gmm;
 
-import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
-import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
-
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -73,8 +68,14 @@ final class SufficientStatistics {
         changedAll();
     }
 
-    private void changedAll() {
+    /** Marks every component for re-computation at the next M-step. */
+    void changedAll() {
         Arrays.fill(changed, true);
+    }
+
+    /** Marks component c for re-computation at the next M-step. */
+    void changed(int c) {
+        changed[c] = true;
     }
 
     /** Σ_k W_k as stored (the true total is g times this). */
@@ -234,111 +235,8 @@ final class SufficientStatistics {
         }
     }
 
-    /**
-     * Re-seeds every component whose weight share is below {@code minShare} by splitting the
-     * heaviest component along its main axis: with λ, v the largest eigenpair of C_h / W_h and
-     * δ = ½√λ v, the two halves get weight W_h/2, means m_h ∓ δ and the moment-preserving
-     * scatter (W_h/2)(C_h/W_h − δδᵀ). Deterministic (no randomness).
-     *
-     * @return the number of components re-seeded
-     */
-    int reseedStarving(double minShare) {
-        int reseeded = 0;
-        for (int c = 0; c < k; c++) {
-            double total = totalWeight();
-            if (weight[c] >= minShare * total || k == 1) {
-                continue;
-            }
-            int heaviest = LogSumExp.argmax(weight, k);
-            if (heaviest == c) {
-                continue;
-            }
-            split(heaviest, c);
-            reseeded++;
-        }
-        return reseeded;
-    }
-
-    private void split(int h, int target) {
-        double wh = weight[h];
-        double[] axis = new double[d];
-        double lambda = mainAxis(h, axis);
-        double half = 0.5 * wh;
-        double[] mh = mean[h];
-        double[] mt = mean[target];
-        double step = 0.5 * Math.sqrt(Math.max(lambda, 0));
-        for (int i = 0; i < d; i++) {
-            delta[i] = step * axis[i]; // δ = ½√λ v
-            mt[i] = mh[i] + delta[i];
-            mh[i] -= delta[i];
-        }
-        double[] sh = scatter[h];
-        scale(sh, 0.5); // (W_h/2)(C_h/W_h) = C_h/2
-        addOuter(sh, delta, -half); // − (W_h/2) δδᵀ
-        System.arraycopy(sh, 0, scatter[target], 0, sh.length);
-        weight[h] = half;
-        weight[target] = half;
-        changed[h] = true;
-        changed[target] = true;
-    }
-
-    /** Largest eigenvalue λ of C_h / W_h, its unit eigenvector written to {@code axis}. */
-    private double mainAxis(int h, double[] axis) {
-        double inv = 1.0 / weight[h];
-        double[] s = scatter[h];
-        if (type != CovarianceType.FULL) {
-            int best = LogSumExp.argmax(s, d);
-            axis[best] = 1.0;
-            return s[best] * inv;
-        }
-        DMatrixRMaj cov = new DMatrixRMaj(d, d);
-        for (int i = 0; i < d; i++) {
-            for (int j = 0; j <= i; j++) {
-                double v = s[i * d + j] * inv;
-                cov.unsafe_set(i, j, v);
-                cov.unsafe_set(j, i, v);
-            }
-        }
-        EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(d, true, true);
-        if (!eig.decompose(cov)) {
-            axis[0] = 1.0;
-            return cov.get(0, 0);
-        }
-        int best = -1;
-        double lambda = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < eig.getNumberOfEigenvalues(); i++) {
-            double re = eig.getEigenvalue(i).real;
-            if (re > lambda && eig.getEigenVector(i) != null) {
-                lambda = re;
-                best = i;
-            }
-        }
-        if (best < 0 || !Double.isFinite(lambda)) {
-            axis[0] = 1.0;
-            return cov.get(0, 0);
-        }
-        DMatrixRMaj v = eig.getEigenVector(best);
-        double norm = 0;
-        for (int i = 0; i < d; i++) {
-            norm += v.get(i) * v.get(i);
-        }
-        norm = Math.sqrt(norm);
-        // fix the sign so the split is deterministic: first non-zero coordinate positive
-        double sign = 1;
-        for (int i = 0; i < d; i++) {
-            if (v.get(i) != 0) {
-                sign = v.get(i) > 0 ? 1 : -1;
-                break;
-            }
-        }
-        for (int i = 0; i < d; i++) {
-            axis[i] = sign * v.get(i) / norm;
-        }
-        return lambda;
-    }
-
     /** C += a·δδᵀ (lower triangle for FULL, diagonal otherwise). */
-    private void addOuter(double[] c, double[] v, double a) {
+    void addOuter(double[] c, double[] v, double a) {
         if (type == CovarianceType.FULL) {
             for (int i = 0; i < d; i++) {
                 double avi = a * v[i];
@@ -370,7 +268,7 @@ final class SufficientStatistics {
         }
     }
 
-    private static void scale(double[] a, double f) {
+    static void scale(double[] a, double f) {
         for (int i = 0; i < a.length; i++) {
             a[i] *= f;
         }
@@ -396,56 +294,5 @@ final class SufficientStatistics {
         }
         g = o.g;
         changedAll();
-    }
-
-    /** Bytes of {@link #write}: g, then per component its weight, mean and scatter (lower triangle if full). */
-    int serializedSize() {
-        int scatterValues = type == CovarianceType.FULL ? d * (d + 1) / 2 : d;
-        return 8 + k * 8 * (1 + d + scatterValues);
-    }
-
-    void write(ByteBuffer out) {
-        out.putDouble(g);
-        for (int c = 0; c < k; c++) {
-            out.putDouble(weight[c]);
-            for (double v : mean[c]) {
-                out.putDouble(v);
-            }
-            double[] s = scatter[c];
-            if (type == CovarianceType.FULL) {
-                for (int i = 0; i < d; i++) {
-                    for (int j = 0; j <= i; j++) {
-                        out.putDouble(s[i * d + j]);
-                    }
-                }
-            } else {
-                for (double v : s) {
-                    out.putDouble(v);
-                }
-            }
-        }
-    }
-
-    void read(ByteBuffer in) {
-        g = in.getDouble();
-        changedAll();
-        for (int c = 0; c < k; c++) {
-            weight[c] = in.getDouble();
-            for (int i = 0; i < d; i++) {
-                mean[c][i] = in.getDouble();
-            }
-            Arrays.fill(scatter[c], 0.0);
-            if (type == CovarianceType.FULL) {
-                for (int i = 0; i < d; i++) {
-                    for (int j = 0; j <= i; j++) {
-                        scatter[c][i * d + j] = in.getDouble();
-                    }
-                }
-            } else {
-                for (int i = 0; i < d; i++) {
-                    scatter[c][i] = in.getDouble();
-                }
-            }
-        }
     }
 }

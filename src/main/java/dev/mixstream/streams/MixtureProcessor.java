@@ -1,6 +1,7 @@
 package dev.mixstream.streams;
 
 import dev.mixstream.gmm.OnlineMixture;
+import dev.mixstream.gmm.PointProblem;
 import dev.mixstream.gmm.PointScore;
 import dev.mixstream.snapshot.MixtureSnapshot;
 import dev.mixstream.snapshot.SnapshotJson;
@@ -89,13 +90,10 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
             return;
         }
         OnlineMixture mixture = load(model);
-        String reject = mixture.rejectReason(point.x());
-        if (reject != null) {
-            RejectReason reason = reject.equals("wrong_dimension") ? RejectReason.WRONG_DIMENSION
-                    : RejectReason.valueOf(reject.toUpperCase(java.util.Locale.ROOT));
-            String detail = reason == RejectReason.WRONG_DIMENSION
-                    ? "expected dimension " + mixture.dimension() + ", got " + point.x().length : reject;
-            deadLetter(record, reason, detail, topic, partition, offset);
+        PointProblem problem = mixture.check(point.x());
+        if (problem != null) {
+            deadLetter(record, RejectReason.of(problem), problem.describe(point.x(), mixture.dimension()), topic,
+                    partition, offset);
             return;
         }
         currentModel = model;

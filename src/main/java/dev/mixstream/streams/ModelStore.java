@@ -20,7 +20,7 @@ import java.util.Set;
 
 /**
  * The models store: decoded {@link OnlineMixture}s in front of a persistent, changelogged key-value store of
- * their binary states ({@link OnlineMixture#toBytes()}), with <b>deferred encoding</b>. {@link #put} only
+ * their binary states ({@link ModelStateSerde}), with <b>deferred encoding</b>. {@link #put} only
  * marks a model as updated; its state is encoded and written to the underlying store when Kafka Streams
  * flushes the store's caches before every commit ({@link #flushCache()}), when the model is evicted from
  * the bounded set of decoded models, and on {@link #commit}. So a model updated by many records between two
@@ -91,7 +91,7 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
         if (bytes == null) {
             return null;
         }
-        OnlineMixture mixture = OnlineMixture.fromBytes(bytes);
+        OnlineMixture mixture = ModelStateSerde.INSTANCE.deserializer().deserialize(stored.name(), bytes);
         decoded.put(model, new Slot(model, mixture));
         return mixture;
     }
@@ -153,7 +153,7 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
     }
 
     private void write(Slot slot) {
-        stored.put(slot.model, slot.mixture.toBytes());
+        stored.put(slot.model, ModelStateSerde.INSTANCE.serializer().serialize(stored.name(), slot.mixture));
         writes++;
     }
 

@@ -1,5 +1,7 @@
 package dev.mixstream.streams;
 
+import dev.mixstream.gmm.PointProblem;
+
 import java.util.Locale;
 
 /** Why a record went to the dead-letter topic (the {@code mixstream.reason} header). */
@@ -24,6 +26,16 @@ public enum RejectReason {
     TOO_LARGE,
     /** Anything unexpected while processing the record. */
     PROCESSING_ERROR;
+
+    /** The reason for a point the model cannot learn. */
+    public static RejectReason of(PointProblem problem) {
+        return switch (problem) {
+            case EMPTY -> EMPTY;
+            case WRONG_DIMENSION -> WRONG_DIMENSION;
+            case NON_FINITE -> NON_FINITE;
+            case OUT_OF_RANGE -> OUT_OF_RANGE;
+        };
+    }
 
     /** The lower-case name written in the header. */
     public String wireName() {

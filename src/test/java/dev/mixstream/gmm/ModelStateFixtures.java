@@ -85,8 +85,8 @@ enum ModelStateFixtures {
         Files.createDirectories(dir);
         for (ModelStateFixtures f : values()) {
             OnlineMixture m = f.replay(ScoreSink.IGNORE);
-            Files.write(dir.resolve(f.fileName()), m.toBytes());
-            System.out.println(f.fileName() + ": " + m.toBytes().length + " bytes, refits " + m.refits()
+            Files.write(dir.resolve(f.fileName()), ModelStateCodec.encode(m));
+            System.out.println(f.fileName() + ": " + ModelStateCodec.encode(m).length + " bytes, refits " + m.refits()
                     + ", initialised " + m.isInitialised() + ", pending " + m.pointsPending());
         }
     }

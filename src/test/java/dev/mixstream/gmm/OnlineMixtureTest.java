@@ -88,12 +88,12 @@ class OnlineMixtureTest {
             a.learn(x, ScoreSink.IGNORE);
             b.learn(x, ScoreSink.IGNORE);
         }
-        assertArrayEquals(a.toBytes(), b.toBytes());
+        assertArrayEquals(ModelStateCodec.encode(a), ModelStateCodec.encode(b));
         OnlineMixture c = new OnlineMixture(MixtureConfig.defaults(3).withSeed(7));
         for (double[] x : xs) {
             c.learn(x, ScoreSink.IGNORE);
         }
-        assertFalse(Arrays.equals(a.toBytes(), c.toBytes()), "the seed must matter");
+        assertFalse(Arrays.equals(ModelStateCodec.encode(a), ModelStateCodec.encode(c)), "the seed must matter");
     }
 
     @ParameterizedTest
@@ -104,17 +104,17 @@ class OnlineMixtureTest {
         for (int i = 0; i < xs.length; i++) {
             m.learn(xs[i], ("t" + i).getBytes(StandardCharsets.UTF_8), s -> { });
             if (i % 97 == 0 || i == xs.length - 1) { // warm-up, running, with a pending mini-batch
-                byte[] bytes = m.toBytes();
-                assertEquals(m.serializedSize(), bytes.length);
-                assertArrayEquals(bytes, OnlineMixture.fromBytes(bytes).toBytes());
+                byte[] bytes = ModelStateCodec.encode(m);
+                assertEquals(ModelStateCodec.encodedSize(m), bytes.length);
+                assertArrayEquals(bytes, ModelStateCodec.encode(ModelStateCodec.decode(bytes)));
             }
         }
-        byte[] bytes = m.toBytes();
-        assertThrows(IllegalArgumentException.class, () -> OnlineMixture.fromBytes(Arrays.copyOf(bytes, bytes.length - 1)));
-        assertThrows(IllegalArgumentException.class, () -> OnlineMixture.fromBytes(Arrays.copyOf(bytes, bytes.length + 1)));
+        byte[] bytes = ModelStateCodec.encode(m);
+        assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.decode(Arrays.copyOf(bytes, bytes.length - 1)));
+        assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.decode(Arrays.copyOf(bytes, bytes.length + 1)));
         byte[] wrongMagic = bytes.clone();
         wrongMagic[0] ^= 1;
-        assertThrows(IllegalArgumentException.class, () -> OnlineMixture.fromBytes(wrongMagic));
+        assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.decode(wrongMagic));
     }
 
     @ParameterizedTest
@@ -141,12 +141,12 @@ class OnlineMixtureTest {
         for (int i = 0; i < cut; i++) {
             first.learn(xs[i], split);
         }
-        OnlineMixture resumed = OnlineMixture.fromBytes(first.toBytes());
-        assertArrayEquals(first.toBytes(), resumed.toBytes());
+        OnlineMixture resumed = ModelStateCodec.decode(ModelStateCodec.encode(first));
+        assertArrayEquals(ModelStateCodec.encode(first), ModelStateCodec.encode(resumed));
         for (int i = cut; i < xs.length; i++) {
             resumed.learn(xs[i], split);
         }
-        assertArrayEquals(straight.toBytes(), resumed.toBytes());
+        assertArrayEquals(ModelStateCodec.encode(straight), ModelStateCodec.encode(resumed));
         assertEquals(all.seen.size(), split.seen.size());
         for (int i = 0; i < all.seen.size(); i++) {
             assertEquals(all.seen.get(i).logLikelihood(), split.seen.get(i).logLikelihood());
@@ -161,7 +161,7 @@ class OnlineMixtureTest {
         for (int i = 0; i < 5; i++) {
             m.learn(xs[i], i == 2 ? null : new byte[]{(byte) i, 0, (byte) 0xff}, ScoreSink.IGNORE);
         }
-        OnlineMixture back = OnlineMixture.fromBytes(m.toBytes());
+        OnlineMixture back = ModelStateCodec.decode(ModelStateCodec.encode(m));
         Recorder r = new Recorder();
         List<byte[]> tags = new ArrayList<>();
         for (int i = 5; i < 10; i++) {
@@ -179,18 +179,18 @@ class OnlineMixtureTest {
         for (double[] x : stream(300, 6)) {
             m.learn(x, ScoreSink.IGNORE);
         }
-        byte[] before = m.toBytes();
-        assertEquals("wrong_dimension", m.rejectReason(new double[]{1, 2, 3}));
-        assertEquals("non_finite", m.rejectReason(new double[]{1, Double.NaN}));
-        assertEquals("non_finite", m.rejectReason(new double[]{Double.NEGATIVE_INFINITY, 0}));
-        assertEquals("out_of_range", m.rejectReason(new double[]{1e101, 0}));
-        assertEquals("empty", m.rejectReason(new double[0]));
-        assertNull(m.rejectReason(new double[]{1e100, -1e100}));
+        byte[] before = ModelStateCodec.encode(m);
+        assertEquals(PointProblem.WRONG_DIMENSION, m.check(new double[]{1, 2, 3}));
+        assertEquals(PointProblem.NON_FINITE, m.check(new double[]{1, Double.NaN}));
+        assertEquals(PointProblem.NON_FINITE, m.check(new double[]{Double.NEGATIVE_INFINITY, 0}));
+        assertEquals(PointProblem.OUT_OF_RANGE, m.check(new double[]{1e101, 0}));
+        assertEquals(PointProblem.EMPTY, m.check(new double[0]));
+        assertNull(m.check(new double[]{1e100, -1e100}));
         for (double[] bad : new double[][]{{1, 2, 3}, {1, Double.NaN}, {1e101, 0}, {}}) {
             assertThrows(IllegalArgumentException.class, () -> m.learn(bad, ScoreSink.IGNORE));
         }
-        assertArrayEquals(before, m.toBytes());
-        assertEquals("empty", new OnlineMixture(MixtureConfig.defaults(2)).rejectReason(null));
+        assertArrayEquals(before, ModelStateCodec.encode(m));
+        assertEquals(PointProblem.EMPTY, new OnlineMixture(MixtureConfig.defaults(2)).check(null));
     }
 
     @ParameterizedTest

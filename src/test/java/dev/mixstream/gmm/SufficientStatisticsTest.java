@@ -229,11 +229,11 @@ class SufficientStatisticsTest {
             for (int i = 0; i < cut; i++) {
                 first.learn(xs[i], ScoreSink.IGNORE);
             }
-            OnlineMixture resumed = OnlineMixture.fromBytes(first.toBytes());
+            OnlineMixture resumed = ModelStateCodec.decode(ModelStateCodec.encode(first));
             for (int i = cut; i < xs.length; i++) {
                 resumed.learn(xs[i], ScoreSink.IGNORE);
             }
-            assertArrayEquals(straight.toBytes(), resumed.toBytes(), "cut " + cut);
+            assertArrayEquals(ModelStateCodec.encode(straight), ModelStateCodec.encode(resumed), "cut " + cut);
         }
         GaussianMixture g = straight.parameters();
         for (int c = 0; c < 3; c++) {

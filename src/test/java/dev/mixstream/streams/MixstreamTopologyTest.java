@@ -1,5 +1,6 @@
 package dev.mixstream.streams;
 
+import dev.mixstream.gmm.ModelStateCodec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixstream.gmm.CovarianceType;
@@ -197,7 +198,7 @@ class MixstreamTopologyTest {
             direct.learn(x, ScoreSink.IGNORE);
         }
         byte[] stored = store().get("model-1");
-        OnlineMixture fromStore = OnlineMixture.fromBytes(stored);
+        OnlineMixture fromStore = ModelStateCodec.decode(stored);
         GaussianMixture g = fromStore.parameters();
         GaussianMixture d = direct.parameters();
         for (int c = 0; c < 3; c++) {
@@ -234,7 +235,7 @@ class MixstreamTopologyTest {
                 "--batch-size", "2", "--no-progress", "--model-out", model.toString());
         assertEquals(0, code);
         MixtureSnapshot offline = SnapshotJson.read(model);
-        MixtureSnapshot online = MixtureSnapshot.of(OnlineMixture.fromBytes(store().get("cli")));
+        MixtureSnapshot online = MixtureSnapshot.of(ModelStateCodec.decode(store().get("cli")));
         assertArrayEquals(offline.weights(), online.weights(), 0.0);
         for (int c = 0; c < 3; c++) {
             assertArrayEquals(offline.means()[c], online.means()[c], 0.0);
@@ -353,7 +354,7 @@ class MixstreamTopologyTest {
         assertArrayEquals(utf8("[1, 2]"), dead.get(0).value());
         assertEquals(settings.pointsTopic(), header(dead.get(0), DeadLetters.SOURCE_TOPIC));
         points.pipeInput(utf8("ok"), utf8("[1, 2]"));
-        assertEquals(1, OnlineMixture.fromBytes(store().get("ok")).pointsSeen());
+        assertEquals(1, ModelStateCodec.decode(store().get("ok")).pointsSeen());
     }
 
     @Test
@@ -377,8 +378,8 @@ class MixstreamTopologyTest {
         }
         assertNotNull(store().get("default"));
         assertNotNull(store().get("far"));
-        OnlineMixture def = OnlineMixture.fromBytes(store().get("default"));
-        OnlineMixture far = OnlineMixture.fromBytes(store().get("far"));
+        OnlineMixture def = ModelStateCodec.decode(store().get("default"));
+        OnlineMixture far = ModelStateCodec.decode(store().get("far"));
         assertEquals(40, def.pointsSeen());
         assertEquals(40, far.pointsSeen());
         assertTrue(Math.abs(far.parameters().mean(0)[0] - 1000) < 20);

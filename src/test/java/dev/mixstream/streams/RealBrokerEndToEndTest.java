@@ -3,6 +3,7 @@ package dev.mixstream.streams;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixstream.broker.EmbeddedBroker;
+import dev.mixstream.gmm.OnlineMixture;
 import dev.mixstream.snapshot.MixtureSnapshot;
 import dev.mixstream.snapshot.SnapshotJson;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -60,6 +61,10 @@ class RealBrokerEndToEndTest {
     }
 
     static MixstreamSettings settings(String bootstrap, String prefix, Path stateDir) {
+        return settings(bootstrap, prefix, stateDir, Map.of());
+    }
+
+    static MixstreamSettings settings(String bootstrap, String prefix, Path stateDir, Map<String, String> overrides) {
         Map<String, String> p = new HashMap<>();
         p.put("bootstrap.servers", bootstrap);
         p.put("application.id", prefix + "-app");
@@ -74,6 +79,7 @@ class RealBrokerEndToEndTest {
         p.put("mixstream.warmup", "30");
         p.put("mixstream.snapshot.every.points", "100");
         p.put("mixstream.snapshot.interval.ms", "0");
+        p.putAll(overrides);
         return MixstreamSettings.from(p);
     }
 
@@ -142,6 +148,44 @@ class RealBrokerEndToEndTest {
                         "learned the two clusters: " + m0 + ", " + m1);
             }
         }
+    }
+
+    /**
+     * The models store encodes states only when Kafka Streams flushes its caches before a commit
+     * ({@link ModelStore#flushCache}, an internal interface). If Streams stopped calling it, the states would
+     * be written after the commit, in the next transaction, and a clean close (one commit, no later one)
+     * would leave the changelog behind the outputs: this test would fail.
+     */
+    @Test
+    void modelStatesReachTheChangelogInTheTransactionOfTheirOutputs(@TempDir Path dir) throws Exception {
+        // no periodic commit: the only commit is the one of the clean close
+        MixstreamSettings s = settings(broker.bootstrapServers(), "flush", dir, Map.of("commit.interval.ms", "600000",
+                "producer.transaction.timeout.ms", "600000"));
+        int n = 250;
+        try (MixstreamApp app = MixstreamApp.start(s)) {
+            assertTrue(app.awaitRunning(Duration.ofSeconds(60)), "running");
+            try (KafkaProducer<String, byte[]> producer = producer()) {
+                SplittableRandom rng = new SplittableRandom(2);
+                for (int i = 0; i < n; i++) {
+                    String v = String.format(Locale.ROOT, "[%.5f,%.5f]", rng.nextGaussian(), rng.nextGaussian());
+                    producer.send(new ProducerRecord<>(s.pointsTopic(), "m", v.getBytes(StandardCharsets.UTF_8)));
+                }
+                producer.flush();
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (app.recordsProcessed() < n && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals(n, app.recordsProcessed(), "all points processed before the close");
+            assertTrue(app.close(Duration.ofSeconds(60)), "closed cleanly");
+        }
+        assertEquals(n, consume(s.responsibilitiesTopic(), n).size(), "the close committed the outputs");
+        List<ConsumerRecord<byte[], byte[]>> states = consume(s.kafka().get("application.id") + "-" + MixstreamTopology.STORE
+                + "-changelog", 1);
+        assertTrue(!states.isEmpty(), "a state in the changelog");
+        OnlineMixture last = ModelStateSerde.INSTANCE.deserializer().deserialize(null,
+                states.get(states.size() - 1).value());
+        assertEquals(n, last.pointsSeen(), "the committed state is the one after the last committed output");
     }
 
     private static void assertCompactedSnapshotsTopic(String topic) throws Exception {

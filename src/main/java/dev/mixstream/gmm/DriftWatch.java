@@ -1,0 +1,108 @@
+package dev.mixstream.gmm;
+
+/**
+ * Watches a running model for data that left it, and collects the points of the re-fit that follows.
+ *
+ * <p>Over a window of L = max(W, halfLife / 10) points it tracks each component's share of recent
+ * responsibility r_k and the recent log-likelihood per point. Once L points have been scored since the
+ * last (re-)initialisation, a re-fit is due when either
+ * <ul>
+ *   <li>some r_k falls below {@code minWeight} (K &gt; 1): the data left that component, or</li>
+ *   <li>the recent log-likelihood falls {@link #LOG_LIKELIHOOD_DROP} nats below the model's long-run
+ *       average: the data moved away faster than the half-life can follow.</li>
+ * </ul>
+ * The watch then collects the next W points (they are still scored and learned from at once), and
+ * {@link #observe} reports when the collection is complete.
+ */
+final class DriftWatch {
+    /** Nats per point the recent log-likelihood must fall below the long-run average to trigger a re-fit. */
+    static final double LOG_LIKELIHOOD_DROP = 1.0;
+
+    /** r_k, each component's share of recent responsibility. */
+    final double[] recentShare;
+    /** ρ = 1 / L. */
+    final double rate;
+    /** Log-likelihood per point averaged over the recent window. */
+    double recentLogLikelihood;
+    /** Points scored since the last (re-)initialisation; nothing is judged before L of them. */
+    long sinceRefit;
+    /** The points collected for a re-fit; null while not collecting. */
+    double[][] collected;
+    int collectedCount;
+
+    /**
+     * @param components K
+     * @param window     L, in points
+     */
+    DriftWatch(int components, double window) {
+        this.recentShare = new double[components];
+        this.rate = 1.0 / window;
+    }
+
+    /** L = max(W, halfLife / 10), or W without half-life. */
+    static double window(MixtureConfig config, int warmup) {
+        return config.hasNoHalfLife() ? warmup : Math.max(warmup, config.halfLife() / 10);
+    }
+
+    /**
+     * Takes in one scored point.
+     *
+     * @param x                 the point (copied when collected)
+     * @param gamma             its responsibilities
+     * @param logLikelihood     its log-likelihood
+     * @param longRunLikelihood the model's long-run average log-likelihood per point
+     * @param collectSize       W, the number of points a re-fit collects
+     * @param minWeight         the starvation threshold on r_k
+     * @return true when the points of a re-fit are complete ({@link #collected()})
+     */
+    boolean observe(double[] x, double[] gamma, double logLikelihood, double longRunLikelihood, int collectSize,
+                    double minWeight) {
+        int k = recentShare.length;
+        for (int c = 0; c < k; c++) {
+            recentShare[c] += rate * (gamma[c] - recentShare[c]); // r_k ← r_k + ρ (γ_k − r_k)
+        }
+        recentLogLikelihood += rate * (logLikelihood - recentLogLikelihood); // ℓ_recent ← ℓ_recent + ρ (ℓ − ℓ_recent)
+        sinceRefit++;
+        if (collected != null) {
+            collected[collectedCount++] = x.clone();
+            return collectedCount == collected.length;
+        }
+        if (sinceRefit * rate >= 1 && (starvingCount(minWeight) > 0 && k > 1
+                || recentLogLikelihood < longRunLikelihood - LOG_LIKELIHOOD_DROP)) {
+            collected = new double[collectSize][];
+            collectedCount = 0;
+        }
+        return false;
+    }
+
+    /** True when component c's recent share is below {@code minWeight}. */
+    boolean isStarving(int c, double minWeight) {
+        return recentShare[c] < minWeight;
+    }
+
+    private int starvingCount(double minWeight) {
+        int n = 0;
+        for (double r : recentShare) {
+            if (r < minWeight) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The points collected for the re-fit. */
+    double[][] collected() {
+        return collected;
+    }
+
+    /** Starts watching afresh after a (re-)initialisation: r_k = π_k, recent = long-run log-likelihood. */
+    void restart(GaussianMixture mixture, double longRunLikelihood) {
+        for (int c = 0; c < recentShare.length; c++) {
+            recentShare[c] = mixture.weight(c);
+        }
+        sinceRefit = 0;
+        recentLogLikelihood = longRunLikelihood;
+        collected = null;
+        collectedCount = 0;
+    }
+}

@@ -1,0 +1,286 @@
+package dev.mixstream.gmm;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The binary form of an {@link OnlineMixture}: its complete state, so that a decoded model continues
+ * bit-identically (the state store's value format, read back on every restart and restore).
+ *
+ * <p>Version 1, big-endian (as {@link java.io.DataOutputStream} writes):
+ * <pre>
+ * int    magic "MXS1"            short version = 1
+ * config: int K, byte covariance-type code ({@link CovarianceType#code()}), double reg_covar,
+ *         double half_life, double step_exponent, int batch_size, int warmup, int init_iterations,
+ *         double min_weight, long seed
+ * int D (−1 before the first point)  int W
+ * long points_seen, points_applied, steps, refits, scored   double n_eff, avg_log_likelihood
+ * byte initialised
+ * warming up: int n, then n × (D doubles, int tag length (−1: none), tag bytes)
+ * running:    statistics, int pending-batch count, [batch statistics if count &gt; 0],
+ *             K doubles r_k, long points since re-fit, double recent log-likelihood,
+ *             int collected re-fit points (−1: not collecting), then that many × D doubles
+ * statistics: double g, then per component: double weight, D doubles mean,
+ *             scatter (FULL: lower triangle row by row, otherwise D doubles)
+ * </pre>
+ * Parameters are not stored: decoding recomputes them from the statistics (a deterministic M-step).
+ * Changing the layout means a new version whose decoder still reads every earlier one
+ * ({@code ModelStateCodecTest} decodes states committed by each version).
+ */
+public final class ModelStateCodec {
+    static final int MAGIC = 0x4D585331; // "MXS1"
+    static final int VERSION = 1;
+    /** Bytes of the configuration block. */
+    private static final int CONFIG_BYTES = 4 + 1 + 8 + 8 + 8 + 4 + 4 + 4 + 8 + 8;
+    private static final int HEADER_BYTES = 4 + 2 + CONFIG_BYTES + 4 + 4 + 5 * 8 + 2 * 8 + 1;
+
+    private ModelStateCodec() {
+    }
+
+    /** The model's state, in one array of exactly {@link #encodedSize} bytes. */
+    public static byte[] encode(OnlineMixture m) {
+        ByteBuffer out = ByteBuffer.allocate(encodedSize(m));
+        out.putInt(MAGIC);
+        out.putShort((short) VERSION);
+        writeConfig(out, m.config);
+        out.putInt(m.dimension);
+        out.putInt(m.warmup);
+        out.putLong(m.pointsSeen);
+        out.putLong(m.pointsApplied);
+        out.putLong(m.steps);
+        out.putLong(m.refits);
+        out.putLong(m.scored);
+        out.putDouble(m.effectiveCount);
+        out.putDouble(m.avgLogLikelihood);
+        out.put((byte) (m.mixture != null ? 1 : 0));
+        if (m.mixture == null) {
+            writeWarmup(out, m);
+        } else {
+            writeRunning(out, m);
+        }
+        if (out.hasRemaining()) {
+            throw new IllegalStateException("encoded size miscomputed: " + out.remaining() + " bytes left");
+        }
+        return out.array();
+    }
+
+    /** The length of {@link #encode}'s result. */
+    public static int encodedSize(OnlineMixture m) {
+        int n = HEADER_BYTES;
+        if (m.mixture == null) {
+            n += 4;
+            for (int i = 0; i < m.buffered; i++) {
+                n += 8 * m.buffer[i].length + 4 + (m.bufferTags[i] == null ? 0 : m.bufferTags[i].length);
+            }
+        } else {
+            n += statisticsSize(m.statistics) + 4 + (m.batchCount > 0 ? statisticsSize(m.batch) : 0);
+            n += 8 * m.drift.recentShare.length + 8 + 8 + 4 + m.drift.collectedCount * 8 * m.dimension;
+        }
+        return n;
+    }
+
+    /**
+     * Decodes {@link #encode}'s bytes.
+     *
+     * @throws IllegalArgumentException if the bytes are not a model state of a known version
+     */
+    public static OnlineMixture decode(byte[] bytes) {
+        try {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            if (in.getInt() != MAGIC) {
+                throw new IllegalArgumentException("not a mixstream model state");
+            }
+            int version = in.getShort();
+            if (version != VERSION) {
+                throw new IllegalArgumentException("unsupported model state version " + version);
+            }
+            OnlineMixture m = new OnlineMixture(readConfig(in));
+            int d = in.getInt();
+            int w = in.getInt();
+            m.pointsSeen = in.getLong();
+            m.pointsApplied = in.getLong();
+            m.steps = in.getLong();
+            m.refits = in.getLong();
+            m.scored = in.getLong();
+            m.effectiveCount = in.getDouble();
+            m.avgLogLikelihood = in.getDouble();
+            boolean initialised = in.get() != 0;
+            if (d >= 0) {
+                m.dimension = d;
+                m.warmup = w;
+            }
+            if (initialised) {
+                readRunning(in, m);
+            } else {
+                readWarmup(in, m);
+            }
+            if (in.hasRemaining()) {
+                throw new IllegalArgumentException("corrupt model state: " + in.remaining() + " trailing bytes");
+            }
+            return m;
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("corrupt model state: " + e, e);
+        }
+    }
+
+    private static void writeWarmup(ByteBuffer out, OnlineMixture m) {
+        out.putInt(m.buffered);
+        for (int i = 0; i < m.buffered; i++) {
+            putAll(out, m.buffer[i]);
+            writeTag(out, m.bufferTags[i]);
+        }
+    }
+
+    private static void readWarmup(ByteBuffer in, OnlineMixture m) {
+        if (m.dimension >= 0) {
+            m.buffer = new double[m.warmup][];
+            m.bufferTags = new byte[m.warmup][];
+        }
+        m.buffered = in.getInt();
+        for (int i = 0; i < m.buffered; i++) {
+            m.buffer[i] = getAll(in, m.dimension);
+            m.bufferTags[i] = readTag(in);
+        }
+    }
+
+    private static void writeRunning(ByteBuffer out, OnlineMixture m) {
+        writeStatistics(out, m.statistics);
+        out.putInt(m.batchCount);
+        if (m.batchCount > 0) {
+            writeStatistics(out, m.batch);
+        }
+        DriftWatch drift = m.drift;
+        putAll(out, drift.recentShare);
+        out.putLong(drift.sinceRefit);
+        out.putDouble(drift.recentLogLikelihood);
+        out.putInt(drift.collected == null ? -1 : drift.collectedCount);
+        for (int i = 0; i < drift.collectedCount; i++) {
+            putAll(out, drift.collected[i]);
+        }
+    }
+
+    private static void readRunning(ByteBuffer in, OnlineMixture m) {
+        m.allocateRunning();
+        readStatistics(in, m.statistics);
+        m.batchCount = in.getInt();
+        if (m.batchCount > 0) {
+            readStatistics(in, m.batch);
+        }
+        DriftWatch drift = m.drift;
+        for (int c = 0; c < drift.recentShare.length; c++) {
+            drift.recentShare[c] = in.getDouble();
+        }
+        drift.sinceRefit = in.getLong();
+        drift.recentLogLikelihood = in.getDouble();
+        int collected = in.getInt();
+        if (collected >= 0) {
+            drift.collected = new double[m.warmup][];
+            drift.collectedCount = collected;
+            for (int i = 0; i < collected; i++) {
+                drift.collected[i] = getAll(in, m.dimension);
+            }
+        }
+        m.statistics.maximise(m.mixture, m.config.regCovar());
+    }
+
+    private static int statisticsSize(SufficientStatistics s) {
+        int scatterValues = s.type == CovarianceType.FULL ? s.d * (s.d + 1) / 2 : s.d;
+        return 8 + s.k * 8 * (1 + s.d + scatterValues);
+    }
+
+    private static void writeStatistics(ByteBuffer out, SufficientStatistics s) {
+        out.putDouble(s.g);
+        for (int c = 0; c < s.k; c++) {
+            out.putDouble(s.weight[c]);
+            putAll(out, s.mean[c]);
+            double[] scatter = s.scatter[c];
+            if (s.type == CovarianceType.FULL) {
+                for (int i = 0; i < s.d; i++) {
+                    for (int j = 0; j <= i; j++) {
+                        out.putDouble(scatter[i * s.d + j]);
+                    }
+                }
+            } else {
+                putAll(out, scatter);
+            }
+        }
+    }
+
+    private static void readStatistics(ByteBuffer in, SufficientStatistics s) {
+        s.g = in.getDouble();
+        s.changedAll();
+        int d = s.d;
+        for (int c = 0; c < s.k; c++) {
+            s.weight[c] = in.getDouble();
+            for (int i = 0; i < d; i++) {
+                s.mean[c][i] = in.getDouble();
+            }
+            double[] scatter = s.scatter[c];
+            java.util.Arrays.fill(scatter, 0.0);
+            if (s.type == CovarianceType.FULL) {
+                for (int i = 0; i < d; i++) {
+                    for (int j = 0; j <= i; j++) {
+                        scatter[i * d + j] = in.getDouble();
+                    }
+                }
+            } else {
+                for (int i = 0; i < d; i++) {
+                    scatter[i] = in.getDouble();
+                }
+            }
+        }
+    }
+
+    private static void writeConfig(ByteBuffer out, MixtureConfig c) {
+        out.putInt(c.components());
+        out.put((byte) c.covarianceType().code());
+        out.putDouble(c.regCovar());
+        out.putDouble(c.halfLife());
+        out.putDouble(c.stepExponent());
+        out.putInt(c.batchSize());
+        out.putInt(c.warmup());
+        out.putInt(c.initIterations());
+        out.putDouble(c.minWeight());
+        out.putLong(c.seed());
+    }
+
+    private static MixtureConfig readConfig(ByteBuffer in) {
+        return new MixtureConfig(in.getInt(), CovarianceType.ofCode(in.get()), in.getDouble(),
+                in.getDouble(), in.getDouble(), in.getInt(), in.getInt(), in.getInt(), in.getDouble(),
+                in.getLong());
+    }
+
+    private static void writeTag(ByteBuffer out, byte[] tag) {
+        if (tag == null) {
+            out.putInt(-1);
+        } else {
+            out.putInt(tag.length);
+            out.put(tag);
+        }
+    }
+
+    private static byte[] readTag(ByteBuffer in) {
+        int n = in.getInt();
+        if (n < 0) {
+            return null;
+        }
+        byte[] tag = new byte[n];
+        in.get(tag);
+        return tag;
+    }
+
+    private static void putAll(ByteBuffer out, double[] values) {
+        for (double v : values) {
+            out.putDouble(v);
+        }
+    }
+
+    private static double[] getAll(ByteBuffer in, int n) {
+        double[] values = new double[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = in.getDouble();
+        }
+        return values;
+    }
+}
