@@ -2,7 +2,10 @@ package dev.mixstream.cli;
 
 import dev.mixstream.gmm.BatchEm;
 import dev.mixstream.gmm.CovarianceType;
+import dev.mixstream.gmm.InvalidMixtureConfigException;
 import dev.mixstream.gmm.MixtureConfig;
+import dev.mixstream.gmm.MixtureParameter;
+import dev.mixstream.gmm.SettingText;
 import dev.mixstream.gmm.OnlineMixture;
 import dev.mixstream.gmm.ScoreSink;
 import dev.mixstream.io.CsvFormatException;
@@ -11,6 +14,7 @@ import dev.mixstream.io.CsvRow;
 import dev.mixstream.snapshot.MixtureSnapshot;
 import dev.mixstream.snapshot.SnapshotConfig;
 import dev.mixstream.snapshot.SnapshotJson;
+import dev.mixstream.streams.MixstreamConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Help.Visibility;
 import picocli.CommandLine.IDefaultValueProvider;
@@ -27,6 +31,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * {@code mixstream fit}: fits a Gaussian mixture to the points of a CSV file, online (one
@@ -127,22 +132,32 @@ public final class FitCommand extends OfflineCommand {
         "--init-iterations", "--min-weight", "--passes"};
     private static final String[] BATCH_ONLY = {"--n-init", "--max-iter", "--tol"};
 
+    /** The option of each model parameter, for messages about a value out of its range. */
+    private static final Map<MixtureParameter, String> OPTION_OF = Map.of(
+            MixtureParameter.COMPONENTS, "--components",
+            MixtureParameter.COVARIANCE_TYPE, "--covariance",
+            MixtureParameter.REG_COVAR, "--reg-covar",
+            MixtureParameter.HALF_LIFE, "--half-life",
+            MixtureParameter.STEP_EXPONENT, "--step-exponent",
+            MixtureParameter.BATCH_SIZE, "--batch-size",
+            MixtureParameter.WARMUP, "--warmup",
+            MixtureParameter.INIT_ITERATIONS, "--init-iterations",
+            MixtureParameter.MIN_WEIGHT, "--min-weight",
+            MixtureParameter.SEED, "--seed");
+
     /** The engine configuration the options describe. */
     MixtureConfig config() {
-        MixtureConfig base = MixtureConfig.defaults(components, covariance);
         try {
             return new MixtureConfig(components, covariance, regCovar, halfLife, stepExponent, batchSize, warmup,
-                    initIterations, Double.isNaN(minWeight) ? base.minWeight() : minWeight, seed);
-        } catch (IllegalArgumentException e) {
-            throw usage(e.getMessage());
+                    initIterations, Double.isNaN(minWeight) ? MixtureConfig.defaultMinWeight(components) : minWeight,
+                    seed);
+        } catch (InvalidMixtureConfigException e) {
+            throw usage(OPTION_OF.get(e.parameter()) + " " + e.problem());
         }
     }
 
     @Override
     protected int execute() throws IOException {
-        if (components < 1 || components > MixtureConfig.MAX_COMPONENTS) {
-            throw usage("--components must be in [1, " + MixtureConfig.MAX_COMPONENTS + "], got " + components);
-        }
         ParseResult parsed = spec.commandLine().getParseResult();
         for (String name : batchEm ? ONLINE_ONLY : BATCH_ONLY) {
             if (parsed.hasMatchedOption(name)) {
@@ -255,25 +270,27 @@ public final class FitCommand extends OfflineCommand {
 
     // ---- defaults and converters --------------------------------------------------------------
 
-    /** Defaults shown in --help, taken from {@link MixtureConfig} and {@link BatchEm.Options#defaults()}. */
+    /**
+     * Defaults shown in --help: the model settings' from their one declaration ({@link MixstreamConfig}), the
+     * batch options' from {@link BatchEm.Options#defaults()}.
+     */
     static final class Defaults implements IDefaultValueProvider {
         @Override
         public String defaultValue(ArgSpec arg) {
             if (!(arg instanceof OptionSpec option)) {
                 return null;
             }
-            MixtureConfig c = MixtureConfig.defaults(1);
             BatchEm.Options b = BatchEm.Options.defaults();
             return switch (option.longestName()) {
-                case "--covariance" -> c.covarianceType().wireName();
-                case "--half-life" -> c.hasNoHalfLife() ? "none" : format(c.halfLife());
-                case "--step-exponent" -> Double.toString(c.stepExponent());
-                case "--batch-size" -> Integer.toString(c.batchSize());
-                case "--warmup" -> c.warmup() == 0 ? "auto" : Integer.toString(c.warmup());
-                case "--init-iterations" -> Integer.toString(c.initIterations());
-                case "--min-weight" -> "auto";
-                case "--reg-covar" -> Double.toString(c.regCovar());
-                case "--seed" -> Long.toString(c.seed());
+                case "--covariance" -> MixstreamConfig.defaultText(MixstreamConfig.COVARIANCE_TYPE_CONFIG);
+                case "--half-life" -> MixstreamConfig.defaultText(MixstreamConfig.HALF_LIFE_CONFIG);
+                case "--step-exponent" -> MixstreamConfig.defaultText(MixstreamConfig.STEP_EXPONENT_CONFIG);
+                case "--batch-size" -> MixstreamConfig.defaultText(MixstreamConfig.BATCH_SIZE_CONFIG);
+                case "--warmup" -> MixstreamConfig.defaultText(MixstreamConfig.WARMUP_CONFIG);
+                case "--init-iterations" -> MixstreamConfig.defaultText(MixstreamConfig.INIT_ITERATIONS_CONFIG);
+                case "--min-weight" -> MixstreamConfig.defaultText(MixstreamConfig.MIN_WEIGHT_CONFIG);
+                case "--reg-covar" -> MixstreamConfig.defaultText(MixstreamConfig.REG_COVAR_CONFIG);
+                case "--seed" -> MixstreamConfig.defaultText(MixstreamConfig.SEED_CONFIG);
                 case "--passes" -> "1";
                 case "--n-init" -> Integer.toString(b.nInit());
                 case "--max-iter" -> Integer.toString(b.maxIter());
@@ -295,48 +312,38 @@ public final class FitCommand extends OfflineCommand {
         }
     }
 
-    /** A number of points, or none (∞). */
+    /** A number of points, or none (∞): {@link SettingText#halfLife(String)}, as in the configuration file. */
     static final class HalfLifeConverter implements ITypeConverter<Double> {
         @Override
         public Double convert(String value) {
-            String v = value.trim().toLowerCase(Locale.ROOT);
-            if (v.equals("none") || v.equals("inf") || v.equals("infinity")) {
-                return Double.POSITIVE_INFINITY;
-            }
             try {
-                return Double.parseDouble(v);
-            } catch (NumberFormatException e) {
-                throw new TypeConversionException("'" + value + "' is not a number of points or none");
+                return SettingText.halfLife(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
             }
         }
     }
 
-    /** An integer, or auto (0). */
+    /** An integer, or auto (0): {@link SettingText#warmup(String)}. */
     static final class AutoIntConverter implements ITypeConverter<Integer> {
         @Override
         public Integer convert(String value) {
-            if (value.trim().equalsIgnoreCase("auto")) {
-                return 0;
-            }
             try {
-                return Integer.parseInt(value.trim());
-            } catch (NumberFormatException e) {
-                throw new TypeConversionException("'" + value + "' is not an integer or auto");
+                return SettingText.warmup(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
             }
         }
     }
 
-    /** A number, or auto (NaN). */
+    /** A number, or auto (NaN): {@link SettingText#minWeight(String)}. */
     static final class AutoDoubleConverter implements ITypeConverter<Double> {
         @Override
         public Double convert(String value) {
-            if (value.trim().equalsIgnoreCase("auto")) {
-                return Double.NaN;
-            }
             try {
-                return Double.parseDouble(value.trim());
-            } catch (NumberFormatException e) {
-                throw new TypeConversionException("'" + value + "' is not a number or auto");
+                return SettingText.minWeight(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
             }
         }
     }

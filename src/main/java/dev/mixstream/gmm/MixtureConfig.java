@@ -36,6 +36,10 @@ public record MixtureConfig(
     public static final double DEFAULT_HALF_LIFE = 10_000;
     /** Default step exponent α: a running average until the half-life floor takes over. */
     public static final double DEFAULT_STEP_EXPONENT = 1.0;
+    /** Default mini-batch size m: one step per point. */
+    public static final int DEFAULT_BATCH_SIZE = 1;
+    /** Default number of components of the streaming application's models. */
+    public static final int DEFAULT_COMPONENTS = 3;
     /** Default EM iterations on the warm-up buffer. */
     public static final int DEFAULT_INIT_ITERATIONS = 50;
     /** Default starvation threshold on a component's weight. */
@@ -47,41 +51,50 @@ public record MixtureConfig(
 
     public MixtureConfig {
         if (components < 1 || components > MAX_COMPONENTS) {
-            throw new IllegalArgumentException("components must be in [1, " + MAX_COMPONENTS + "], got " + components);
+            throw invalid(MixtureParameter.COMPONENTS, "must be in [1, " + MAX_COMPONENTS + "], got " + components);
         }
         if (covarianceType == null) {
-            throw new IllegalArgumentException("covarianceType must be given");
+            throw invalid(MixtureParameter.COVARIANCE_TYPE, "must be given");
         }
         if (!(regCovar > 0) || Double.isInfinite(regCovar)) {
-            throw new IllegalArgumentException("reg_covar must be a finite number > 0, got " + regCovar);
+            throw invalid(MixtureParameter.REG_COVAR, "must be a finite number > 0, got " + regCovar);
         }
         if (!(halfLife >= 1)) {
-            throw new IllegalArgumentException("half_life must be >= 1 point or none, got " + halfLife);
+            throw invalid(MixtureParameter.HALF_LIFE, "must be >= 1 point or none, got " + halfLife);
         }
         if (!(stepExponent > 0.5 && stepExponent <= 1.0)) {
-            throw new IllegalArgumentException("step_exponent must be in (0.5, 1], got " + stepExponent);
+            throw invalid(MixtureParameter.STEP_EXPONENT, "must be in (0.5, 1], got " + stepExponent);
         }
         if (batchSize < 1) {
-            throw new IllegalArgumentException("batch_size must be >= 1, got " + batchSize);
+            throw invalid(MixtureParameter.BATCH_SIZE, "must be >= 1, got " + batchSize);
         }
         if (warmup != 0 && warmup < components) {
-            throw new IllegalArgumentException(
-                    "warmup must be 0 (automatic) or >= components (" + components + "), got " + warmup);
+            throw invalid(MixtureParameter.WARMUP,
+                    "must be auto or >= the number of components (" + components + "), got " + warmup);
         }
         if (initIterations < 1) {
-            throw new IllegalArgumentException("init_iterations must be >= 1, got " + initIterations);
+            throw invalid(MixtureParameter.INIT_ITERATIONS, "must be >= 1, got " + initIterations);
         }
         if (!(minWeight > 0 && minWeight < 1.0 / components)) {
-            throw new IllegalArgumentException(
-                    "min_weight must be in (0, 1/components) = (0, " + (1.0 / components) + "), got " + minWeight);
+            throw invalid(MixtureParameter.MIN_WEIGHT,
+                    "must be in (0, 1/components) = (0, " + (1.0 / components) + "), got " + minWeight);
         }
+    }
+
+    private static InvalidMixtureConfigException invalid(MixtureParameter parameter, String problem) {
+        return new InvalidMixtureConfigException(parameter, problem);
     }
 
     /** The defaults for K components of the given type. */
     public static MixtureConfig defaults(int components, CovarianceType type) {
         return new MixtureConfig(components, type, DEFAULT_REG_COVAR, DEFAULT_HALF_LIFE,
-                DEFAULT_STEP_EXPONENT, 1, 0, DEFAULT_INIT_ITERATIONS,
-                Math.min(DEFAULT_MIN_WEIGHT, 0.1 / components), DEFAULT_SEED);
+                DEFAULT_STEP_EXPONENT, DEFAULT_BATCH_SIZE, 0, DEFAULT_INIT_ITERATIONS,
+                defaultMinWeight(components), DEFAULT_SEED);
+    }
+
+    /** The automatic starvation threshold: min(0.005, 0.1/K). */
+    public static double defaultMinWeight(int components) {
+        return Math.min(DEFAULT_MIN_WEIGHT, 0.1 / components);
     }
 
     /** The defaults for K components with full covariances. */

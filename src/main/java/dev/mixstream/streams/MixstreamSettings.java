@@ -1,11 +1,15 @@
 package dev.mixstream.streams;
 
+import static dev.mixstream.streams.MixstreamConfig.*;
+
 import dev.mixstream.gmm.CovarianceType;
+import dev.mixstream.gmm.InvalidMixtureConfigException;
 import dev.mixstream.gmm.MixtureConfig;
+import dev.mixstream.gmm.SettingText;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.streams.StreamsConfig;
 
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -13,8 +17,8 @@ import java.util.TreeMap;
 
 /**
  * The validated configuration of the streaming application. Keys starting with {@code mixstream.} are
- * ours (listed in {@link #KEYS} with their defaults); every other key is a Kafka Streams / client
- * property passed through unchanged.
+ * ours (declared in {@link MixstreamConfig}); every other key is a Kafka Streams / client property passed
+ * through unchanged.
  *
  * @param pointsTopic           input topic
  * @param responsibilitiesTopic per-point output topic
@@ -54,36 +58,14 @@ public record MixstreamSettings(
         String instanceId,
         Map<String, String> kafka) {
 
-    /** Every {@code mixstream.*} key with its default. */
+    /** Every {@code mixstream.*} key with its default as written in a properties file, in declaration order. */
     public static final Map<String, String> KEYS;
 
     static {
         Map<String, String> k = new LinkedHashMap<>();
-        k.put("mixstream.topic.points", "mixstream.points");
-        k.put("mixstream.topic.responsibilities", "mixstream.responsibilities");
-        k.put("mixstream.topic.snapshots", "mixstream.snapshots");
-        k.put("mixstream.topic.dlq", "mixstream.dlq");
-        k.put("mixstream.components", "3");
-        k.put("mixstream.covariance.type", "full");
-        k.put("mixstream.reg.covar", Double.toString(MixtureConfig.DEFAULT_REG_COVAR));
-        k.put("mixstream.half.life", "10000");
-        k.put("mixstream.step.exponent", "1.0");
-        k.put("mixstream.batch.size", "1");
-        k.put("mixstream.warmup", "auto");
-        k.put("mixstream.init.iterations", Integer.toString(MixtureConfig.DEFAULT_INIT_ITERATIONS));
-        k.put("mixstream.min.weight", "auto");
-        k.put("mixstream.seed", Long.toString(MixtureConfig.DEFAULT_SEED));
-        k.put("mixstream.snapshot.every.points", "1000");
-        k.put("mixstream.snapshot.interval.ms", "10000");
-        k.put("mixstream.model.cache.size", "10000");
-        k.put("mixstream.max.value.bytes", "1048576");
-        k.put("mixstream.max.dimension", "4096");
-        k.put("mixstream.dlq.max.value.bytes", "65536");
-        k.put("mixstream.topics.create", "true");
-        k.put("mixstream.topics.partitions", "4");
-        k.put("mixstream.topics.replication.factor", "1");
-        k.put("mixstream.status.interval.ms", "30000");
-        k.put("mixstream.instance.id", InstanceIdentity.AUTO);
+        for (String key : MixstreamConfig.DEFINITION.configKeys().keySet()) { // a LinkedHashMap: declaration order
+            k.put(key, MixstreamConfig.defaultText(key));
+        }
         KEYS = java.util.Collections.unmodifiableMap(k);
     }
 
@@ -134,47 +116,27 @@ public record MixstreamSettings(
             throw new IllegalArgumentException(StreamsConfig.PROCESSING_GUARANTEE_CONFIG + " must be "
                     + StreamsConfig.EXACTLY_ONCE_V2 + " or " + StreamsConfig.AT_LEAST_ONCE + ", got '" + guarantee + "'");
         }
-        int k = intValue(p, "mixstream.components", 1, MixtureConfig.MAX_COMPONENTS);
-        MixtureConfig mixture;
+        Map<String, Object> v;
         try {
-            MixtureConfig base = MixtureConfig.defaults(k, covarianceType(p));
-            mixture = base
-                    .withRegCovar(doubleValue(p, "mixstream.reg.covar"))
-                    .withHalfLife(noneOrDouble(p, "mixstream.half.life"))
-                    .withStepExponent(doubleValue(p, "mixstream.step.exponent"))
-                    .withBatchSize(intValue(p, "mixstream.batch.size", 1, 1_000_000))
-                    .withWarmup(autoOrInt(p, "mixstream.warmup"))
-                    .withInitIterations(intValue(p, "mixstream.init.iterations", 1, 1_000_000))
-                    .withSeed(longValue(p, "mixstream.seed"));
-            String minWeight = p.get("mixstream.min.weight");
-            if (!"auto".equalsIgnoreCase(minWeight)) {
-                mixture = mixture.withMinWeight(doubleValue(p, "mixstream.min.weight"));
-            }
-        } catch (IllegalArgumentException e) {
-            if (e.getMessage() != null && e.getMessage().startsWith("mixstream.")) {
-                throw e;
-            }
-            throw new IllegalArgumentException("invalid model configuration: " + e.getMessage()
-                    .replace("reg_covar", "mixstream.reg.covar").replace("half_life", "mixstream.half.life")
-                    .replace("step_exponent", "mixstream.step.exponent").replace("batch_size", "mixstream.batch.size")
-                    .replace("min_weight", "mixstream.min.weight").replace("warmup", "mixstream.warmup")
-                    .replace("init_iterations", "mixstream.init.iterations"), e);
+            v = MixstreamConfig.DEFINITION.parse(p);
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
         MixstreamSettings s = new MixstreamSettings(
-                topic(p, "mixstream.topic.points"), topic(p, "mixstream.topic.responsibilities"),
-                topic(p, "mixstream.topic.snapshots"), topic(p, "mixstream.topic.dlq"),
-                mixture,
-                longValue(p, "mixstream.snapshot.every.points", 0, Long.MAX_VALUE),
-                longValue(p, "mixstream.snapshot.interval.ms", 0, Long.MAX_VALUE),
-                intValue(p, "mixstream.model.cache.size", 1, 100_000_000),
-                intValue(p, "mixstream.max.value.bytes", 1, Integer.MAX_VALUE),
-                intValue(p, "mixstream.max.dimension", 1, 1_000_000),
-                intValue(p, "mixstream.dlq.max.value.bytes", 0, Integer.MAX_VALUE),
-                booleanValue(p, "mixstream.topics.create"),
-                intValue(p, "mixstream.topics.partitions", 1, 100_000),
-                (short) intValue(p, "mixstream.topics.replication.factor", 1, Short.MAX_VALUE),
-                longValue(p, "mixstream.status.interval.ms", 0, Long.MAX_VALUE),
-                InstanceIdentity.validate(p.get("mixstream.instance.id")),
+                (String) v.get(POINTS_TOPIC_CONFIG), (String) v.get(RESPONSIBILITIES_TOPIC_CONFIG),
+                (String) v.get(SNAPSHOTS_TOPIC_CONFIG), (String) v.get(DLQ_TOPIC_CONFIG),
+                mixture(v),
+                (Long) v.get(SNAPSHOT_EVERY_POINTS_CONFIG),
+                (Long) v.get(SNAPSHOT_INTERVAL_MS_CONFIG),
+                (Integer) v.get(MODEL_CACHE_SIZE_CONFIG),
+                (Integer) v.get(MAX_VALUE_BYTES_CONFIG),
+                (Integer) v.get(MAX_DIMENSION_CONFIG),
+                (Integer) v.get(DLQ_MAX_VALUE_BYTES_CONFIG),
+                (Boolean) v.get(TOPICS_CREATE_CONFIG),
+                (Integer) v.get(TOPICS_PARTITIONS_CONFIG),
+                (Short) v.get(TOPICS_REPLICATION_FACTOR_CONFIG),
+                (Long) v.get(STATUS_INTERVAL_MS_CONFIG),
+                (String) v.get(INSTANCE_ID_CONFIG),
                 java.util.Collections.unmodifiableMap(kafka));
         Set<String> topics = new java.util.HashSet<>(java.util.List.of(s.pointsTopic, s.responsibilitiesTopic,
                 s.snapshotsTopic, s.dlqTopic));
@@ -182,6 +144,25 @@ public record MixstreamSettings(
             throw new IllegalArgumentException("mixstream.topic.* must name four different topics");
         }
         return s;
+    }
+
+    /**
+     * The engine configuration of new models. Each value is in its declared range already; what is left are the
+     * engine's constraints between values (warm-up ≥ K, min weight &lt; 1/K), reported under the key's name.
+     */
+    private static MixtureConfig mixture(Map<String, Object> v) {
+        int k = (Integer) v.get(COMPONENTS_CONFIG);
+        double minWeight = SettingText.minWeight((String) v.get(MIN_WEIGHT_CONFIG));
+        try {
+            return new MixtureConfig(k, CovarianceType.parse((String) v.get(COVARIANCE_TYPE_CONFIG)),
+                    (Double) v.get(REG_COVAR_CONFIG), SettingText.halfLife((String) v.get(HALF_LIFE_CONFIG)),
+                    (Double) v.get(STEP_EXPONENT_CONFIG), (Integer) v.get(BATCH_SIZE_CONFIG),
+                    SettingText.warmup((String) v.get(WARMUP_CONFIG)), (Integer) v.get(INIT_ITERATIONS_CONFIG),
+                    Double.isNaN(minWeight) ? MixtureConfig.defaultMinWeight(k) : minWeight,
+                    (Long) v.get(SEED_CONFIG));
+        } catch (InvalidMixtureConfigException e) {
+            throw new IllegalArgumentException(MixstreamConfig.KEY_OF.get(e.parameter()) + " " + e.problem(), e);
+        }
     }
 
     /** The properties for KafkaStreams: the Kafka pass-through plus our handler and its settings. */
@@ -199,72 +180,5 @@ public record MixstreamSettings(
     /** {@code bootstrap.servers}, or null. */
     public String bootstrapServers() {
         return kafka.get("bootstrap.servers");
-    }
-
-    private static String topic(Map<String, String> p, String key) {
-        String v = p.get(key);
-        if (v.isEmpty() || !v.matches("[a-zA-Z0-9._-]{1,249}")) {
-            throw new IllegalArgumentException(key + " is not a valid topic name: '" + v + "'");
-        }
-        return v;
-    }
-
-    private static CovarianceType covarianceType(Map<String, String> p) {
-        try {
-            return CovarianceType.parse(p.get("mixstream.covariance.type"));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("mixstream.covariance.type: " + e.getMessage(), e);
-        }
-    }
-
-    private static double doubleValue(Map<String, String> p, String key) {
-        String v = p.get(key);
-        try {
-            double d = Double.parseDouble(v);
-            if (!Double.isFinite(d)) {
-                throw new NumberFormatException();
-            }
-            return d;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be a finite number, got '" + v + "'");
-        }
-    }
-
-    private static double noneOrDouble(Map<String, String> p, String key) {
-        return "none".equalsIgnoreCase(p.get(key)) ? Double.POSITIVE_INFINITY : doubleValue(p, key);
-    }
-
-    private static int autoOrInt(Map<String, String> p, String key) {
-        return "auto".equalsIgnoreCase(p.get(key)) ? 0 : intValue(p, key, 1, 10_000_000);
-    }
-
-    private static long longValue(Map<String, String> p, String key) {
-        return longValue(p, key, Long.MIN_VALUE, Long.MAX_VALUE);
-    }
-
-    private static long longValue(Map<String, String> p, String key, long min, long max) {
-        String v = p.get(key);
-        long x;
-        try {
-            x = Long.parseLong(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be an integer, got '" + v + "'");
-        }
-        if (x < min || x > max) {
-            throw new IllegalArgumentException(key + " must be in [" + min + ", " + max + "], got " + x);
-        }
-        return x;
-    }
-
-    private static int intValue(Map<String, String> p, String key, int min, int max) {
-        return (int) longValue(p, key, min, max);
-    }
-
-    private static boolean booleanValue(Map<String, String> p, String key) {
-        String v = p.get(key).toLowerCase(Locale.ROOT);
-        if (!v.equals("true") && !v.equals("false")) {
-            throw new IllegalArgumentException(key + " must be true or false, got '" + p.get(key) + "'");
-        }
-        return Boolean.parseBoolean(v);
     }
 }

@@ -234,6 +234,6 @@ class FitCommandTest {
             assertFalse(r.err().contains("\tat "), r::toString);
         }
         Run r = run("fit", "-i", in, "-k", "3", "-o", out, "--step-exponent", "2");
-        assertTrue(r.err().startsWith("step_exponent must be in (0.5, 1], got 2.0"), r::toString);
+        assertTrue(r.err().startsWith("--step-exponent must be in (0.5, 1], got 2.0"), r::toString);
     }
 }

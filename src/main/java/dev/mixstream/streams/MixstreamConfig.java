@@ -1,0 +1,269 @@
+package dev.mixstream.streams;
+
+import dev.mixstream.gmm.CovarianceType;
+import dev.mixstream.gmm.MixtureConfig;
+import dev.mixstream.gmm.MixtureParameter;
+import dev.mixstream.gmm.SettingText;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+
+import java.util.Map;
+
+/**
+ * Every {@code mixstream.*} setting, declared once: name, type, default, validator and documentation, as
+ * Kafka declares its own ({@link ConfigDef}). {@link MixstreamSettings} parses with it, the CLI takes its
+ * defaults from it, and the configuration reference (docs/CONFIGURATION.md) is generated from it.
+ */
+public final class MixstreamConfig {
+    public static final String POINTS_TOPIC_CONFIG = "mixstream.topic.points";
+    public static final String RESPONSIBILITIES_TOPIC_CONFIG = "mixstream.topic.responsibilities";
+    public static final String SNAPSHOTS_TOPIC_CONFIG = "mixstream.topic.snapshots";
+    public static final String DLQ_TOPIC_CONFIG = "mixstream.topic.dlq";
+    public static final String TOPICS_CREATE_CONFIG = "mixstream.topics.create";
+    public static final String TOPICS_PARTITIONS_CONFIG = "mixstream.topics.partitions";
+    public static final String TOPICS_REPLICATION_FACTOR_CONFIG = "mixstream.topics.replication.factor";
+    public static final String COMPONENTS_CONFIG = "mixstream.components";
+    public static final String COVARIANCE_TYPE_CONFIG = "mixstream.covariance.type";
+    public static final String REG_COVAR_CONFIG = "mixstream.reg.covar";
+    public static final String HALF_LIFE_CONFIG = "mixstream.half.life";
+    public static final String STEP_EXPONENT_CONFIG = "mixstream.step.exponent";
+    public static final String BATCH_SIZE_CONFIG = "mixstream.batch.size";
+    public static final String WARMUP_CONFIG = "mixstream.warmup";
+    public static final String INIT_ITERATIONS_CONFIG = "mixstream.init.iterations";
+    public static final String MIN_WEIGHT_CONFIG = "mixstream.min.weight";
+    public static final String SEED_CONFIG = "mixstream.seed";
+    public static final String SNAPSHOT_EVERY_POINTS_CONFIG = "mixstream.snapshot.every.points";
+    public static final String SNAPSHOT_INTERVAL_MS_CONFIG = "mixstream.snapshot.interval.ms";
+    public static final String MODEL_CACHE_SIZE_CONFIG = "mixstream.model.cache.size";
+    public static final String MAX_VALUE_BYTES_CONFIG = "mixstream.max.value.bytes";
+    public static final String MAX_DIMENSION_CONFIG = "mixstream.max.dimension";
+    public static final String DLQ_MAX_VALUE_BYTES_CONFIG = "mixstream.dlq.max.value.bytes";
+    public static final String STATUS_INTERVAL_MS_CONFIG = "mixstream.status.interval.ms";
+    public static final String INSTANCE_ID_CONFIG = "mixstream.instance.id";
+
+    /** The declaration. */
+    public static final ConfigDef DEFINITION = new ConfigDef()
+            .define(POINTS_TOPIC_CONFIG, Type.STRING, "mixstream.points", TopicName.INSTANCE, Importance.HIGH,
+                    "Input topic: one point per record, keyed by model id.")
+            .define(RESPONSIBILITIES_TOPIC_CONFIG, Type.STRING, "mixstream.responsibilities", TopicName.INSTANCE,
+                    Importance.HIGH, "Per-point output: responsibilities, component and log-likelihood.")
+            .define(SNAPSHOTS_TOPIC_CONFIG, Type.STRING, "mixstream.snapshots", TopicName.INSTANCE, Importance.HIGH,
+                    "Parameter snapshots of each model (compacted).")
+            .define(DLQ_TOPIC_CONFIG, Type.STRING, "mixstream.dlq", TopicName.INSTANCE, Importance.HIGH,
+                    "Dead-letter topic: records that cannot be used, with the reason in headers.")
+            .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM,
+                    "Create missing topics at start (the snapshots topic with cleanup.policy=compact).")
+            .define(TOPICS_PARTITIONS_CONFIG, Type.INT, 4, Range.between(1, 100_000), Importance.MEDIUM,
+                    "Partitions of created topics.")
+            .define(TOPICS_REPLICATION_FACTOR_CONFIG, Type.SHORT, (short) 1, Range.between(1, Short.MAX_VALUE),
+                    Importance.MEDIUM, "Replication factor of created topics.")
+            .define(COMPONENTS_CONFIG, Type.INT, MixtureConfig.DEFAULT_COMPONENTS,
+                    Range.between(1, MixtureConfig.MAX_COMPONENTS), Importance.HIGH,
+                    "K, the number of Gaussian components (n_components).")
+            .define(COVARIANCE_TYPE_CONFIG, Type.STRING, CovarianceType.FULL.wireName(),
+                    CovarianceName.INSTANCE, Importance.HIGH, "Shape of the covariances (covariance_type).")
+            .define(REG_COVAR_CONFIG, Type.DOUBLE, MixtureConfig.DEFAULT_REG_COVAR, PositiveNumber.INSTANCE,
+                    Importance.MEDIUM, "Covariance floor added to every diagonal at each M-step (reg_covar).")
+            .define(HALF_LIFE_CONFIG, Type.STRING, SettingText.halfLife(MixtureConfig.DEFAULT_HALF_LIFE),
+                    Words.HALF_LIFE, Importance.HIGH, "Half-life of the statistics in points, or none to never forget.")
+            .define(STEP_EXPONENT_CONFIG, Type.DOUBLE, MixtureConfig.DEFAULT_STEP_EXPONENT, StepExponent.INSTANCE,
+                    Importance.LOW, "α of the step size max((n + 2)^-α, η_min).")
+            .define(BATCH_SIZE_CONFIG, Type.INT, MixtureConfig.DEFAULT_BATCH_SIZE, Range.between(1, 1_000_000),
+                    Importance.LOW, "Points per stepwise-EM step (mini-batch).")
+            .define(WARMUP_CONFIG, Type.STRING, SettingText.AUTO, Words.WARMUP, Importance.MEDIUM,
+                    "W, points buffered before a model is initialised by EM, or auto = max(100, 10·K·(D+1)).")
+            .define(INIT_ITERATIONS_CONFIG, Type.INT, MixtureConfig.DEFAULT_INIT_ITERATIONS,
+                    Range.between(1, 1_000_000), Importance.LOW, "EM iterations at initialisation and re-fits.")
+            .define(MIN_WEIGHT_CONFIG, Type.STRING, SettingText.AUTO, Words.MIN_WEIGHT, Importance.MEDIUM,
+                    "Starvation threshold on a component's recent share of responsibility (triggers a re-fit), "
+                            + "or auto = min(0.005, 0.1/K).")
+            .define(SEED_CONFIG, Type.LONG, MixtureConfig.DEFAULT_SEED, Importance.LOW,
+                    "Seed of the k-means++ initialisation (the only randomness).")
+            .define(SNAPSHOT_EVERY_POINTS_CONFIG, Type.LONG, 1000L, Range.atLeast(0), Importance.MEDIUM,
+                    "A snapshot of a model every N of its points, and at initialisation (0 = never).")
+            .define(SNAPSHOT_INTERVAL_MS_CONFIG, Type.LONG, 10_000L, Range.atLeast(0), Importance.MEDIUM,
+                    "Wall-clock interval of snapshots of the models that changed (0 = never).")
+            .define(MODEL_CACHE_SIZE_CONFIG, Type.INT, 10_000, Range.between(1, 100_000_000), Importance.LOW,
+                    "Decoded models kept in memory per stream task; an updated model is encoded into the store "
+                            + "at the next commit, or when it is evicted.")
+            .define(MAX_VALUE_BYTES_CONFIG, Type.INT, 1_048_576, Range.atLeast(1), Importance.LOW,
+                    "Larger input values are dead letters (too_large).")
+            .define(MAX_DIMENSION_CONFIG, Type.INT, 4096, Range.between(1, 1_000_000), Importance.LOW,
+                    "Longer vectors are dead letters (too_large).")
+            .define(DLQ_MAX_VALUE_BYTES_CONFIG, Type.INT, 65_536, Range.atLeast(0), Importance.LOW,
+                    "Dead-letter values are cut to this many bytes (header mixstream.value.truncated = original size).")
+            .define(STATUS_INTERVAL_MS_CONFIG, Type.LONG, 30_000L, Range.atLeast(0), Importance.LOW,
+                    "Interval of the one-line status log of run (0 = never).")
+            .define(INSTANCE_ID_CONFIG, Type.STRING, InstanceIdentity.AUTO, InstanceIdValidator.INSTANCE,
+                    Importance.MEDIUM, "Static group membership (group.instance.id): auto = an id kept in the state "
+                            + "directory, none = dynamic membership, or a fixed id (see docs/OPERATIONS.md).");
+
+    /** The configuration key of each model parameter (for messages about a value out of its range). */
+    public static final Map<MixtureParameter, String> KEY_OF = Map.of(
+            MixtureParameter.COMPONENTS, COMPONENTS_CONFIG,
+            MixtureParameter.COVARIANCE_TYPE, COVARIANCE_TYPE_CONFIG,
+            MixtureParameter.REG_COVAR, REG_COVAR_CONFIG,
+            MixtureParameter.HALF_LIFE, HALF_LIFE_CONFIG,
+            MixtureParameter.STEP_EXPONENT, STEP_EXPONENT_CONFIG,
+            MixtureParameter.BATCH_SIZE, BATCH_SIZE_CONFIG,
+            MixtureParameter.WARMUP, WARMUP_CONFIG,
+            MixtureParameter.INIT_ITERATIONS, INIT_ITERATIONS_CONFIG,
+            MixtureParameter.MIN_WEIGHT, MIN_WEIGHT_CONFIG,
+            MixtureParameter.SEED, SEED_CONFIG);
+
+    private MixstreamConfig() {
+    }
+
+    /** The default of a key as written in a properties file. */
+    public static String defaultText(String key) {
+        ConfigDef.ConfigKey k = DEFINITION.configKeys().get(key);
+        return k == null || !k.hasDefault() ? null : String.valueOf(k.defaultValue);
+    }
+
+    /** A Kafka topic name. */
+    enum TopicName implements ConfigDef.Validator {
+        INSTANCE;
+
+        @Override
+        public void ensureValid(String name, Object value) {
+            String v = (String) value;
+            if (v == null || !v.matches("[a-zA-Z0-9._-]{1,249}")) {
+                throw new ConfigException(name, value, "not a valid topic name (letters, digits, '.', '_', '-')");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "a topic name";
+        }
+    }
+
+    /** {@code full}, {@code diag} or {@code spherical}, in any case ({@link CovarianceType#parse}). */
+    enum CovarianceName implements ConfigDef.Validator {
+        INSTANCE;
+
+        @Override
+        public void ensureValid(String name, Object value) {
+            try {
+                CovarianceType.parse((String) value);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(name, value, "expected full, diag or spherical");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "full, diag or spherical";
+        }
+    }
+
+    /** A finite number > 0. */
+    enum PositiveNumber implements ConfigDef.Validator {
+        INSTANCE;
+
+        @Override
+        public void ensureValid(String name, Object value) {
+            double v = ((Number) value).doubleValue();
+            if (!(v > 0) || Double.isInfinite(v)) {
+                throw new ConfigException(name, value, "must be a finite number > 0");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "(0, ∞)";
+        }
+    }
+
+    /** α ∈ (0.5, 1]. */
+    enum StepExponent implements ConfigDef.Validator {
+        INSTANCE;
+
+        @Override
+        public void ensureValid(String name, Object value) {
+            double v = ((Number) value).doubleValue();
+            if (!(v > 0.5 && v <= 1.0)) {
+                throw new ConfigException(name, value, "must be in (0.5, 1]");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "(0.5, 1]";
+        }
+    }
+
+    /** The settings written as a word or a number ({@link SettingText}). */
+    enum Words implements ConfigDef.Validator {
+        HALF_LIFE("a number ≥ 1, or none") {
+            @Override
+            void check(String text) {
+                if (!(SettingText.halfLife(text) >= 1)) {
+                    throw new IllegalArgumentException("must be >= 1 point or none");
+                }
+            }
+        },
+        WARMUP("an integer ≥ K, or auto") {
+            @Override
+            void check(String text) {
+                int w = SettingText.warmup(text);
+                if (w < 0 || w > 10_000_000) {
+                    throw new IllegalArgumentException("must be auto or in [1, 10000000]");
+                }
+            }
+        },
+        MIN_WEIGHT("a number in (0, 1/K), or auto") {
+            @Override
+            void check(String text) {
+                double w = SettingText.minWeight(text);
+                if (!Double.isNaN(w) && !(w > 0 && w < 1)) {
+                    throw new IllegalArgumentException("must be auto or in (0, 1/K)");
+                }
+            }
+        };
+
+        private final String shown;
+
+        Words(String shown) {
+            this.shown = shown;
+        }
+
+        abstract void check(String text);
+
+        @Override
+        public void ensureValid(String name, Object value) {
+            try {
+                check((String) value);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(name, value, e.getMessage());
+            }
+        }
+
+        @Override
+        public String toString() {
+            return shown;
+        }
+    }
+
+    /** {@link InstanceIdentity#validate}. */
+    enum InstanceIdValidator implements ConfigDef.Validator {
+        INSTANCE;
+
+        @Override
+        public void ensureValid(String name, Object value) {
+            try {
+                InstanceIdentity.validate((String) value);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(name, value, e.getMessage());
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "auto, none or an id";
+        }
+    }
+}
