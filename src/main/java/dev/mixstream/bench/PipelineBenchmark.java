@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.mixstream.streams.MixstreamApp;
+import dev.mixstream.streams.MixstreamConfig;
 import dev.mixstream.streams.MixstreamSettings;
 import dev.mixstream.streams.PointsProcessedMeter;
 import dev.mixstream.streams.MixstreamTopology;
@@ -26,6 +27,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 
+import dev.mixstream.io.DirectoryTree;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.CompilationMXBean;
@@ -274,7 +276,7 @@ public final class PipelineBenchmark {
             if (handle != null) {
                 handle.close();
             }
-            deleteTree(stateDir);
+            DirectoryTree.delete(stateDir);
         }
     }
 
@@ -368,7 +370,7 @@ public final class PipelineBenchmark {
     /** Points answered by the estimator after N points over {@code keys} round-robin keys: those of warm keys. */
     private long answeredAfterWarmup(long points, int keys) {
         Map<String, String> p = new LinkedHashMap<>(options.overrides());
-        p.put("mixstream.components", Integer.toString(options.components()));
+        p.put(MixstreamConfig.COMPONENTS_CONFIG, Integer.toString(options.components()));
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         int warmup = MixstreamSettings.from(p).mixture().warmupFor(options.dimension());
         long answered = 0;
@@ -500,12 +502,12 @@ public final class PipelineBenchmark {
             streams.start();
             return new Handle(streams, null, streamThreads());
         }
-        p.put("mixstream.topic.points", input);
-        p.put("mixstream.topic.responsibilities", output);
-        p.put("mixstream.topic.snapshots", prefix + ".snapshots");
-        p.put("mixstream.topic.dlq", prefix + ".dlq");
-        p.put("mixstream.topics.create", "false");
-        p.put("mixstream.components", Integer.toString(options.components()));
+        p.put(MixstreamConfig.POINTS_TOPIC_CONFIG, input);
+        p.put(MixstreamConfig.RESPONSIBILITIES_TOPIC_CONFIG, output);
+        p.put(MixstreamConfig.SNAPSHOTS_TOPIC_CONFIG, prefix + ".snapshots");
+        p.put(MixstreamConfig.DLQ_TOPIC_CONFIG, prefix + ".dlq");
+        p.put(MixstreamConfig.TOPICS_CREATE_CONFIG, "false");
+        p.put(MixstreamConfig.COMPONENTS_CONFIG, Integer.toString(options.components()));
         p.putAll(options.overrides());
         MixstreamApp mixstream = MixstreamApp.start(MixstreamSettings.from(p));
         return new Handle(mixstream.streams(), mixstream, streamThreads());
@@ -546,42 +548,17 @@ public final class PipelineBenchmark {
         }
     }
 
-    private void createTopics(String input, String output, String prefix) throws Exception {
-        Map<String, Object> config = new HashMap<>();
-        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        int partitions = options.partitions();
-        try (Admin admin = Admin.create(config)) {
-            List<NewTopic> topics = new ArrayList<>();
-            topics.add(new NewTopic(input, partitions, (short) 1));
-            topics.add(new NewTopic(output, partitions, (short) 1).configs(Map.of(
-                    TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime")));
-            topics.add(new NewTopic(prefix + ".snapshots", partitions, (short) 1).configs(Map.of(
-                    TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
-            topics.add(new NewTopic(prefix + ".dlq", partitions, (short) 1));
-            admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
-            // wait until every partition has a leader, so the first sends do not stall
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            List<String> names = topics.stream().map(NewTopic::name).toList();
-            while (true) {
-                boolean ready;
-                try {
-                    ready = admin.describeTopics(names).allTopicNames().get(60, TimeUnit.SECONDS).values().stream()
-                            .allMatch(d -> d.partitions().stream().allMatch(pi -> pi.leader() != null));
-                } catch (java.util.concurrent.ExecutionException e) {
-                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
-                        throw e;
-                    }
-                    ready = false; // just created: not in the metadata yet
-                }
-                if (ready) {
-                    break;
-                }
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("partitions of " + names + " have no leader");
-                }
-                Thread.sleep(50);
-            }
-        }
+    /** The estimator's four topics (the pass-through uses the first two); the output stamped at append time. */
+    private void createTopics(String input, String output, String prefix) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(MixstreamConfig.POINTS_TOPIC_CONFIG, input);
+        p.put(MixstreamConfig.RESPONSIBILITIES_TOPIC_CONFIG, output);
+        p.put(MixstreamConfig.SNAPSHOTS_TOPIC_CONFIG, prefix + ".snapshots");
+        p.put(MixstreamConfig.DLQ_TOPIC_CONFIG, prefix + ".dlq");
+        p.put(MixstreamConfig.TOPICS_PARTITIONS_CONFIG, Integer.toString(options.partitions()));
+        MixstreamApp.createTopics(MixstreamSettings.from(p), Map.of(output,
+                Map.of(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime")));
     }
 
     /**
@@ -635,13 +612,5 @@ public final class PipelineBenchmark {
     private void say(String format, Object... args) {
         log.println("bench: " + String.format(Locale.ROOT, format, args));
         log.flush();
-    }
-
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException ignored) {
-            // best effort
-        }
     }
 }

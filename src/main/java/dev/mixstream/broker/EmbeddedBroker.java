@@ -1,5 +1,6 @@
 package dev.mixstream.broker;
 
+import dev.mixstream.io.DirectoryTree;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -435,19 +436,8 @@ public final class EmbeddedBroker implements AutoCloseable {
     }
 
     static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> {
-                try {
-                    Files.deleteIfExists(path);
-                } catch (IOException e) {
-                    LOG.debug("Cannot delete {}", path, e);
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            LOG.warn("Cannot delete broker data directory {}", dir, e);
+        if (!DirectoryTree.delete(dir)) {
+            LOG.warn("Cannot delete all of the broker data directory {}", dir);
         }
     }
 }

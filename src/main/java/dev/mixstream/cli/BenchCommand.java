@@ -8,6 +8,7 @@ import dev.mixstream.bench.PipelineBenchmark.App;
 import dev.mixstream.bench.PipelineBenchmark.Run;
 import dev.mixstream.broker.EmbeddedBroker;
 import dev.mixstream.gmm.CovarianceType;
+import dev.mixstream.streams.MixstreamConfig;
 import dev.mixstream.streams.MixstreamSettings;
 import org.apache.kafka.streams.StreamsConfig;
 import picocli.CommandLine.Command;
@@ -39,7 +40,7 @@ import java.util.Map;
                 + "consumer, then sends --latency-points more at --latency-rate and measures the end-to-end latency "
                 + "from each point's send time to its output's append time, and to when a read_committed consumer "
                 + "sees it. Applications run one at a time, each with one stream thread.")
-public final class BenchCommand extends OfflineCommand {
+public final class BenchCommand extends MixstreamCommand {
     @Option(names = "--points", defaultValue = "200000", paramLabel = "N",
             description = "Points pre-loaded for each throughput run.")
     long points;
@@ -135,7 +136,7 @@ public final class BenchCommand extends OfflineCommand {
             throw usage(e.getMessage());
         }
         Map<String, String> settings = new LinkedHashMap<>();
-        settings.put("mixstream.covariance.type", covariance);
+        settings.put(MixstreamConfig.COVARIANCE_TYPE_CONFIG, covariance);
         settings.putAll(overrides);
         try { // fail on a bad --set before starting anything
             Map<String, String> check = new LinkedHashMap<>(settings);

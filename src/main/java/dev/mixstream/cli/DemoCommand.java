@@ -8,6 +8,7 @@ import dev.mixstream.snapshot.MixtureSnapshot;
 import dev.mixstream.snapshot.SnapshotJson;
 import dev.mixstream.streams.DeadLetters;
 import dev.mixstream.streams.MixstreamApp;
+import dev.mixstream.streams.MixstreamConfig;
 import dev.mixstream.streams.MixstreamSettings;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -24,6 +25,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import dev.mixstream.io.DirectoryTree;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -57,7 +59,7 @@ import java.util.stream.Stream;
                 + "creates the topics, starts the estimator and streams three 2-D clusters per model key into it; "
                 + "halfway every cluster jumps further than the spacing between clusters. A few malformed records "
                 + "show the dead-letter topic. Ends with the learned models next to the true ones.")
-public final class DemoCommand extends OfflineCommand {
+public final class DemoCommand extends MixstreamCommand {
     @Option(names = "--points", defaultValue = "40000", paramLabel = "N", description = "Valid points to send, over all keys.")
     long points;
 
@@ -130,7 +132,7 @@ public final class DemoCommand extends OfflineCommand {
                 return stream(out, terminal, workload, settings, broker.bootstrapServers());
             }
         } finally {
-            deleteTree(stateDir);
+            DirectoryTree.delete(stateDir);
             finished.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -146,11 +148,11 @@ public final class DemoCommand extends OfflineCommand {
         p.put("application.id", "mixstream-demo");
         p.put("state.dir", stateDir.toString());
         p.put("commit.interval.ms", "200");
-        p.put("mixstream.components", "3");
-        p.put("mixstream.half.life", halfLife);
-        p.put("mixstream.snapshot.every.points", "500");
-        p.put("mixstream.snapshot.interval.ms", "1000");
-        p.put("mixstream.topics.partitions", "4");
+        p.put(MixstreamConfig.COMPONENTS_CONFIG, "3");
+        p.put(MixstreamConfig.HALF_LIFE_CONFIG, halfLife);
+        p.put(MixstreamConfig.SNAPSHOT_EVERY_POINTS_CONFIG, "500");
+        p.put(MixstreamConfig.SNAPSHOT_INTERVAL_MS_CONFIG, "1000");
+        p.put(MixstreamConfig.TOPICS_PARTITIONS_CONFIG, "4");
         return MixstreamSettings.from(p);
     }
 
@@ -301,13 +303,5 @@ public final class DemoCommand extends OfflineCommand {
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         return new KafkaConsumer<>(p);
-    }
-
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // best effort
-        }
     }
 }

@@ -50,7 +50,7 @@ import java.util.Map;
             "Batch (--batch-em): the points are loaded and fitted by classic EM with k-means++ starts.",
             "Progress and a one-line summary go to stderr; stdout stays empty."},
         footer = {"Example:", "  mixstream fit --input points.csv --components 5 --model-out model.json"})
-public final class FitCommand extends OfflineCommand {
+public final class FitCommand extends MixstreamCommand {
 
     @Option(names = {"-i", "--input"}, required = true, paramLabel = "FILE",
             description = "CSV file of points, one per row (.gz is decompressed).")

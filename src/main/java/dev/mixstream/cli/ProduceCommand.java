@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicReference;
         description = "Each valid row becomes one record whose value is the JSON array of its numbers "
                 + "(e.g. [1.5,-0.2]) and whose key is the model id. Rows are sent in file order; the "
                 + "producer is idempotent with acks=all, so a retry never duplicates or reorders a record.")
-public final class ProduceCommand extends OfflineCommand {
+public final class ProduceCommand extends MixstreamCommand {
     @Option(names = {"-i", "--input"}, required = true, paramLabel = "FILE.csv",
             description = "CSV file of points (.gz allowed).")
     Path input;

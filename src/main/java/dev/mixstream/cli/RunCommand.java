@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
         description = "Configuration, highest precedence first: --set and --bootstrap-servers, environment "
                 + "variables (MIXSTREAM_FOO_BAR -> mixstream.foo.bar, MIXSTREAM_KAFKA_FOO_BAR -> Kafka property "
                 + "foo.bar), the --config file, built-in defaults. Invalid configuration fails at start.")
-public final class RunCommand extends OfflineCommand {
+public final class RunCommand extends MixstreamCommand {
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",
@@ -58,10 +58,7 @@ public final class RunCommand extends OfflineCommand {
         MixstreamSettings settings;
         try {
             settings = SettingsLoader.load(config, environment, flags);
-            if (settings.bootstrapServers() == null) {
-                throw new IllegalArgumentException("bootstrap.servers is not set (use --bootstrap-servers, "
-                        + "MIXSTREAM_KAFKA_BOOTSTRAP_SERVERS or the configuration file)");
-            }
+            settings.requireBootstrapServers();
         } catch (IllegalArgumentException e) {
             throw new CliException("invalid configuration: " + e.getMessage());
         }

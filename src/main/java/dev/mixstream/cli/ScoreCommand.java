@@ -2,6 +2,7 @@ package dev.mixstream.cli;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.mixstream.gmm.GaussianMixture;
+import dev.mixstream.gmm.LogSumExp;
 import dev.mixstream.gmm.OnlineMixture;
 import dev.mixstream.io.CsvFormatException;
 import dev.mixstream.io.CsvPoints;
@@ -34,7 +35,7 @@ import java.util.Locale;
             "A row whose number of columns differs from the model's dimension is a bad row."},
         footer = {"Example:", "  mixstream score --model model.json --input points.csv \\",
             "      --responsibilities-out resp.csv"})
-public final class ScoreCommand extends OfflineCommand {
+public final class ScoreCommand extends MixstreamCommand {
 
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL.json",
             description = "Model snapshot written by 'mixstream fit' (or taken from the snapshots topic).")
@@ -105,7 +106,7 @@ public final class ScoreCommand extends OfflineCommand {
                 total += ll;
                 if (out != null) {
                     line.setLength(0);
-                    line.append(row.line()).append(',').append(argmax(responsibilities)).append(',').append(ll);
+                    line.append(row.line()).append(',').append(LogSumExp.argmax(responsibilities, k)).append(',').append(ll);
                     for (int c = 0; c < k; c++) {
                         line.append(',').append(responsibilities[c]);
                     }
@@ -139,16 +140,6 @@ public final class ScoreCommand extends OfflineCommand {
                 + (responsibilitiesOut != null ? "; responsibilities written to " + responsibilitiesOut : ""));
         err().flush();
         return 0;
-    }
-
-    private static int argmax(double[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     private static String firstLine(String s) {

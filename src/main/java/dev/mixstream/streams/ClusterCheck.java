@@ -97,6 +97,14 @@ final class ClusterCheck implements AutoCloseable {
 
     /** Creates whichever of the four topics are missing, or fails naming them when creation is off. */
     List<String> ensureTopics() {
+        return ensureTopics(Map.of());
+    }
+
+    /**
+     * As {@link #ensureTopics()}, with more configuration for some of the topics it creates; returns once every
+     * partition of the created topics has a leader (so that the first sends do not stall).
+     */
+    List<String> ensureTopics(Map<String, Map<String, String>> extraConfigs) {
         Set<String> existing = call("list the topics", admin.listTopics().names());
         List<String> missing = new ArrayList<>();
         for (String t : topics()) {
@@ -116,14 +124,14 @@ final class ClusterCheck implements AutoCloseable {
         }
         List<NewTopic> topics = new ArrayList<>();
         for (String t : missing) {
-            NewTopic nt = new NewTopic(t, settings.topicPartitions(), settings.topicReplicationFactor());
+            Map<String, String> configs = new HashMap<>(extraConfigs.getOrDefault(t, Map.of()));
             if (t.equals(settings.snapshotsTopic())) {
                 // the snapshot of a large model (K·D² covariance numbers) can exceed 1 MiB
-                nt.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
-                        TopicConfig.MAX_MESSAGE_BYTES_CONFIG, settings.kafka().getOrDefault(
-                                "topic.max.message.bytes", MixstreamSettings.MAX_RECORD_BYTES)));
+                configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
+                configs.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, settings.kafka().getOrDefault(
+                        "topic.max.message.bytes", MixstreamSettings.MAX_RECORD_BYTES));
             }
-            topics.add(nt);
+            topics.add(new NewTopic(t, settings.topicPartitions(), settings.topicReplicationFactor()).configs(configs));
         }
         try {
             admin.createTopics(topics).all().get(TIMEOUT_SECONDS + 2, TimeUnit.SECONDS);
@@ -139,7 +147,38 @@ final class ClusterCheck implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new StartupException("interrupted while creating topics", e);
         }
+        awaitLeaders(missing);
         return missing;
+    }
+
+    /** Waits (up to {@value #TIMEOUT_SECONDS} s) until every partition of the topics has a leader. */
+    private void awaitLeaders(List<String> names) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        while (true) {
+            boolean ready;
+            try {
+                ready = admin.describeTopics(names).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS).values()
+                        .stream().allMatch(d -> d.partitions().stream().allMatch(pi -> pi.leader() != null));
+            } catch (ExecutionException | TimeoutException e) {
+                ready = false; // just created: not in the metadata yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StartupException("interrupted while waiting for the new topics", e);
+            }
+            if (ready) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new StartupException("created topics " + names + ", but their partitions have no leader after "
+                        + TIMEOUT_SECONDS + " s: check the brokers' health");
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StartupException("interrupted while waiting for the new topics", e);
+            }
+        }
     }
 
     private int pointsPartitions() {

@@ -24,9 +24,9 @@ public final class DeadLetterProcessingHandler implements ProcessingExceptionHan
     public static final String POINTS_TOPIC_CONFIG = "mixstream.internal.points.topic";
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterProcessingHandler.class);
 
-    private String topic = MixstreamSettings.KEYS.get("mixstream.topic.dlq");
-    private String pointsTopic = MixstreamSettings.KEYS.get("mixstream.topic.points");
-    private int maxValueBytes = Integer.parseInt(MixstreamSettings.KEYS.get("mixstream.dlq.max.value.bytes"));
+    private String topic = MixstreamConfig.defaultText(MixstreamConfig.DLQ_TOPIC_CONFIG);
+    private String pointsTopic = MixstreamConfig.defaultText(MixstreamConfig.POINTS_TOPIC_CONFIG);
+    private int maxValueBytes = Integer.parseInt(MixstreamConfig.defaultText(MixstreamConfig.DLQ_MAX_VALUE_BYTES_CONFIG));
 
     @Override
     public void configure(Map<String, ?> configs) {

@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -49,9 +50,10 @@ public final class MixstreamApp implements AutoCloseable {
      *                          what is wrong and how to fix it)
      */
     public static MixstreamApp start(MixstreamSettings settings, KafkaStreams.StateListener listener) {
-        if (settings.bootstrapServers() == null || settings.bootstrapServers().isBlank()) {
-            throw new StartupException("bootstrap.servers is not set (use --bootstrap-servers, "
-                    + "MIXSTREAM_KAFKA_BOOTSTRAP_SERVERS or the configuration file)");
+        try {
+            settings.requireBootstrapServers();
+        } catch (IllegalArgumentException e) {
+            throw new StartupException(e.getMessage(), e);
         }
         int partitions;
         try (ClusterCheck check = ClusterCheck.open(settings)) {
@@ -93,8 +95,17 @@ public final class MixstreamApp implements AutoCloseable {
      * @throws StartupException if the cluster cannot be reached or the topics cannot be created
      */
     public static List<String> createTopics(MixstreamSettings s) {
+        return createTopics(s, Map.of());
+    }
+
+    /**
+     * As {@link #createTopics(MixstreamSettings)}, with more configuration for some topics (by name), e.g.
+     * {@code message.timestamp.type=LogAppendTime} on an output whose latency is measured; returns once every
+     * created partition has a leader.
+     */
+    public static List<String> createTopics(MixstreamSettings s, Map<String, Map<String, String>> extraConfigs) {
         try (ClusterCheck check = ClusterCheck.open(s)) {
-            return check.ensureTopics();
+            return check.ensureTopics(extraConfigs);
         }
     }
 

@@ -177,6 +177,18 @@ public record MixstreamSettings(
         return props;
     }
 
+    /**
+     * Checks that {@code bootstrap.servers} is set.
+     *
+     * @throws IllegalArgumentException saying where to set it
+     */
+    public void requireBootstrapServers() {
+        if (bootstrapServers() == null || bootstrapServers().isBlank()) {
+            throw new IllegalArgumentException("bootstrap.servers is not set (use --bootstrap-servers, "
+                    + "MIXSTREAM_KAFKA_BOOTSTRAP_SERVERS or the configuration file)");
+        }
+    }
+
     /** {@code bootstrap.servers}, or null. */
     public String bootstrapServers() {
         return kafka.get("bootstrap.servers");

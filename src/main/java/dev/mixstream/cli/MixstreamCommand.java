@@ -17,11 +17,10 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * Base of the offline commands ({@code fit}, {@code score}): turns user errors into one line on
- * stderr and exit code 1, lets picocli report usage errors ({@link ParameterException}, exit 2),
- * and offers the small helpers the commands share.
+ * Base of every mixstream command: turns user errors into one line on stderr and exit code 1, lets picocli
+ * report usage errors ({@link ParameterException}, exit 2), and offers the small helpers the commands share.
  */
-abstract class OfflineCommand implements Callable<Integer> {
+abstract class MixstreamCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
