@@ -12,6 +12,7 @@ import dev.mixstream.streams.MixstreamConfig;
 import dev.mixstream.streams.MixstreamSettings;
 import org.apache.kafka.streams.StreamsConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
@@ -41,6 +42,14 @@ import java.util.Map;
                 + "from each point's send time to its output's append time, and to when a read_committed consumer "
                 + "sees it. Applications run one at a time, each with one stream thread.")
 public final class BenchCommand extends MixstreamCommand {
+    @Mixin
+    KafkaLogOption logs = new KafkaLogOption();
+
+    @Override
+    protected KafkaLogLevel kafkaLogLevel() {
+        return logs.levelOr(KafkaLogLevel.ERROR);
+    }
+
     @Option(names = "--points", defaultValue = "200000", paramLabel = "N",
             description = "Points pre-loaded for each throughput run.")
     long points;

@@ -10,9 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.LoggerContext;
 import dev.mixstream.broker.EmbeddedBroker;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,11 +37,6 @@ public final class BrokerCommand implements Callable<Integer> {
     public static final String READY_PREFIX = "mixstream broker ready on ";
 
     /** Kafka's logger roots, including the broker packages that logback.xml sets apart. */
-    private static final List<String> KAFKA_LOGGERS = List.of("kafka", "state.change.logger",
-            "org.apache.kafka", "org.apache.kafka.controller", "org.apache.kafka.raft",
-            "org.apache.kafka.metadata", "org.apache.kafka.image", "org.apache.kafka.server",
-            "org.apache.kafka.storage", "org.apache.kafka.coordinator");
-
     @Spec
     private CommandSpec spec;
 
@@ -82,11 +75,11 @@ public final class BrokerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Map<String, Level> previousLevels = setKafkaLogLevel(verbose ? Level.INFO : Level.ERROR);
+        Map<String, Level> previousLevels = (verbose ? KafkaLogLevel.INFO : KafkaLogLevel.ERROR).apply();
         try {
             return runBroker();
         } finally {
-            previousLevels.forEach(BrokerCommand::setLogLevel);
+            KafkaLogLevel.restore(previousLevels);
         }
     }
 
@@ -140,26 +133,5 @@ public final class BrokerCommand implements Callable<Integer> {
         }
         shutdown.run();
         return 0;
-    }
-
-    /**
-     * Sets the level of Kafka's loggers when logback is the slf4j backend (it is in the jar);
-     * returns their previous levels (null = inherited).
-     */
-    static Map<String, Level> setKafkaLogLevel(Level level) {
-        Map<String, Level> previous = new LinkedHashMap<>();
-        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
-            for (String name : KAFKA_LOGGERS) {
-                previous.put(name, context.getLogger(name).getLevel());
-                context.getLogger(name).setLevel(level);
-            }
-        }
-        return previous;
-    }
-
-    private static void setLogLevel(String name, Level level) {
-        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
-            context.getLogger(name).setLevel(level);
-        }
     }
 }

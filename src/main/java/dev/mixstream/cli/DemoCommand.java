@@ -23,6 +23,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import dev.mixstream.io.DirectoryTree;
@@ -60,6 +61,14 @@ import java.util.stream.Stream;
                 + "halfway every cluster jumps further than the spacing between clusters. A few malformed records "
                 + "show the dead-letter topic. Ends with the learned models next to the true ones.")
 public final class DemoCommand extends MixstreamCommand {
+    @Mixin
+    KafkaLogOption logs = new KafkaLogOption();
+
+    @Override
+    protected KafkaLogLevel kafkaLogLevel() {
+        return logs.levelOr(KafkaLogLevel.ERROR);
+    }
+
     @Option(names = "--points", defaultValue = "40000", paramLabel = "N", description = "Valid points to send, over all keys.")
     long points;
 

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -27,8 +28,15 @@ abstract class MixstreamCommand implements Callable<Integer> {
     /** The command's work; returns the exit code. */
     protected abstract int execute() throws Exception;
 
+    /** How much of Kafka's logging the command shows; null for commands that do not use Kafka. */
+    protected KafkaLogLevel kafkaLogLevel() {
+        return null;
+    }
+
     @Override
     public final Integer call() throws Exception {
+        KafkaLogLevel level = kafkaLogLevel();
+        Map<String, ch.qos.logback.classic.Level> previous = level == null ? Map.of() : level.apply();
         try {
             return execute();
         } catch (ParameterException e) {
@@ -41,6 +49,8 @@ abstract class MixstreamCommand implements Callable<Integer> {
             return fail(describe(e), CliException.DATA_ERROR);
         } catch (UncheckedIOException e) {
             return fail(describe(e.getCause()), CliException.DATA_ERROR);
+        } finally {
+            KafkaLogLevel.restore(previous);
         }
     }
 

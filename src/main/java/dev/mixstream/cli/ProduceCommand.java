@@ -9,6 +9,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.charset.StandardCharsets;
@@ -32,6 +33,14 @@ import java.util.concurrent.atomic.AtomicReference;
                 + "(e.g. [1.5,-0.2]) and whose key is the model id. Rows are sent in file order; the "
                 + "producer is idempotent with acks=all, so a retry never duplicates or reorders a record.")
 public final class ProduceCommand extends MixstreamCommand {
+    @Mixin
+    KafkaLogOption logs = new KafkaLogOption();
+
+    @Override
+    protected KafkaLogLevel kafkaLogLevel() {
+        return logs.levelOr(KafkaLogLevel.ERROR);
+    }
+
     @Option(names = {"-i", "--input"}, required = true, paramLabel = "FILE.csv",
             description = "CSV file of points (.gz allowed).")
     Path input;

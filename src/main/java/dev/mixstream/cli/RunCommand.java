@@ -7,6 +7,7 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -28,6 +29,14 @@ import java.util.concurrent.TimeUnit;
                 + "variables (MIXSTREAM_FOO_BAR -> mixstream.foo.bar, MIXSTREAM_KAFKA_FOO_BAR -> Kafka property "
                 + "foo.bar), the --config file, built-in defaults. Invalid configuration fails at start.")
 public final class RunCommand extends MixstreamCommand {
+    @Mixin
+    KafkaLogOption logs = new KafkaLogOption();
+
+    @Override
+    protected KafkaLogLevel kafkaLogLevel() {
+        return logs.levelOr(KafkaLogLevel.WARN);
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",

@@ -1,8 +1,11 @@
 package dev.mixstream.streams;
 
+import java.util.Properties;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
@@ -53,7 +56,7 @@ public final class MixstreamTopology {
      */
     public static Topology build(MixstreamSettings settings, int pointsPartitions) {
         Serde<byte[]> bytes = Serdes.ByteArray();
-        StreamsBuilder b = new StreamsBuilder();
+        StreamsBuilder b = new StreamsBuilder(topologyConfig(settings));
         b.addStateStore(new ModelStoreBuilder(STORE, settings.modelCacheSize()));
         KStream<byte[], byte[]> points = b.stream(settings.pointsTopic(), Consumed.with(bytes, bytes)
                 .withTimestampExtractor(new NonNegativeTimestampExtractor()).withName(SOURCE));
@@ -68,5 +71,15 @@ public final class MixstreamTopology {
         out.to(settings.snapshotsTopic(), Produced.with(bytes, bytes).withName(SNAPSHOTS_SINK));
         out.to(settings.dlqTopic(), Produced.with(bytes, bytes).withName(DLQ_SINK));
         return b.build();
+    }
+
+    /**
+     * The application's own configuration for the topology (a builder without one reads an empty configuration,
+     * and Kafka Streams warns that the global processing exception handler is off, which it is not here).
+     */
+    private static TopologyConfig topologyConfig(MixstreamSettings settings) {
+        Properties props = settings.streamsProperties();
+        props.putIfAbsent(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092"); // building the topology connects nowhere
+        return new TopologyConfig(new StreamsConfig(props));
     }
 }
