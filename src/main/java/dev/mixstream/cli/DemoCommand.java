@@ -112,6 +112,15 @@ public final class DemoCommand extends MixstreamCommand {
         if (points < 1 || keys < 1 || keys > 26 * 27 || !(rate >= 0) || !(driftAt >= 0 && driftAt <= 1)) {
             throw usage("need --points >= 1, --keys in [1, 702], --rate >= 0, --drift-at in [0, 1]");
         }
+        if (forever) {
+            for (String option : new String[]{"--points", "--drift-at", "--bad-records"}) {
+                if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
+                    throw usage(option + " does not apply with --forever: the stream never ends, the clusters jump "
+                            + "once after 200,000 points per key, and one bad record follows every 10,000 points; "
+                            + "leave " + option + " out, or drop --forever");
+                }
+            }
+        }
         PrintWriter out = out();
         boolean terminal = !plain && System.console() != null;
         DemoWorkload workload = new DemoWorkload(keys, forever ? Long.MAX_VALUE : points, driftAt, badRecords, seed);
@@ -251,8 +260,9 @@ public final class DemoCommand extends MixstreamCommand {
             consumer.wakeup();
             reader.join(10_000);
         }
+        double seconds = (System.nanoTime() - started) / 1e9;
         view.draw(new LiveView.Frame(workload.validSent(), workload.total(), outputs.get(), deadLetters.get(),
-                recordsPerSecond, workload.drifted(), workload.driftAt(), new TreeMap<>(latest)));
+                outputs.get() / Math.max(seconds, 1e-9), workload.drifted(), workload.driftAt(), new TreeMap<>(latest)));
         summary(out, workload, latest, outputs.get(), deadLetters.get(), reasons, (System.nanoTime() - started) / 1e9);
         return 0;
     }
@@ -274,8 +284,10 @@ public final class DemoCommand extends MixstreamCommand {
     private void summary(PrintWriter out, DemoWorkload w, Map<String, MixtureSnapshot> latest, long outputs,
                          long deadLetters, Map<String, Long> reasons, double seconds) {
         out.println();
-        out.printf(Locale.ROOT, "done in %.1f s: %,d points sent, %,d answered (exactly one each), %d dead letters %s%n",
-                seconds, w.validSent(), outputs, deadLetters, new TreeMap<>(reasons));
+        String answered = outputs == w.validSent() ? "exactly one each"
+                : String.format(Locale.ROOT, "%,d not answered yet when the demo stopped", w.validSent() - outputs);
+        out.printf(Locale.ROOT, "done in %.1f s: %,d points sent, %,d answered (%s), %d dead letters %s%n",
+                seconds, w.validSent(), outputs, answered, deadLetters, new TreeMap<>(reasons));
         out.println(w.drifted() ? "learned models vs the true ones after the jump:" : "learned models vs the true ones:");
         List<String> keyNames = w.keys();
         for (int i = 0; i < keyNames.size(); i++) {

@@ -56,9 +56,11 @@ public final class LiveView {
         List<String> lines = new ArrayList<>();
         boolean forever = f.pointsTotal() == Long.MAX_VALUE;
         String bar = forever ? "" : bar(f.outputs(), f.pointsTotal(), 30) + " ";
-        lines.add(String.format(Locale.ROOT, "%spoints sent %,d%s  answered %,d  %,.0f rec/s  dead letters %d  %s",
+        // behind = sent − answered: the points on their way, or in a model's warm-up (answered at its end)
+        lines.add(String.format(Locale.ROOT, "%spoints sent %,d%s  answered %,d (%,d behind)  %,.0f answers/s  "
+                        + "dead letters %d  %s",
                 bar, f.pointsSent(), forever ? "" : "/" + String.format(Locale.ROOT, "%,d", f.pointsTotal()),
-                f.outputs(), f.recordsPerSecond(), f.deadLetters(),
+                f.outputs(), Math.max(0, f.pointsSent() - f.outputs()), f.recordsPerSecond(), f.deadLetters(),
                 f.drifted() ? "DRIFTED (clusters jumped)" : String.format(Locale.ROOT, "drift at %,d", f.driftAt())));
         lines.add(String.format(Locale.ROOT, "%-10s %9s %6s %9s  %s", "model", "points", "refits", "avg LL",
                 "components: weight @ mean"));

@@ -25,6 +25,7 @@ class DemoCommandTest {
         assertEquals(0, code, text + err);
         assertTrue(text.contains("12,000 points sent, 12,000 answered (exactly one each), 5 dead letters"), text);
         assertTrue(text.contains("learned models vs the true ones after the jump"), text);
+        assertTrue(text.contains("answered 12,000 (0 behind)"), "the last frame shows nothing outstanding: " + text);
         Matcher m = Pattern.compile("worst \\|Δμ\\| ([0-9.]+), refits (\\d+)").matcher(text);
         int models = 0;
         while (m.find()) {
@@ -33,5 +34,17 @@ class DemoCommandTest {
             assertTrue(Integer.parseInt(m.group(2)) >= 1, "the jump triggered a re-fit: " + m.group());
         }
         assertEquals(2, models, text);
+    }
+
+    @Test
+    void foreverRefusesTheOptionsItCannotHonour() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new MixstreamCli());
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute("demo", "--forever", "--points", "1000");
+        assertEquals(2, code, out.toString() + err);
+        assertTrue(err.toString().startsWith("--points does not apply with --forever"), err.toString());
     }
 }
