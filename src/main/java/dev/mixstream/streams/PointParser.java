@@ -79,9 +79,9 @@ public final class PointParser {
             }
             return point;
         } catch (JsonProcessingException e) {
-            throw new Rejection(RejectReason.MALFORMED_JSON, e.getOriginalMessage());
+            throw new Rejection(RejectReason.MALFORMED_JSON, jsonProblem(e));
         } catch (IOException e) {
-            throw new Rejection(RejectReason.MALFORMED_JSON, String.valueOf(e.getMessage()));
+            throw new Rejection(RejectReason.MALFORMED_JSON, "not valid JSON");
         }
     }
 
@@ -103,14 +103,17 @@ public final class PointParser {
                 }
                 case "id" -> {
                     if (v == JsonToken.VALUE_STRING || v == JsonToken.VALUE_NUMBER_INT) {
-                        id = p.getText();
+                        id = p.getText(); // an integer id is kept as its text: 42 → "42"
                     } else if (v != JsonToken.VALUE_NULL) {
-                        throw new Rejection(RejectReason.NOT_A_VECTOR, "id must be a string, got " + describe(v));
+                        throw new Rejection(RejectReason.NOT_A_VECTOR, "id must be a string or an integer, got " + describe(v));
                     }
                 }
                 case "ts" -> {
-                    if (v == JsonToken.VALUE_NUMBER_INT) {
+                    if (v == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
                         ts = p.getLongValue();
+                    } else if (v == JsonToken.VALUE_NUMBER_INT || v == JsonToken.VALUE_NUMBER_FLOAT) {
+                        throw new Rejection(RejectReason.NOT_A_VECTOR, "ts must be an integer (epoch ms) within "
+                                + "±9223372036854775807, got " + p.getText());
                     } else if (v != JsonToken.VALUE_NULL) {
                         throw new Rejection(RejectReason.NOT_A_VECTOR, "ts must be an integer (epoch ms), got "
                                 + describe(v));
@@ -179,6 +182,24 @@ public final class PointParser {
         for (int i = 0; i < length; i++) {
             text[textSize++] = (byte) chars[offset + i];
         }
+    }
+
+    /**
+     * What is wrong with the JSON, in our words and without the parser's advice on its own settings: where, and the
+     * first clause of the parser's description ("Unexpected character ('+' (code 43)) in numeric value").
+     */
+    static String jsonProblem(JsonProcessingException e) {
+        String what = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+        for (String cut : new String[]{"\n", ": enable", "; enable", " (for ", ": JSON spec", "Source:"}) {
+            int i = what.indexOf(cut);
+            if (i >= 0) {
+                what = what.substring(0, i);
+            }
+        }
+        what = what.strip();
+        long at = e.getLocation() == null ? -1
+                : Math.max(e.getLocation().getCharOffset(), e.getLocation().getByteOffset()); // bytes for byte input
+        return "not valid JSON" + (at > 0 ? " at character " + at : "") + (what.isEmpty() ? "" : ": " + what);
     }
 
     private static String describe(JsonToken t) {

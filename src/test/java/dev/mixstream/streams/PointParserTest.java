@@ -81,4 +81,35 @@ class PointParserTest {
             assertEquals(m, PointMeta.decode(m.encode()));
         }
     }
+
+    private String detail(String s) {
+        return assertThrows(Rejection.class, () -> parse(s)).detail();
+    }
+
+    @Test
+    void theFieldRulesAreThoseOfTheDocumentation() {
+        // id: a string, or an integer kept as its text; anything else is not a usable point
+        assertEquals(RejectReason.NOT_A_VECTOR, reason("{\"x\": [1], \"id\": 1.5}"));
+        assertEquals(RejectReason.NOT_A_VECTOR, reason("{\"x\": [1], \"id\": true}"));
+        // ts: an integer within a long; beyond it, or with a fraction or exponent, not a usable point (not bad JSON)
+        assertEquals(RejectReason.NOT_A_VECTOR, reason("{\"x\": [1], \"ts\": 1e23}"));
+        assertEquals(RejectReason.NOT_A_VECTOR, reason("{\"x\": [1], \"ts\": 100000000000000000000000}"));
+        assertEquals(RejectReason.NOT_A_VECTOR, reason("{\"x\": [1], \"ts\": 1.5}"));
+        assertEquals("ts must be an integer (epoch ms) within ±9223372036854775807, got 1e23",
+                detail("{\"x\": [1], \"ts\": 1e23}"));
+    }
+
+    @Test
+    void badJsonIsDescribedWithoutTheParsersAdviceOnItsOwnSettings() {
+        for (String bad : new String[]{"[+1, 2]", "{oops", "[1, 2", "[1, 2]]", "[01]", "[1,,2]", "{\"x\": [1], 'a': 2}"}) {
+            String d = detail(bad);
+            assertEquals(RejectReason.MALFORMED_JSON, reason(bad), bad);
+            for (String internal : new String[]{"JsonReadFeature", "Source:", "REDACTED", "enable", "\n"}) {
+                assertEquals(-1, d.indexOf(internal), bad + " -> " + d);
+            }
+            assertEquals(true, d.startsWith("not valid JSON") || d.startsWith("unexpected content"), bad + " -> " + d);
+        }
+        assertEquals("not valid JSON at character 2: Unexpected character ('+' (code 43)) in numeric value",
+                detail("[+1, 2]"));
+    }
 }
