@@ -8,6 +8,7 @@ import dev.mixstream.gmm.MixtureParameter;
 import dev.mixstream.gmm.SettingText;
 import dev.mixstream.gmm.OnlineMixture;
 import dev.mixstream.gmm.ScoreSink;
+import dev.mixstream.io.ColumnSelection;
 import dev.mixstream.io.CsvFormatException;
 import dev.mixstream.io.CsvPoints;
 import dev.mixstream.io.CsvRow;
@@ -119,6 +120,11 @@ public final class FitCommand extends MixstreamCommand {
             description = "Batch EM: stop when the mean log-likelihood changes by less than this.")
     double tol;
 
+    @Option(names = "--columns", paramLabel = "COLS", converter = ColumnsConverter.class,
+            description = "The columns that hold the coordinates: 1-based numbers and ranges (1-4, 1,3,5) or header "
+                    + "names (x,y); the others (labels, ids) are ignored. Default: every column.")
+    ColumnSelection columns;
+
     @Option(names = "--skip-bad-rows",
             description = "Skip (and count) malformed rows instead of stopping at the first one.")
     boolean skipBadRows;
@@ -181,7 +187,7 @@ public final class FitCommand extends MixstreamCommand {
         requireWritableTarget(modelOut, "model file");
 
         CsvPoints.Options csv = CsvPoints.Options.strict().withSkipBadRows(skipBadRows)
-                .withMaxAbs(OnlineMixture.MAX_ABS_COORDINATE);
+                .withMaxAbs(OnlineMixture.MAX_ABS_COORDINATE).withSelection(columns);
         long started = System.nanoTime();
         Stats stats = new Stats();
         MixtureSnapshot snapshot;
@@ -191,6 +197,7 @@ public final class FitCommand extends MixstreamCommand {
                 List<double[]> points = new ArrayList<>();
                 read(csv, stats, bar, 0, x -> points.add(x));
                 double[][] data = points.toArray(new double[0][]);
+                requireRowsForComponents(data.length);
                 BatchEm.Result r = BatchEm.fit(data, config, batchOptions);
                 snapshot = MixtureSnapshot.of(r.mixture(), data.length, data.length, r.meanLogLikelihood(), 0,
                         SnapshotConfig.ofBatch(config, batchOptions.nInit(), batchOptions.maxIter(),
@@ -204,6 +211,7 @@ public final class FitCommand extends MixstreamCommand {
                     Stats passStats = pass == 0 ? stats : new Stats();
                     read(csv, passStats, bar, pass * size, x -> model.learn(x, null, ScoreSink.IGNORE));
                 }
+                requireRowsForComponents(stats.rows);
                 if (!model.isInitialised()) {
                     err().println("note: the input ended during the warm-up (" + model.pointsSeen() + " of "
                             + model.warmup() + " points); the model is initialised from those "
@@ -226,6 +234,14 @@ public final class FitCommand extends MixstreamCommand {
                 + "; model written to " + modelOut);
         err().flush();
         return 0;
+    }
+
+    /** A mixture of K components needs at least K points. */
+    private void requireRowsForComponents(long rows) {
+        if (rows < components) {
+            throw new CliException("--components " + components + " is more than the " + plural(rows, "valid row")
+                    + " of " + input + ": a mixture needs at least one point per component; lower --components");
+        }
     }
 
     /** Counts of one pass over the input. */
@@ -264,7 +280,7 @@ public final class FitCommand extends MixstreamCommand {
                         + (csv.badRows() > 0 ? " (" + plural(csv.badRows(), "bad row") + " skipped)" : ""));
             }
         } catch (CsvFormatException e) {
-            throw new CliException(input + ": " + e.getMessage());
+            throw new CliException(describe(input, e, columns != null));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.mixstream.cli;
 
+import dev.mixstream.io.ColumnSelection;
 import dev.mixstream.io.CsvFormatException;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
@@ -73,6 +74,31 @@ abstract class MixstreamCommand implements Callable<Integer> {
     /** A usage error (exit 2, reported by picocli). */
     protected ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), message);
+    }
+
+    /**
+     * One line for a bad row of {@code input}, with what to do about it: a column of labels or names (not
+     * numbers) suggests {@code --columns}.
+     */
+    static String describe(Path input, CsvFormatException e, boolean columnsChosen) {
+        String hint = "";
+        if (e.problem() == CsvFormatException.Problem.NOT_A_NUMBER && !columnsChosen) {
+            hint = " (if column " + e.column() + " holds labels, not coordinates, choose the point's columns with "
+                    + "--columns, e.g. --columns 1-" + Math.max(1, e.column() - 1) + " or by header names)";
+        }
+        return input + ": " + e.getMessage() + hint;
+    }
+
+    /** {@code --columns}: 1-based numbers and ranges, or header names ({@link ColumnSelection#parse}). */
+    static final class ColumnsConverter implements picocli.CommandLine.ITypeConverter<ColumnSelection> {
+        @Override
+        public ColumnSelection convert(String value) {
+            try {
+                return ColumnSelection.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 
     /** One line for an I/O error, without the exception class. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.mixstream.gmm.GaussianMixture;
 import dev.mixstream.gmm.LogSumExp;
 import dev.mixstream.gmm.OnlineMixture;
+import dev.mixstream.io.ColumnSelection;
 import dev.mixstream.io.CsvFormatException;
 import dev.mixstream.io.CsvPoints;
 import dev.mixstream.io.CsvRow;
@@ -50,6 +51,11 @@ public final class ScoreCommand extends MixstreamCommand {
                     + "log_likelihood, r0..r{K-1}.")
     Path responsibilitiesOut;
 
+    @Option(names = "--columns", paramLabel = "COLS", converter = ColumnsConverter.class,
+            description = "The columns that hold the coordinates (as many as the model's dimension): 1-based "
+                    + "numbers and ranges (1-4) or header names (x,y). Default: every column.")
+    ColumnSelection columns;
+
     @Option(names = "--skip-bad-rows",
             description = "Skip (and count) malformed rows instead of stopping at the first one.")
     boolean skipBadRows;
@@ -79,7 +85,7 @@ public final class ScoreCommand extends MixstreamCommand {
         }
         int k = mixture.components();
         CsvPoints.Options options = CsvPoints.Options.strict().withSkipBadRows(skipBadRows)
-                .withColumns(mixture.dimension()).withMaxAbs(OnlineMixture.MAX_ABS_COORDINATE);
+                .withColumns(mixture.dimension()).withMaxAbs(OnlineMixture.MAX_ABS_COORDINATE).withSelection(columns);
 
         long started = System.nanoTime();
         double total = 0;
@@ -123,8 +129,8 @@ public final class ScoreCommand extends MixstreamCommand {
                         + " (first: " + csv.firstBadRow().getMessage() + ")");
             }
         } catch (CsvFormatException e) {
-            throw new CliException(input + ": " + e.getMessage()
-                    + (e.reason().contains("columns, expected") || e.reason().contains("column, expected")
+            throw new CliException(describe(input, e, columns != null)
+                    + (e.problem() == CsvFormatException.Problem.WRONG_COLUMN_COUNT && columns == null
                     ? " (the model's dimension)" : ""));
         }
         if (n == 0) {

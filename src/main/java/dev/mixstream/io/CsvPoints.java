@@ -57,8 +57,9 @@ public final class CsvPoints implements Iterator<CsvRow>, Closeable {
      * @param skipBadRows count and skip bad rows instead of throwing {@link CsvFormatException}
      * @param columns     required number of columns, or 0 to take it from the first valid data row
      * @param maxAbs      largest allowed absolute value ({@link Double#POSITIVE_INFINITY}: any finite)
+     * @param select      the columns that hold the coordinates, or null for all
      */
-    public record Options(boolean skipBadRows, int columns, double maxAbs) {
+    public record Options(boolean skipBadRows, int columns, double maxAbs, ColumnSelection select) {
         public Options {
             if (columns < 0) {
                 throw new IllegalArgumentException("columns must be >= 0, got " + columns);
@@ -68,21 +69,27 @@ public final class CsvPoints implements Iterator<CsvRow>, Closeable {
             }
         }
 
-        /** Bad rows throw, any column count (fixed by the first row), any finite value. */
+        /** Bad rows throw, any column count (fixed by the first row), any finite value, every column. */
         public static Options strict() {
-            return new Options(false, 0, Double.POSITIVE_INFINITY);
+            return new Options(false, 0, Double.POSITIVE_INFINITY, null);
         }
 
         public Options withSkipBadRows(boolean skip) {
-            return new Options(skip, columns, maxAbs);
+            return new Options(skip, columns, maxAbs, select);
         }
 
+        /** The number of coordinates every point must have (selected columns, or all). */
         public Options withColumns(int n) {
-            return new Options(skipBadRows, n, maxAbs);
+            return new Options(skipBadRows, n, maxAbs, select);
         }
 
         public Options withMaxAbs(double max) {
-            return new Options(skipBadRows, columns, max);
+            return new Options(skipBadRows, columns, max, select);
+        }
+
+        /** Only these columns are the point's coordinates (null: all); the others may hold anything. */
+        public Options withSelection(ColumnSelection selection) {
+            return new Options(skipBadRows, columns, maxAbs, selection);
         }
     }
 
@@ -113,6 +120,16 @@ public final class CsvPoints implements Iterator<CsvRow>, Closeable {
     private boolean finished;
     /** Set by {@link #parseLine} when the failure was a field that is not a number at all. */
     private boolean notANumber;
+    /** What {@link #parseLine} found wrong, and in which column (1-based; 0 for the whole row). */
+    private CsvFormatException.Problem problem;
+    private int problemColumn;
+    /** Field boundaries of the current line: field f is buf[fieldStart[f], fieldEnd[f]), trimmed. */
+    private int[] fieldStart = new int[16];
+    private int[] fieldEnd = new int[16];
+    /** The fields that hold the coordinates (0-based), once resolved; null while unresolved or for all. */
+    private int[] selected;
+    /** The number of fields of every row (with a selection: of the first valid data row). */
+    private int fields;
 
     private CsvPoints(Reader reader, CountingInputStream counter, Options options) {
         this.reader = reader;
@@ -176,7 +193,16 @@ public final class CsvPoints implements Iterator<CsvRow>, Closeable {
                 }
                 boolean first = !sawFirstLine;
                 sawFirstLine = true;
-                String reason = parseLine();
+                int n = splitFields();
+                if (first && options.select() != null && options.select().byName()) {
+                    header = splitHeader(new String(buf, lineStart, lineEnd - lineStart));
+                    resolveSelection(n);
+                    continue;
+                }
+                if (options.select() != null && selected == null) {
+                    resolveSelection(n);
+                }
+                String reason = parseLine(n);
                 if (reason == null) {
                     if (columns == 0) {
                         columns = lastCount;
@@ -190,7 +216,7 @@ public final class CsvPoints implements Iterator<CsvRow>, Closeable {
                     header = splitHeader(new String(buf, lineStart, lineEnd - lineStart));
                     continue;
                 }
-                CsvFormatException bad = new CsvFormatException(line, reason);
+                CsvFormatException bad = new CsvFormatException(line, problem, problemColumn, reason);
                 if (!options.skipBadRows()) {
                     finished = true;
                     throw bad;
@@ -267,14 +293,8 @@ public final class CsvPoints implements Iterator<CsvRow>, Closeable {
     /** Number of fields parsed into {@link #scratch} by the last successful {@link #parseLine}. */
     private int lastCount;
 
-    /**
-     * Parses the current line into {@link #scratch}: null on success ({@link #lastCount} values), or
-     * the reason the row is bad, in which case {@link #notANumber} tells whether a non-empty field
-     * failed to parse as a number.
-     */
-    private String parseLine() {
-        notANumber = false;
-        String valueError = null;
+    /** Splits the current line at commas into {@link #fieldStart}/{@link #fieldEnd}, trimmed; returns the count. */
+    private int splitFields() {
         int c = 0;
         int start = lineStart;
         while (true) {
@@ -282,8 +302,9 @@ public final class CsvPoints implements Iterator<CsvRow>, Closeable {
             while (end < lineEnd && buf[end] != ',') {
                 end++;
             }
-            if (c == scratch.length) {
-                scratch = Arrays.copyOf(scratch, 2 * c);
+            if (c == fieldStart.length) {
+                fieldStart = Arrays.copyOf(fieldStart, 2 * c);
+                fieldEnd = Arrays.copyOf(fieldEnd, 2 * c);
             }
             // trim spaces and control characters, as Double.parseDouble does
             int a = start;
@@ -294,41 +315,101 @@ public final class CsvPoints implements Iterator<CsvRow>, Closeable {
             while (b > a && buf[b - 1] <= ' ') {
                 b--;
             }
-            if (a == b) {
-                if (valueError == null) {
-                    valueError = "column " + (c + 1) + " is empty";
-                }
-            } else {
-                double v = parseNumber(buf, a, b - a);
-                if (v != v && !isNaNLiteral(a, b)) { // not a number at all (NaN is the failure marker)
-                    notANumber = true;
-                    return "column " + (c + 1) + ": '" + text(a, b) + "' is not a number";
-                }
-                if (valueError == null) {
-                    if (v != v) {
-                        valueError = "column " + (c + 1) + ": '" + text(a, b) + "' is not a number (NaN)";
-                    } else if (Double.isInfinite(v)) {
-                        valueError = "column " + (c + 1) + ": '" + text(a, b) + "'"
-                                + (text(a, b).contains("Infinity") ? " is not finite" : " overflows to infinity");
-                    } else if (Math.abs(v) > options.maxAbs()) {
-                        valueError = "column " + (c + 1) + ": '" + text(a, b)
-                                + "' is out of range (|x| > " + options.maxAbs() + ")";
-                    }
-                }
-                scratch[c] = v;
-            }
+            fieldStart[c] = a;
+            fieldEnd[c] = b;
             c++;
             if (end >= lineEnd) {
-                break;
+                return c;
             }
             start = end + 1;
         }
-        if (columns > 0 && c != columns) {
-            return c + (c == 1 ? " column" : " columns") + ", expected " + columns
-                    + (presetColumns ? "" : " (as on line " + columnsLine + ")");
+    }
+
+    /** Resolves the selection against the header (names) or this row's field count (numbers); fatal if it fails. */
+    private void resolveSelection(int n) {
+        try {
+            selected = options.select().indices(header, n);
+        } catch (IllegalArgumentException e) {
+            finished = true;
+            throw new CsvFormatException(line, CsvFormatException.Problem.NO_SUCH_COLUMN, 0,
+                    "--columns " + options.select() + ": " + e.getMessage());
         }
-        lastCount = c;
+        if (presetColumns && selected.length != columns) {
+            finished = true;
+            throw new CsvFormatException(line, CsvFormatException.Problem.WRONG_COLUMN_COUNT, 0, "--columns "
+                    + options.select() + " selects " + selected.length + " columns, expected " + columns);
+        }
+    }
+
+    /**
+     * Parses the selected fields (all without a selection) of the current line, split into {@code n} fields, into
+     * {@link #scratch}: null on success ({@link #lastCount} values), or the reason the row is bad, with
+     * {@link #problem} and {@link #problemColumn}; {@link #notANumber} tells whether a non-empty field failed to
+     * parse as a number.
+     */
+    private String parseLine(int n) {
+        notANumber = false;
+        problem = null;
+        problemColumn = 0;
+        String valueError = null;
+        int count = selected == null ? n : selected.length;
+        if (scratch.length < count) {
+            scratch = Arrays.copyOf(scratch, Math.max(count, 2 * scratch.length));
+        }
+        for (int i = 0; i < count; i++) {
+            int f = selected == null ? i : selected[i];
+            if (f >= n) {
+                break; // the row is too short: reported below
+            }
+            int a = fieldStart[f];
+            int b = fieldEnd[f];
+            int column = f + 1;
+            if (a == b) {
+                if (valueError == null) {
+                    valueError = fail(CsvFormatException.Problem.EMPTY_VALUE, column, "column " + column + " is empty");
+                }
+                continue;
+            }
+            double v = parseNumber(buf, a, b - a);
+            if (v != v && !isNaNLiteral(a, b)) { // not a number at all (NaN is the failure marker)
+                notANumber = true;
+                return fail(CsvFormatException.Problem.NOT_A_NUMBER, column,
+                        "column " + column + ": '" + text(a, b) + "' is not a number");
+            }
+            if (valueError == null) {
+                if (v != v) {
+                    valueError = fail(CsvFormatException.Problem.NOT_FINITE, column,
+                            "column " + column + ": '" + text(a, b) + "' is not a number (NaN)");
+                } else if (Double.isInfinite(v)) {
+                    valueError = fail(CsvFormatException.Problem.NOT_FINITE, column, "column " + column + ": '"
+                            + text(a, b) + "'" + (text(a, b).contains("Infinity") ? " is not finite" : " overflows to infinity"));
+                } else if (Math.abs(v) > options.maxAbs()) {
+                    valueError = fail(CsvFormatException.Problem.OUT_OF_RANGE, column, "column " + column + ": '"
+                            + text(a, b) + "' is out of range (|x| > " + options.maxAbs() + ")");
+                }
+            }
+            scratch[i] = v;
+        }
+        int expected = selected != null ? fields : columns;
+        if (expected > 0 && n != expected) {
+            String reason = n + (n == 1 ? " column" : " columns") + ", expected " + expected
+                    + (presetColumns && selected == null ? "" : " (as on line " + columnsLine + ")");
+            notANumber = false;
+            return fail(CsvFormatException.Problem.WRONG_COLUMN_COUNT, 0, reason);
+        }
+        if (valueError == null) {
+            lastCount = count;
+            if (fields == 0) {
+                fields = n;
+            }
+        }
         return valueError;
+    }
+
+    private String fail(CsvFormatException.Problem p, int column, String reason) {
+        problem = p;
+        problemColumn = column;
+        return reason;
     }
 
     /**
