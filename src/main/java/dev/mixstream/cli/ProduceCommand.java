@@ -80,6 +80,8 @@ public final class ProduceCommand extends MixstreamCommand {
         if (!Files.isRegularFile(input)) {
             throw new CliException("no such file: " + input);
         }
+        long valid = validate();
+        requireTopic();
         AtomicReference<Exception> sendFailure = new AtomicReference<>();
         long sent = 0;
         long started = System.nanoTime();
@@ -117,9 +119,61 @@ public final class ProduceCommand extends MixstreamCommand {
             err().println(String.format(Locale.ROOT, "produce: %d records to %s%s, %d bad rows skipped, %.2f s",
                     sent, topic, key == null ? "" : " (key " + key + ")", csv.badRows(), seconds));
         } catch (KafkaException e) {
-            throw new CliException("kafka: " + e.getMessage());
+            throw new CliException("kafka: " + e.getMessage() + "; " + sent + " of " + valid
+                    + " records were handed to the producer before it failed");
         }
         return 0;
+    }
+
+    /**
+     * Reads the whole file once before sending anything, so that a bad row stops the command with nothing sent.
+     *
+     * @return the number of rows that will be sent
+     */
+    private long validate() throws java.io.IOException {
+        try (CsvPoints csv = CsvPoints.open(input, skipBadRows)) {
+            while (csv.hasNext()) {
+                csv.next();
+            }
+            if (csv.rows() == 0) {
+                throw new CliException("no valid rows in " + input + "; nothing was sent");
+            }
+            return csv.rows();
+        } catch (dev.mixstream.io.CsvFormatException e) {
+            throw new CliException(describe(input, e, false) + "; nothing was sent (or use --skip-bad-rows)");
+        }
+    }
+
+    /** Checks, within 10 s, that the cluster answers and the topic exists: a misspelt name is one clear line. */
+    private void requireTopic() {
+        Properties p = new Properties();
+        producerProperties.forEach((k, v) -> {
+            if (org.apache.kafka.clients.admin.AdminClientConfig.configNames().contains(k)) {
+                p.put(k, v);
+            }
+        });
+        p.put(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+        p.put(org.apache.kafka.clients.admin.AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        java.util.Set<String> topics;
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(p)) {
+            topics = admin.listTopics().names().get(12, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            throw new CliException("cannot reach Kafka at " + bootstrapServers + " within 10 s; check "
+                    + "--bootstrap-servers and that the brokers are up; nothing was sent");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException("interrupted");
+        } catch (KafkaException e) {
+            throw new CliException("kafka: " + e.getMessage());
+        }
+        if (!topics.contains(topic)) {
+            java.util.List<String> similar = topics.stream().filter(t -> !t.startsWith("_"))
+                    .sorted().limit(8).toList();
+            throw new CliException("topic " + topic + " does not exist on " + bootstrapServers
+                    + (similar.isEmpty() ? "" : " (topics there: " + String.join(", ", similar) + ")")
+                    + "; check --topic, or start mixstream run, which creates its topics; nothing was sent");
+        }
     }
 
     private Properties producerConfig() {

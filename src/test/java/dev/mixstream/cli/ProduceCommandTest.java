@@ -74,7 +74,7 @@ class ProduceCommandTest {
     }
 
     @Test
-    void withoutKeyTheRecordsHaveNoneAndBadRowsStopTheReplay(@TempDir Path dir) throws Exception {
+    void withoutKeyTheRecordsHaveNoneAndABadRowStopsTheReplayBeforeAnythingIsSent(@TempDir Path dir) throws Exception {
         KafkaTestClients.createTopic(broker.bootstrapServers(), "points-b", 1);
         Path csv = dir.resolve("p.csv");
         Files.writeString(csv, "1,2\n3,4\n5\n");
@@ -82,10 +82,32 @@ class ProduceCommandTest {
         int code = run(err, "produce", "--input", csv.toString(), "--topic", "points-b",
                 "--bootstrap-servers", broker.bootstrapServers());
         assertEquals(1, code);
-        assertTrue(err.toString().contains("line 3"), err.toString());
+        assertTrue(err.toString().contains(csv + ": line 3"), "names the file and the line: " + err);
+        assertTrue(err.toString().contains("nothing was sent"), err.toString());
+        assertEquals(0, readAll("points-b", 0).size(), "the file is checked before the first record");
+        Path good = dir.resolve("good.csv");
+        Files.writeString(good, "1,2\n3,4\n");
+        assertEquals(0, run(new StringWriter(), "produce", "--input", good.toString(), "--topic", "points-b",
+                "--bootstrap-servers", broker.bootstrapServers()));
         List<ConsumerRecord<String, String>> got = readAll("points-b", 2);
-        assertEquals(2, got.size(), "rows before the bad one were sent");
+        assertEquals(2, got.size());
         assertNull(got.get(0).key());
+    }
+
+    @Test
+    void aMisspeltTopicIsOneClearLineAtOnce(@TempDir Path dir) throws Exception {
+        KafkaTestClients.createTopic(broker.bootstrapServers(), "points-c", 1);
+        Path csv = dir.resolve("p.csv");
+        Files.writeString(csv, "1,2\n");
+        StringWriter err = new StringWriter();
+        long started = System.nanoTime();
+        int code = run(err, "produce", "--input", csv.toString(), "--topic", "ponits-c",
+                "--bootstrap-servers", broker.bootstrapServers());
+        assertEquals(1, code, err.toString());
+        assertTrue(err.toString().startsWith("mixstream produce: error: topic ponits-c does not exist on "), err.toString());
+        assertTrue(err.toString().contains("points-c"), "lists the topics there: " + err);
+        assertEquals(1, err.toString().strip().lines().count(), "one line: " + err);
+        assertTrue(System.nanoTime() - started < java.util.concurrent.TimeUnit.SECONDS.toNanos(20), "not a 30 s wait");
     }
 
     @Test
