@@ -11,6 +11,7 @@ import dev.mixstream.gmm.CovarianceType;
 import dev.mixstream.streams.MixstreamConfig;
 import dev.mixstream.streams.MixstreamSettings;
 import org.apache.kafka.streams.StreamsConfig;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -55,7 +56,7 @@ public final class BenchCommand extends MixstreamCommand {
     long points;
 
     @Option(names = "--keys", defaultValue = "16", split = ",", paramLabel = "N",
-            description = "Distinct model keys (a list runs each; e.g. 1,100,10000,100000 for the scaling table).")
+            description = "Distinct model keys (a list runs each; for example 1,100,10000,100000 for the scaling table).")
     List<Integer> keys;
 
     @Option(names = "--partitions", defaultValue = "4", paramLabel = "N", description = "Partitions of the topics.")
@@ -103,7 +104,8 @@ public final class BenchCommand extends MixstreamCommand {
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of the synthetic points.")
     long seed;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE",
+    @Option(names = "--set", paramLabel = "KEY=VALUE", showDefaultValue = CommandLine.Help.Visibility.NEVER,
+            preprocessor = KeyValueCheck.class,
             description = "Any Kafka Streams property for both applications, or mixstream.* property for the estimator (repeatable).")
     Map<String, String> overrides = new LinkedHashMap<>();
 

@@ -53,8 +53,9 @@ public final class BrokerCommand implements Callable<Integer> {
                 + "Default: a temporary directory removed on exit.")
     private Path dataDir;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE",
-            description = "Override a broker property, e.g. --set num.partitions=8 (repeatable).")
+    @Option(names = "--set", paramLabel = "KEY=VALUE", showDefaultValue = CommandLine.Help.Visibility.NEVER,
+            preprocessor = KeyValueCheck.class,
+            description = "Override a broker property, for example --set num.partitions=8 (repeatable).")
     private Map<String, String> properties = new LinkedHashMap<>();
 
     @Option(names = {"-v", "--verbose"},

@@ -28,7 +28,7 @@ import java.util.concurrent.Callable;
             CommandLine.HelpCommand.class,
         })
 public final class MixstreamCli implements Callable<Integer> {
-    /** Version when the jar manifest has none (e.g. running from target/classes). */
+    /** Version when the jar manifest has none (for example running from target/classes). */
     public static final String VERSION = "0.1.0";
 
     @Spec

@@ -84,7 +84,7 @@ abstract class MixstreamCommand implements Callable<Integer> {
         String hint = "";
         if (e.problem() == CsvFormatException.Problem.NOT_A_NUMBER && !columnsChosen) {
             hint = " (if column " + e.column() + " holds labels, not coordinates, choose the point's columns with "
-                    + "--columns, e.g. --columns 1-" + Math.max(1, e.column() - 1) + " or by header names)";
+                    + "--columns, for example --columns 1-" + Math.max(1, e.column() - 1) + " or by header names)";
         }
         return input + ": " + e.getMessage() + hint;
     }

@@ -8,6 +8,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -30,7 +31,7 @@ import java.util.concurrent.atomic.AtomicReference;
         descriptionHeading = "%n", optionListHeading = "%nOptions:%n",
         header = "Replay the points of a CSV file into the points topic as JSON arrays.",
         description = "Each valid row becomes one record whose value is the JSON array of its numbers "
-                + "(e.g. [1.5,-0.2]) and whose key is the model id. Rows are sent in file order; the "
+                + "(for example [1.5,-0.2]) and whose key is the model id. Rows are sent in file order; the "
                 + "producer is idempotent with acks=all, so a retry never duplicates or reorders a record.")
 public final class ProduceCommand extends MixstreamCommand {
     @Mixin
@@ -65,8 +66,9 @@ public final class ProduceCommand extends MixstreamCommand {
     @Option(names = "--skip-bad-rows", description = "Skip and count bad rows instead of stopping.")
     boolean skipBadRows;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE",
-            description = "Any Kafka producer property, e.g. --set security.protocol=SSL (repeatable).")
+    @Option(names = "--set", paramLabel = "KEY=VALUE", showDefaultValue = CommandLine.Help.Visibility.NEVER,
+            preprocessor = KeyValueCheck.class,
+            description = "Any Kafka producer property, for example --set security.protocol=SSL (repeatable).")
     Map<String, String> producerProperties = new LinkedHashMap<>();
 
     @Option(names = "--progress", negatable = true, description = "Force the progress bar on or off.")

@@ -6,6 +6,7 @@ import dev.mixstream.streams.SettingsLoader;
 import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -40,15 +41,16 @@ public final class RunCommand extends MixstreamCommand {
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-            description = "Properties file (e.g. config/mixstream.properties).")
+            description = "Properties file (see config/mixstream.properties).")
     Path config;
 
     @Option(names = {"-b", "--bootstrap-servers"}, paramLabel = "HOST:PORT",
             description = "Kafka bootstrap servers (overrides bootstrap.servers).")
     String bootstrapServers;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE",
-            description = "Set any mixstream.* or Kafka property (repeatable), e.g. --set mixstream.components=5.")
+    @Option(names = "--set", paramLabel = "KEY=VALUE", showDefaultValue = CommandLine.Help.Visibility.NEVER,
+            preprocessor = KeyValueCheck.class,
+            description = "Set any mixstream.* or Kafka property (repeatable), for example --set mixstream.components=5.")
     Map<String, String> overrides = new LinkedHashMap<>();
 
     @Option(names = "--shutdown-timeout", defaultValue = "30", paramLabel = "SECONDS",
@@ -105,9 +107,12 @@ public final class RunCommand extends MixstreamCommand {
             stopped.countDown();
         }, "mixstream-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        LOG.info("mixstream running: {} -> {}, {}, {} (application.id {}, {})", settings.pointsTopic(),
-                settings.responsibilitiesTopic(), settings.snapshotsTopic(), settings.dlqTopic(),
-                settings.kafka().get("application.id"), settings.kafka().get("processing.guarantee"));
+        dev.mixstream.gmm.MixtureConfig m = settings.mixture();
+        LOG.info("mixstream running: {} -> {}, {}, {} (application.id {}, {}); new models: K={}, covariance {}, "
+                        + "half-life {}", settings.pointsTopic(), settings.responsibilitiesTopic(),
+                settings.snapshotsTopic(), settings.dlqTopic(), settings.kafka().get("application.id"),
+                settings.kafka().get("processing.guarantee"), m.components(), m.covarianceType().wireName(),
+                dev.mixstream.gmm.SettingText.halfLife(m.halfLife()));
         stopped.await();
         status.shutdownNow();
         KafkaStreams.State end = app.state();

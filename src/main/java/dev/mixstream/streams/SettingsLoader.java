@@ -80,7 +80,11 @@ public final class SettingsLoader {
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             p.load(r);
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read configuration file " + file + ": " + e.getMessage(), e);
+            String why = e instanceof java.nio.file.NoSuchFileException ? "no such file"
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : e.getMessage() == null || e.getMessage().equals(file.toString()) ? e.getClass().getSimpleName()
+                    : e.getMessage();
+            throw new IllegalArgumentException("cannot read configuration file " + file + ": " + why, e);
         }
         Map<String, String> out = new LinkedHashMap<>();
         for (String name : p.stringPropertyNames()) {

@@ -6,6 +6,7 @@ import picocli.CommandLine;
 
 import static dev.mixstream.cli.CliTestSupport.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MixstreamCliTest {
@@ -50,5 +51,22 @@ class MixstreamCliTest {
         assertTrue(none.err().startsWith("Missing required subcommand"), none::toString);
         Run unknown = run("frobnicate");
         assertEquals(2, unknown.code(), unknown::toString);
+    }
+
+    @Test
+    void helpAndErrorsSpeakPlainly() {
+        for (String name : new String[]{"run", "produce", "bench", "broker"}) {
+            String help = run(name, "--help").out();
+            assertFalse(help.contains("Default: {}"), name + ": " + help);
+            assertFalse(java.util.regex.Pattern.compile("(?m)( e\\.$|^\\s+g\\. )").matcher(help).find()
+                    || help.contains(" e.g."), "no 'e.g.' broken over two lines: " + name + ": " + help);
+        }
+        Run set = run("run", "--set", "foo");
+        assertEquals(2, set.code());
+        assertTrue(set.err().startsWith("--set foo: expected KEY=VALUE"), set.err());
+        Run file = run("run", "--config", "/no/such/mixstream.properties", "-b", "localhost:1");
+        assertEquals(1, file.code());
+        assertEquals("mixstream run: error: invalid configuration: cannot read configuration file "
+                + "/no/such/mixstream.properties: no such file", file.err().strip());
     }
 }
