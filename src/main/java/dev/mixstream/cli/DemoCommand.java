@@ -2,22 +2,18 @@ package dev.mixstream.cli;
 
 import dev.mixstream.broker.EmbeddedBroker;
 import dev.mixstream.demo.DemoWorkload;
+import dev.mixstream.demo.OutputReader;
 import dev.mixstream.demo.LiveView;
 import dev.mixstream.demo.ModelComparison;
 import dev.mixstream.snapshot.MixtureSnapshot;
-import dev.mixstream.snapshot.SnapshotJson;
-import dev.mixstream.streams.DeadLetters;
 import dev.mixstream.streams.MixstreamApp;
 import dev.mixstream.streams.MixstreamConfig;
 import dev.mixstream.streams.MixstreamSettings;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -27,26 +23,19 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import dev.mixstream.io.DirectoryTree;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 
 /**
  * {@code demo}: the whole product in one process — an embedded Kafka broker, the estimator, a synthetic
@@ -176,39 +165,9 @@ public final class DemoCommand extends MixstreamCommand {
 
     private int stream(PrintWriter out, boolean terminal, DemoWorkload workload, MixstreamSettings settings,
                        String bootstrap) throws Exception {
-        AtomicLong outputs = new AtomicLong();
-        AtomicLong deadLetters = new AtomicLong();
-        Map<String, Long> reasons = new ConcurrentHashMap<>();
-        Map<String, MixtureSnapshot> latest = new ConcurrentHashMap<>();
-        AtomicReference<Exception> failure = new AtomicReference<>();
-        KafkaConsumer<String, byte[]> consumer = consumer(bootstrap);
-        Thread reader = new Thread(() -> {
-            try {
-                consumer.subscribe(List.of(settings.responsibilitiesTopic(), settings.snapshotsTopic(), settings.dlqTopic()));
-                while (!Thread.currentThread().isInterrupted()) {
-                    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-                        if (r.topic().equals(settings.responsibilitiesTopic())) {
-                            outputs.incrementAndGet();
-                        } else if (r.topic().equals(settings.dlqTopic())) {
-                            deadLetters.incrementAndGet();
-                            Header h = r.headers().lastHeader(DeadLetters.REASON);
-                            reasons.merge(h == null ? "?" : new String(h.value(), StandardCharsets.UTF_8), 1L, Long::sum);
-                        } else {
-                            MixtureSnapshot s = SnapshotJson.fromBytes(r.value());
-                            latest.merge(s.model(), s, (a, b) -> b.pointsSeen() >= a.pointsSeen() ? b : a);
-                        }
-                    }
-                }
-            } catch (WakeupException e) {
-                // closing
-            } catch (Exception e) {
-                failure.set(e);
-            } finally {
-                consumer.close(Duration.ofSeconds(5));
-            }
-        }, "mixstream-demo-reader");
-        reader.start();
-
+        OutputReader reader = new OutputReader(consumer(bootstrap), settings.responsibilitiesTopic(),
+                settings.snapshotsTopic(), settings.dlqTopic());
+        Map<String, MixtureSnapshot> latest = reader.latest();
         LiveView view = new LiveView(out, terminal);
         long started = System.nanoTime();
         long lastDraw = 0;
@@ -235,35 +194,34 @@ public final class DemoCommand extends MixstreamCommand {
                     doneSendingAt = now;
                 }
                 if (now - lastDraw >= (terminal ? 250_000_000L : 2_000_000_000L)) {
-                    long o = outputs.get();
+                    long o = reader.answers();
                     recordsPerSecond = (o - lastOutputs) / Math.max(1e-9, (now - lastTime) / 1e9);
                     lastOutputs = o;
                     lastTime = now;
                     lastDraw = now;
-                    view.draw(new LiveView.Frame(workload.validSent(), workload.total(), o, deadLetters.get(),
+                    view.draw(new LiveView.Frame(workload.validSent(), workload.total(), o, reader.deadLetters(),
                             recordsPerSecond, workload.drifted(), workload.driftAt(), new TreeMap<>(latest)));
                 }
-                if (failure.get() != null) {
-                    throw new CliException("reading the output topics failed: " + failure.get());
+                if (reader.failure() != null) {
+                    throw new CliException("reading the output topics failed: " + reader.failure());
                 }
-                if (doneSendingAt != 0 && complete(workload, outputs.get(), deadLetters.get(), latest, perKey)) {
+                if (doneSendingAt != 0 && complete(workload, reader.answers(), reader.deadLetters(), latest, perKey)) {
                     break;
                 }
                 if (doneSendingAt != 0 && now - doneSendingAt > TimeUnit.SECONDS.toNanos(timeoutSeconds)) {
-                    throw new CliException("outputs incomplete after " + timeoutSeconds + " s: " + outputs.get()
+                    throw new CliException("outputs incomplete after " + timeoutSeconds + " s: " + reader.answers()
                             + " of " + workload.validSent() + " points answered");
                 }
                 Thread.sleep(rate > 0 && workload.hasNext() ? 1 : 20);
             }
             producer.flush();
         } finally {
-            consumer.wakeup();
-            reader.join(10_000);
+            reader.close();
         }
         double seconds = (System.nanoTime() - started) / 1e9;
-        view.draw(new LiveView.Frame(workload.validSent(), workload.total(), outputs.get(), deadLetters.get(),
-                outputs.get() / Math.max(seconds, 1e-9), workload.drifted(), workload.driftAt(), new TreeMap<>(latest)));
-        summary(out, workload, latest, outputs.get(), deadLetters.get(), reasons, (System.nanoTime() - started) / 1e9);
+        view.draw(new LiveView.Frame(workload.validSent(), workload.total(), reader.answers(), reader.deadLetters(),
+                reader.answers() / Math.max(seconds, 1e-9), workload.drifted(), workload.driftAt(), new TreeMap<>(latest)));
+        summary(out, workload, latest, reader.answers(), reader.deadLetters(), reader.reasons(), (System.nanoTime() - started) / 1e9);
         return 0;
     }
 

@@ -190,40 +190,12 @@ public final class FitCommand extends MixstreamCommand {
                 .withMaxAbs(OnlineMixture.MAX_ABS_COORDINATE).withSelection(columns);
         long started = System.nanoTime();
         Stats stats = new Stats();
-        MixtureSnapshot snapshot;
-        String fitSummary;
+        Fitted fitted;
         try (Progress bar = Progress.start("fit", Files.size(input) * (batchEm ? 1 : passes), progress)) {
-            if (batchEm) {
-                List<double[]> points = new ArrayList<>();
-                read(csv, stats, bar, 0, x -> points.add(x));
-                double[][] data = points.toArray(new double[0][]);
-                requireRowsForComponents(data.length);
-                BatchEm.Result r = BatchEm.fit(data, config, batchOptions);
-                snapshot = MixtureSnapshot.of(r.mixture(), data.length, data.length, r.meanLogLikelihood(), 0,
-                        SnapshotConfig.ofBatch(config, batchOptions.nInit(), batchOptions.maxIter(),
-                                batchOptions.tol()));
-                fitSummary = "mean log-likelihood " + format(r.meanLogLikelihood()) + ", " + r.iterations()
-                        + " EM iterations, " + (r.converged() ? "converged" : "not converged");
-            } else {
-                OnlineMixture model = new OnlineMixture(config);
-                long size = Files.size(input);
-                for (int pass = 0; pass < passes; pass++) {
-                    Stats passStats = pass == 0 ? stats : new Stats();
-                    read(csv, passStats, bar, pass * size, x -> model.learn(x, null, ScoreSink.IGNORE));
-                }
-                requireRowsForComponents(stats.rows);
-                if (!model.isInitialised()) {
-                    err().println("note: the input ended during the warm-up (" + model.pointsSeen() + " of "
-                            + model.warmup() + " points); the model is initialised from those "
-                            + model.pointsSeen() + " points");
-                    model.initialiseNow(ScoreSink.IGNORE);
-                }
-                snapshot = MixtureSnapshot.of(model);
-                fitSummary = "avg log-likelihood " + format(model.avgLogLikelihood()) + " (prequential"
-                        + (config.hasNoHalfLife() ? "" : ", half-life " + format(config.halfLife())) + ")"
-                        + (model.refits() > 0 ? ", " + model.refits() + " drift re-fits" : "");
-            }
+            fitted = batchEm ? fitBatch(csv, stats, bar, config, batchOptions) : fitOnline(csv, stats, bar, config);
         }
+        MixtureSnapshot snapshot = fitted.snapshot();
+        String fitSummary = fitted.summary();
         SnapshotJson.write(snapshot, modelOut);
         double seconds = (System.nanoTime() - started) / 1e9;
         long learned = stats.rows * (batchEm ? 1 : passes);
@@ -234,6 +206,45 @@ public final class FitCommand extends MixstreamCommand {
                 + "; model written to " + modelOut);
         err().flush();
         return 0;
+    }
+
+    /** A fitted model and the summary line's words about it. */
+    private record Fitted(MixtureSnapshot snapshot, String summary) {
+    }
+
+    /** Batch EM on the whole file, loaded into memory. */
+    private Fitted fitBatch(CsvPoints.Options csv, Stats stats, Progress bar, MixtureConfig config,
+                            BatchEm.Options batchOptions) throws IOException {
+        List<double[]> points = new ArrayList<>();
+        read(csv, stats, bar, 0, x -> points.add(x));
+        double[][] data = points.toArray(new double[0][]);
+        requireRowsForComponents(data.length);
+        BatchEm.Result r = BatchEm.fit(data, config, batchOptions);
+        MixtureSnapshot snapshot = MixtureSnapshot.of(r.mixture(), data.length, data.length, r.meanLogLikelihood(), 0,
+                SnapshotConfig.ofBatch(config, batchOptions.nInit(), batchOptions.maxIter(), batchOptions.tol()));
+        return new Fitted(snapshot, "mean log-likelihood " + format(r.meanLogLikelihood()) + ", " + r.iterations()
+                + " EM iterations, " + (r.converged() ? "converged" : "not converged"));
+    }
+
+    /** One online model streamed over the file's rows, in order, for each of the passes. */
+    private Fitted fitOnline(CsvPoints.Options csv, Stats stats, Progress bar, MixtureConfig config)
+            throws IOException {
+        OnlineMixture model = new OnlineMixture(config);
+        long size = Files.size(input);
+        for (int pass = 0; pass < passes; pass++) {
+            Stats passStats = pass == 0 ? stats : new Stats();
+            read(csv, passStats, bar, pass * size, x -> model.learn(x, null, ScoreSink.IGNORE));
+        }
+        requireRowsForComponents(stats.rows);
+        if (!model.isInitialised()) {
+            err().println("note: the input ended during the warm-up (" + model.pointsSeen() + " of "
+                    + model.warmup() + " points); the model is initialised from those "
+                    + model.pointsSeen() + " points");
+            model.initialiseNow(ScoreSink.IGNORE);
+        }
+        return new Fitted(MixtureSnapshot.of(model), "avg log-likelihood " + format(model.avgLogLikelihood())
+                + " (prequential" + (config.hasNoHalfLife() ? "" : ", half-life " + format(config.halfLife())) + ")"
+                + (model.refits() > 0 ? ", " + model.refits() + " drift re-fits" : ""));
     }
 
     /** A mixture of K components needs at least K points. */

@@ -60,19 +60,45 @@ public final class RunCommand extends MixstreamCommand {
     /** The environment; replaceable in tests. */
     Map<String, String> environment = System.getenv();
 
-    @Override
-    protected int execute() throws Exception {
+    /** The merged, validated settings, or one line saying what is wrong. */
+    private MixstreamSettings loadSettings() {
         Map<String, String> flags = new LinkedHashMap<>(overrides);
         if (bootstrapServers != null) {
             flags.put("bootstrap.servers", bootstrapServers);
         }
-        MixstreamSettings settings;
         try {
-            settings = SettingsLoader.load(config, environment, flags);
+            MixstreamSettings settings = SettingsLoader.load(config, environment, flags);
             settings.requireBootstrapServers();
+            return settings;
         } catch (IllegalArgumentException e) {
             throw new CliException("invalid configuration: " + e.getMessage());
         }
+    }
+
+    /** Logs one status line every interval (none when 0): state, records processed, and their rate. */
+    private static ScheduledExecutorService statusLine(MixstreamApp app, long intervalMs) {
+        ScheduledExecutorService status = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "mixstream-status");
+            t.setDaemon(true);
+            return t;
+        });
+        long[] last = {0, System.nanoTime()};
+        if (intervalMs > 0) {
+            status.scheduleAtFixedRate(() -> {
+                long processed = app.recordsProcessed();
+                long now = System.nanoTime();
+                double rate = (processed - last[0]) / Math.max(1e-9, (now - last[1]) / 1e9);
+                last[0] = processed;
+                last[1] = now;
+                LOG.info("status: {}, {} records processed, {} rec/s", app.state(), processed, Math.round(rate));
+            }, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
+        }
+        return status;
+    }
+
+    @Override
+    protected int execute() throws Exception {
+        MixstreamSettings settings = loadSettings();
         CountDownLatch stopped = new CountDownLatch(1);
         MixstreamApp app;
         try {
@@ -85,22 +111,7 @@ public final class RunCommand extends MixstreamCommand {
         } catch (RuntimeException e) {
             throw new CliException("cannot start: " + e.getMessage());
         }
-        ScheduledExecutorService status = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "mixstream-status");
-            t.setDaemon(true);
-            return t;
-        });
-        long[] last = {0, System.nanoTime()};
-        if (settings.statusIntervalMs() > 0) {
-            status.scheduleAtFixedRate(() -> {
-                long processed = app.recordsProcessed();
-                long now = System.nanoTime();
-                double rate = (processed - last[0]) / Math.max(1e-9, (now - last[1]) / 1e9);
-                last[0] = processed;
-                last[1] = now;
-                LOG.info("status: {}, {} records processed, {} rec/s", app.state(), processed, Math.round(rate));
-            }, settings.statusIntervalMs(), settings.statusIntervalMs(), TimeUnit.MILLISECONDS);
-        }
+        ScheduledExecutorService status = statusLine(app, settings.statusIntervalMs());
         Thread hook = new Thread(() -> {
             LOG.info("shutting down");
             app.close(Duration.ofSeconds(shutdownSeconds));

@@ -8,7 +8,6 @@ import dev.mixstream.io.ColumnSelection;
 import dev.mixstream.io.CsvFormatException;
 import dev.mixstream.io.CsvPoints;
 import dev.mixstream.io.CsvRow;
-import dev.mixstream.snapshot.MixtureSnapshot;
 import dev.mixstream.snapshot.SnapshotJson;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -76,21 +75,46 @@ public final class ScoreCommand extends MixstreamCommand {
         if (responsibilitiesOut != null) {
             requireWritableTarget(responsibilitiesOut, "responsibilities file");
         }
-        GaussianMixture mixture;
+        GaussianMixture mixture = loadModel();
+        CsvPoints.Options options = CsvPoints.Options.strict().withSkipBadRows(skipBadRows)
+                .withColumns(mixture.dimension()).withMaxAbs(OnlineMixture.MAX_ABS_COORDINATE).withSelection(columns);
+        long started = System.nanoTime();
+        Totals totals = scoreRows(mixture, options);
+        long n = totals.rows();
+        long bad = totals.bad();
+        double total = totals.logLikelihood();
+        if (n == 0) {
+            throw new CliException("no valid rows in " + input
+                    + (bad > 0 ? " (" + plural(bad, "bad row") + " skipped)" : ""));
+        }
+        double avg = total / n; // mean of log p(x), summed in row order
+        out().println(SnapshotJson.mapper().writeValueAsString(new Result(n, avg)));
+        out().flush();
+        double seconds = (System.nanoTime() - started) / 1e9;
+        err().println("score: " + plural(n, "row") + ", " + plural(bad, "bad row") + " skipped, "
+                + String.format(Locale.ROOT, "%.2f", seconds) + " s, avg log-likelihood " + format(avg)
+                + (responsibilitiesOut != null ? "; responsibilities written to " + responsibilitiesOut : ""));
+        err().flush();
+        return 0;
+    }
+
+    /** The model snapshot as a mixture, or one line saying why it cannot be used. */
+    private GaussianMixture loadModel() throws IOException {
         try {
-            MixtureSnapshot snapshot = SnapshotJson.read(model);
-            mixture = snapshot.toMixture();
+            return SnapshotJson.read(model).toMixture();
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new CliException("cannot use model " + model + ": " + firstLine(e.getMessage()));
         }
-        int k = mixture.components();
-        CsvPoints.Options options = CsvPoints.Options.strict().withSkipBadRows(skipBadRows)
-                .withColumns(mixture.dimension()).withMaxAbs(OnlineMixture.MAX_ABS_COORDINATE).withSelection(columns);
+    }
 
-        long started = System.nanoTime();
+    /** Rows scored, bad rows skipped, and the sum of the rows' log p(x), in row order. */
+    private record Totals(long rows, long bad, double logLikelihood) {
+    }
+
+    /** Scores every row (and writes its line to the responsibilities file, if asked). */
+    private Totals scoreRows(GaussianMixture mixture, CsvPoints.Options options) throws IOException {
+        int k = mixture.components();
         double total = 0;
-        long n;
-        long bad;
         double[] responsibilities = new double[k];
         StringBuilder line = new StringBuilder(32 * (k + 3));
         try (CsvPoints csv = CsvPoints.open(input, options);
@@ -122,30 +146,16 @@ public final class ScoreCommand extends MixstreamCommand {
                     bar.update(csv.bytesRead());
                 }
             }
-            n = csv.rows();
-            bad = csv.badRows();
-            if (bad > 0) {
-                err().println("warning: skipped " + plural(bad, "bad row") + " of " + input
+            if (csv.badRows() > 0) {
+                err().println("warning: skipped " + plural(csv.badRows(), "bad row") + " of " + input
                         + " (first: " + csv.firstBadRow().getMessage() + ")");
             }
+            return new Totals(csv.rows(), csv.badRows(), total);
         } catch (CsvFormatException e) {
             throw new CliException(describe(input, e, columns != null)
                     + (e.problem() == CsvFormatException.Problem.WRONG_COLUMN_COUNT && columns == null
                     ? " (the model's dimension)" : ""));
         }
-        if (n == 0) {
-            throw new CliException("no valid rows in " + input
-                    + (bad > 0 ? " (" + plural(bad, "bad row") + " skipped)" : ""));
-        }
-        double avg = total / n; // mean of log p(x), summed in row order
-        out().println(SnapshotJson.mapper().writeValueAsString(new Result(n, avg)));
-        out().flush();
-        double seconds = (System.nanoTime() - started) / 1e9;
-        err().println("score: " + plural(n, "row") + ", " + plural(bad, "bad row") + " skipped, "
-                + String.format(Locale.ROOT, "%.2f", seconds) + " s, avg log-likelihood " + format(avg)
-                + (responsibilitiesOut != null ? "; responsibilities written to " + responsibilitiesOut : ""));
-        err().flush();
-        return 0;
     }
 
     private static String firstLine(String s) {
