@@ -16,8 +16,13 @@ final class KMeansPlusPlus {
      * @return for each point the index of its nearest centre
      */
     static int[] assign(double[][] points, int k, SplittableRandom rng, int lloydIterations) {
+        double[][] centres = seed(points, k, rng);
+        return lloyd(points, centres, lloydIterations);
+    }
+
+    /** k-means++ seeding: the first centre uniformly, each next one with P(x) = D(x)² / Σ D². */
+    private static double[][] seed(double[][] points, int k, SplittableRandom rng) {
         int n = points.length;
-        int d = points[0].length;
         double[][] centres = new double[k][];
         double[] nearest = new double[n];
         centres[0] = points[rng.nextInt(n)].clone();
@@ -49,21 +54,21 @@ final class KMeansPlusPlus {
                 nearest[i] = Math.min(nearest[i], squaredDistance(points[i], centres[c]));
             }
         }
+        return centres;
+    }
+
+    /** Lloyd's iterations from the given centres (moved in place); returns each point's nearest centre. */
+    private static int[] lloyd(double[][] points, double[][] centres, int lloydIterations) {
+        int n = points.length;
+        int k = centres.length;
+        int d = points[0].length;
         int[] label = new int[n];
         double[][] sums = new double[k][d];
         int[] counts = new int[k];
         for (int iter = 0; iter <= lloydIterations; iter++) {
             boolean changed = false;
             for (int i = 0; i < n; i++) {
-                int best = 0;
-                double bestDist = Double.POSITIVE_INFINITY;
-                for (int c = 0; c < k; c++) {
-                    double dist = squaredDistance(points[i], centres[c]);
-                    if (dist < bestDist) {
-                        bestDist = dist;
-                        best = c;
-                    }
-                }
+                int best = nearestCentre(points[i], centres);
                 if (iter == 0 || label[i] != best) {
                     changed = true;
                 }
@@ -93,6 +98,21 @@ final class KMeansPlusPlus {
         }
         return label;
     }
+
+    /** The index of the centre nearest to x (the first one on ties). */
+    private static int nearestCentre(double[] x, double[][] centres) {
+        int best = 0;
+        double bestDist = Double.POSITIVE_INFINITY;
+        for (int c = 0; c < centres.length; c++) {
+            double dist = squaredDistance(x, centres[c]);
+            if (dist < bestDist) {
+                bestDist = dist;
+                best = c;
+            }
+        }
+        return best;
+    }
+
 
     static double squaredDistance(double[] a, double[] b) {
         double s = 0;
