@@ -101,55 +101,64 @@ public final class GaussianMixture {
         }
         boolean normalised = Math.abs(total - 1) <= k * 0x1p-52;
         for (int c = 0; c < k; c++) {
-            if (means[c].length != d || covariances[c].length != d) {
-                throw new IllegalArgumentException("component " + c + " does not have dimension " + d);
-            }
-            for (int i = 0; i < d; i++) {
-                if (!Double.isFinite(means[c][i])) {
-                    throw new IllegalArgumentException("mean of component " + c + " is not finite");
-                }
-                if (covariances[c][i].length != d) {
-                    throw new IllegalArgumentException("covariance of component " + c + " is not " + d + "x" + d);
-                }
-                for (int j = 0; j < d; j++) {
-                    if (!Double.isFinite(covariances[c][i][j])) {
-                        throw new IllegalArgumentException("covariance of component " + c + " is not finite");
-                    }
-                }
-            }
+            requireFiniteOfDimension(c, means[c], covariances[c], d);
             m.weights[c] = normalised ? weights[c] : weights[c] / total;
             m.logWeights[c] = Math.log(m.weights[c]);
             System.arraycopy(means[c], 0, m.means[c], 0, d);
-            double[] cov = m.covariances[c];
-            switch (type) {
-                case FULL -> {
-                    for (int i = 0; i < d; i++) {
-                        for (int j = 0; j < d; j++) {
-                            cov[i * d + j] = 0.5 * (covariances[c][i][j] + covariances[c][j][i]);
-                        }
-                    }
-                }
-                case DIAG -> {
-                    for (int i = 0; i < d; i++) {
-                        cov[i] = covariances[c][i][i];
-                    }
-                }
-                case SPHERICAL -> {
-                    double trace = 0;
-                    boolean equal = true;
-                    for (int i = 0; i < d; i++) {
-                        trace += covariances[c][i][i];
-                        equal &= covariances[c][i][i] == covariances[c][0][0];
-                    }
-                    Arrays.fill(cov, equal ? covariances[c][0][0] : trace / d); // σ² = tr(Σ)/D, exact when equal
-                }
-            }
+            storeCovariance(type, covariances[c], m.covariances[c], d);
             if (!m.factorize(c)) {
                 throw new IllegalArgumentException("covariance of component " + c + " is not positive definite");
             }
         }
         return m;
     }
+    /** Checks one component's mean (D finite numbers) and covariance (D×D finite numbers). */
+    private static void requireFiniteOfDimension(int c, double[] mean, double[][] covariance, int d) {
+        if (mean.length != d || covariance.length != d) {
+            throw new IllegalArgumentException("component " + c + " does not have dimension " + d);
+        }
+        for (int i = 0; i < d; i++) {
+            if (!Double.isFinite(mean[i])) {
+                throw new IllegalArgumentException("mean of component " + c + " is not finite");
+            }
+            if (covariance[i].length != d) {
+                throw new IllegalArgumentException("covariance of component " + c + " is not " + d + "x" + d);
+            }
+            for (int j = 0; j < d; j++) {
+                if (!Double.isFinite(covariance[i][j])) {
+                    throw new IllegalArgumentException("covariance of component " + c + " is not finite");
+                }
+            }
+        }
+    }
+
+    /** A D×D covariance in the storage of the type: symmetrised full matrix, its diagonal, or σ² = tr(Σ)/D. */
+    private static void storeCovariance(CovarianceType type, double[][] covariance, double[] cov, int d) {
+        switch (type) {
+            case FULL -> {
+                for (int i = 0; i < d; i++) {
+                    for (int j = 0; j < d; j++) {
+                        cov[i * d + j] = 0.5 * (covariance[i][j] + covariance[j][i]);
+                    }
+                }
+            }
+            case DIAG -> {
+                for (int i = 0; i < d; i++) {
+                    cov[i] = covariance[i][i];
+                }
+            }
+            case SPHERICAL -> {
+                double trace = 0;
+                boolean equal = true;
+                for (int i = 0; i < d; i++) {
+                    trace += covariance[i][i];
+                    equal &= covariance[i][i] == covariance[0][0];
+                }
+                Arrays.fill(cov, equal ? covariance[0][0] : trace / d); // σ² = tr(Σ)/D, exact when equal
+            }
+        }
+    }
+
 
     /** A deep copy with its own work arrays. */
     public GaussianMixture copy() {
