@@ -117,13 +117,8 @@ public final class BenchCommand extends MixstreamCommand {
                          List<ModelSizes.Size> modelSizes) {
     }
 
-    @Override
-    protected int execute() throws Exception {
-        if (points < 1 || keys.isEmpty() || keys.stream().anyMatch(k -> k < 1) || partitions < 1 || components < 1
-                || dimension < 1 || latencyPoints < 0 || !(latencyRate > 0) || jitWarmup < 0 || jitRounds < 1) {
-            throw usage("need --points, --keys, --partitions, --components, --dim >= 1, --latency-points >= 0, "
-                    + "--latency-rate > 0, --jit-warmup >= 0, --jit-rounds >= 1");
-        }
+    /** {@code --apps}, each checked against the known applications. */
+    private List<App> parseApplications() {
         List<App> appList = new ArrayList<>();
         for (String a : apps) {
             appList.add(switch (a.trim()) {
@@ -140,6 +135,46 @@ public final class BenchCommand extends MixstreamCommand {
         if (!partitioner.equals("murmur2") && !partitioner.equals("crc32")) {
             throw usage("unknown partitioner '" + partitioner + "' (murmur2, crc32)");
         }
+        return appList;
+    }
+
+    /** {@code --json-out}: the machine, the configuration and the results. */
+    private void writeReport(List<Run> runs, ModelSizes.Size size, PrintWriter err) throws java.io.IOException {
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("cores", Runtime.getRuntime().availableProcessors());
+        machine.put("max_heap_mb", Runtime.getRuntime().maxMemory() >> 20);
+        machine.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                + System.getProperty("os.arch"));
+        machine.put("jvm_args", ManagementFactory.getRuntimeMXBean().getInputArguments());
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("points", points);
+        config.put("partitions", partitions);
+        config.put("components", components);
+        config.put("dimension", dimension);
+        config.put("covariance", covariance);
+        config.put("latency_points", latencyPoints);
+        config.put("latency_rate", latencyRate);
+        config.put("jit_warmup", jitWarmup);
+        config.put("jit_rounds", jitRounds);
+        config.put("seed", seed);
+        config.put("partitioner", partitioner);
+        config.put("overrides", overrides);
+        Report report = new Report(Instant.now().toString(), machine, config, runs, List.of(size));
+        Files.write(jsonOut, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                .writeValueAsBytes(report));
+        err.println("bench: results written to " + jsonOut);
+        err.flush();
+    }
+
+    @Override
+    protected int execute() throws Exception {
+        if (points < 1 || keys.isEmpty() || keys.stream().anyMatch(k -> k < 1) || partitions < 1 || components < 1
+                || dimension < 1 || latencyPoints < 0 || !(latencyRate > 0) || jitWarmup < 0 || jitRounds < 1) {
+            throw usage("need --points, --keys, --partitions, --components, --dim >= 1, --latency-points >= 0, "
+                    + "--latency-rate > 0, --jit-warmup >= 0, --jit-rounds >= 1");
+        }
+        List<App> appList = parseApplications();
         CovarianceType type;
         try {
             type = CovarianceType.parse(covariance);
@@ -177,31 +212,7 @@ public final class BenchCommand extends MixstreamCommand {
                 size.warmupBytes(), size.warmup());
         out.flush();
         if (jsonOut != null) {
-            Map<String, Object> machine = new LinkedHashMap<>();
-            machine.put("cores", Runtime.getRuntime().availableProcessors());
-            machine.put("max_heap_mb", Runtime.getRuntime().maxMemory() >> 20);
-            machine.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
-            machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
-                    + System.getProperty("os.arch"));
-            machine.put("jvm_args", ManagementFactory.getRuntimeMXBean().getInputArguments());
-            Map<String, Object> config = new LinkedHashMap<>();
-            config.put("points", points);
-            config.put("partitions", partitions);
-            config.put("components", components);
-            config.put("dimension", dimension);
-            config.put("covariance", covariance);
-            config.put("latency_points", latencyPoints);
-            config.put("latency_rate", latencyRate);
-            config.put("jit_warmup", jitWarmup);
-            config.put("jit_rounds", jitRounds);
-            config.put("seed", seed);
-            config.put("partitioner", partitioner);
-            config.put("overrides", overrides);
-            Report report = new Report(Instant.now().toString(), machine, config, runs, List.of(size));
-            Files.write(jsonOut, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsBytes(report));
-            err.println("bench: results written to " + jsonOut);
-            err.flush();
+            writeReport(runs, size, err);
         }
         return 0;
     }
