@@ -189,6 +189,66 @@ public final class PipelineBenchmark {
         return runs;
     }
 
+    /** Seconds between the first and the last record processed, records/s, and the JIT's and CPU's shares. */
+    private record Throughput(double seconds, double rate, double compileShare, double processCores) {
+    }
+
+    /** Throughput: records processed between the first and the N-th, from the process-total metric. */
+    private Throughput measureThroughput(App app, Handle handle, int n, String input, long points, long deadline)
+            throws Exception {
+        long firstCount = 0;
+        long firstNanos = 0;
+        long count;
+        long lastReport = System.nanoTime();
+        long lastChange = System.nanoTime();
+        long previous = -1;
+        long lastCommitCheck = 0;
+        long firstCompileMs = compileMs();
+        long firstCpuNanos = processCpuNanos();
+        while ((count = handle.processed()) < points) {
+            long now = System.nanoTime();
+            if (count != previous) {
+                previous = count;
+                lastChange = now;
+            }
+            if (firstCount == 0 && count > 0) {
+                firstCount = count;
+                firstNanos = now;
+                firstCompileMs = compileMs();
+                firstCpuNanos = processCpuNanos();
+            }
+            // process-total was seen to fall short of the records processed (by 0.5–5 % with 10 000 keys):
+            // when it has not moved for 2 s and the application has committed every input offset, the work
+            // is done, and it ended when the metric last moved
+            if (count > 0 && now - lastChange > TimeUnit.SECONDS.toNanos(2)
+                    && now - lastCommitCheck > TimeUnit.MILLISECONDS.toNanos(500)) {
+                lastCommitCheck = now;
+                if (committedAll(n, input, points)) {
+                    say("%s: process-total stopped at %,d of %,d with every input offset committed; the run "
+                            + "ended when it last moved", app.label(), count, points);
+                    break;
+                }
+            }
+            if (now - lastReport > TimeUnit.SECONDS.toNanos(10)) {
+                say("... %s: %,d of %,d points processed", app.label(), count, points);
+                lastReport = now;
+            }
+            checkAlive(handle, deadline, "processing " + points + " points (" + count + " done)");
+            LockSupport.parkNanos(SAMPLE_NANOS);
+        }
+        long endNanos = System.nanoTime();
+        long lastNanos = count >= points ? endNanos : lastChange;
+        if (firstCount == 0) { // all of them within one sampling interval
+            firstNanos = lastNanos - SAMPLE_NANOS;
+        }
+        double seconds = (lastNanos - firstNanos) / 1e9;
+        double phase = Math.max(endNanos - firstNanos, SAMPLE_NANOS) / 1e9;
+        double compileShare = (compileMs() - firstCompileMs) / 1e3 / phase;
+        double processCores = (processCpuNanos() - firstCpuNanos) / 1e9 / phase;
+        double rate = (Math.min(count, points) - firstCount) / seconds;
+        return new Throughput(seconds, rate, compileShare, processCores);
+    }
+
     private Run run(App app, String guarantee, int keys, long requested, long latencyPoints) throws Exception {
         int n = ++runNumber;
         String prefix = "bench" + n + "." + app.label() + "." + guarantee.replace('_', '-') + "." + keys;
@@ -201,58 +261,12 @@ public final class PipelineBenchmark {
         Handle handle = null;
         try {
             handle = start(app, guarantee, input, output, prefix, stateDir, n);
-            // throughput: records processed between the first and the N-th, from the process-total metric
             long deadline = System.nanoTime() + PHASE_TIMEOUT.toNanos();
-            long firstCount = 0;
-            long firstNanos = 0;
-            long count;
-            long lastReport = System.nanoTime();
-            long lastChange = System.nanoTime();
-            long previous = -1;
-            long lastCommitCheck = 0;
-            long firstCompileMs = compileMs();
-            long firstCpuNanos = processCpuNanos();
-            while ((count = handle.processed()) < points) {
-                long now = System.nanoTime();
-                if (count != previous) {
-                    previous = count;
-                    lastChange = now;
-                }
-                if (firstCount == 0 && count > 0) {
-                    firstCount = count;
-                    firstNanos = now;
-                    firstCompileMs = compileMs();
-                    firstCpuNanos = processCpuNanos();
-                }
-                // process-total was seen to fall short of the records processed (by 0.5–5 % with 10 000 keys):
-                // when it has not moved for 2 s and the application has committed every input offset, the work
-                // is done, and it ended when the metric last moved
-                if (count > 0 && now - lastChange > TimeUnit.SECONDS.toNanos(2)
-                        && now - lastCommitCheck > TimeUnit.MILLISECONDS.toNanos(500)) {
-                    lastCommitCheck = now;
-                    if (committedAll(n, input, points)) {
-                        say("%s: process-total stopped at %,d of %,d with every input offset committed; the run "
-                                + "ended when it last moved", app.label(), count, points);
-                        break;
-                    }
-                }
-                if (now - lastReport > TimeUnit.SECONDS.toNanos(10)) {
-                    say("... %s: %,d of %,d points processed", app.label(), count, points);
-                    lastReport = now;
-                }
-                checkAlive(handle, deadline, "processing " + points + " points (" + count + " done)");
-                LockSupport.parkNanos(SAMPLE_NANOS);
-            }
-            long endNanos = System.nanoTime();
-            long lastNanos = count >= points ? endNanos : lastChange;
-            if (firstCount == 0) { // all of them within one sampling interval
-                firstNanos = lastNanos - SAMPLE_NANOS;
-            }
-            double seconds = (lastNanos - firstNanos) / 1e9;
-            double phase = Math.max(endNanos - firstNanos, SAMPLE_NANOS) / 1e9;
-            double compileShare = (compileMs() - firstCompileMs) / 1e3 / phase;
-            double processCores = (processCpuNanos() - firstCpuNanos) / 1e9 / phase;
-            double rate = (Math.min(count, points) - firstCount) / seconds;
+            Throughput t = measureThroughput(app, handle, n, input, points, deadline);
+            double seconds = t.seconds();
+            double rate = t.rate();
+            double compileShare = t.compileShare();
+            double processCores = t.processCores();
             try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
                 List<TopicPartition> partitions = partitions(consumer, output);
                 consumer.assign(partitions);
