@@ -44,15 +44,40 @@ public final class MixstreamConfig {
     public static final String STATUS_INTERVAL_MS_CONFIG = "mixstream.status.interval.ms";
     public static final String INSTANCE_ID_CONFIG = "mixstream.instance.id";
 
+    private static final Checked TOPIC_NAME = new Checked("a topic name", v -> {
+        if (v == null || !v.matches("[a-zA-Z0-9._-]{1,249}")) {
+            throw new IllegalArgumentException("not a valid topic name (letters, digits, '.', '_', '-')");
+        }
+    });
+    private static final Checked COVARIANCE_NAME = new Checked("full, diag or spherical", CovarianceType::parse);
+    private static final Checked HALF_LIFE = new Checked("a number ≥ 1, or none", v -> {
+        if (!(SettingText.halfLife(v) >= 1)) {
+            throw new IllegalArgumentException("must be >= 1 point or none");
+        }
+    });
+    private static final Checked WARMUP = new Checked("an integer ≥ K, or auto", v -> {
+        int w = SettingText.warmup(v);
+        if (w < 0 || w > 10_000_000) {
+            throw new IllegalArgumentException("must be auto or in [1, 10000000]");
+        }
+    });
+    private static final Checked MIN_WEIGHT = new Checked("a number in (0, 1/K), or auto", v -> {
+        double w = SettingText.minWeight(v);
+        if (!Double.isNaN(w) && !(w > 0 && w < 1)) {
+            throw new IllegalArgumentException("must be auto or in (0, 1/K)");
+        }
+    });
+    private static final Checked INSTANCE_ID = new Checked("auto, none or an id", InstanceIdentity::validate);
+
     /** The declaration. */
     public static final ConfigDef DEFINITION = new ConfigDef()
-            .define(POINTS_TOPIC_CONFIG, Type.STRING, "mixstream.points", TopicName.INSTANCE, Importance.HIGH,
+            .define(POINTS_TOPIC_CONFIG, Type.STRING, "mixstream.points", TOPIC_NAME, Importance.HIGH,
                     "Input topic: one point per record, keyed by model id.")
-            .define(RESPONSIBILITIES_TOPIC_CONFIG, Type.STRING, "mixstream.responsibilities", TopicName.INSTANCE,
+            .define(RESPONSIBILITIES_TOPIC_CONFIG, Type.STRING, "mixstream.responsibilities", TOPIC_NAME,
                     Importance.HIGH, "Per-point output: responsibilities, component and log-likelihood.")
-            .define(SNAPSHOTS_TOPIC_CONFIG, Type.STRING, "mixstream.snapshots", TopicName.INSTANCE, Importance.HIGH,
+            .define(SNAPSHOTS_TOPIC_CONFIG, Type.STRING, "mixstream.snapshots", TOPIC_NAME, Importance.HIGH,
                     "Parameter snapshots of each model (compacted).")
-            .define(DLQ_TOPIC_CONFIG, Type.STRING, "mixstream.dlq", TopicName.INSTANCE, Importance.HIGH,
+            .define(DLQ_TOPIC_CONFIG, Type.STRING, "mixstream.dlq", TOPIC_NAME, Importance.HIGH,
                     "Dead-letter topic: records that cannot be used, with the reason in headers.")
             .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM,
                     "Create missing topics at start (the snapshots topic with cleanup.policy=compact).")
@@ -64,20 +89,20 @@ public final class MixstreamConfig {
                     Range.between(1, MixtureConfig.MAX_COMPONENTS), Importance.HIGH,
                     "K, the number of Gaussian components (n_components).")
             .define(COVARIANCE_TYPE_CONFIG, Type.STRING, CovarianceType.FULL.wireName(),
-                    CovarianceName.INSTANCE, Importance.HIGH, "Shape of the covariances (covariance_type).")
+                    COVARIANCE_NAME, Importance.HIGH, "Shape of the covariances (covariance_type).")
             .define(REG_COVAR_CONFIG, Type.DOUBLE, MixtureConfig.DEFAULT_REG_COVAR, PositiveNumber.INSTANCE,
                     Importance.MEDIUM, "Covariance floor added to every diagonal at each M-step (reg_covar).")
             .define(HALF_LIFE_CONFIG, Type.STRING, SettingText.halfLife(MixtureConfig.DEFAULT_HALF_LIFE),
-                    Words.HALF_LIFE, Importance.HIGH, "Half-life of the statistics in points, or none to never forget.")
+                    HALF_LIFE, Importance.HIGH, "Half-life of the statistics in points, or none to never forget.")
             .define(STEP_EXPONENT_CONFIG, Type.DOUBLE, MixtureConfig.DEFAULT_STEP_EXPONENT, StepExponent.INSTANCE,
                     Importance.LOW, "α of the step size max((n + 2)^-α, η_min).")
             .define(BATCH_SIZE_CONFIG, Type.INT, MixtureConfig.DEFAULT_BATCH_SIZE, Range.between(1, 1_000_000),
                     Importance.LOW, "Points per stepwise-EM step (mini-batch).")
-            .define(WARMUP_CONFIG, Type.STRING, SettingText.AUTO, Words.WARMUP, Importance.MEDIUM,
+            .define(WARMUP_CONFIG, Type.STRING, SettingText.AUTO, WARMUP, Importance.MEDIUM,
                     "W, points buffered before a model is initialised by EM, or auto = max(100, 10·K·(D+1)).")
             .define(INIT_ITERATIONS_CONFIG, Type.INT, MixtureConfig.DEFAULT_INIT_ITERATIONS,
                     Range.between(1, 1_000_000), Importance.LOW, "EM iterations at initialisation and re-fits.")
-            .define(MIN_WEIGHT_CONFIG, Type.STRING, SettingText.AUTO, Words.MIN_WEIGHT, Importance.MEDIUM,
+            .define(MIN_WEIGHT_CONFIG, Type.STRING, SettingText.AUTO, MIN_WEIGHT, Importance.MEDIUM,
                     "Starvation threshold on a component's recent share of responsibility (triggers a re-fit), "
                             + "or auto = min(0.005, 0.1/K).")
             .define(SEED_CONFIG, Type.LONG, MixtureConfig.DEFAULT_SEED, Importance.LOW,
@@ -97,7 +122,7 @@ public final class MixstreamConfig {
                     "Dead-letter values are cut to this many bytes (header mixstream.value.truncated = original size).")
             .define(STATUS_INTERVAL_MS_CONFIG, Type.LONG, 30_000L, Range.atLeast(0), Importance.LOW,
                     "Interval of the one-line status log of run (0 = never).")
-            .define(INSTANCE_ID_CONFIG, Type.STRING, InstanceIdentity.AUTO, InstanceIdValidator.INSTANCE,
+            .define(INSTANCE_ID_CONFIG, Type.STRING, InstanceIdentity.AUTO, INSTANCE_ID,
                     Importance.MEDIUM, "Static group membership (group.instance.id): auto = an id kept in the state "
                             + "directory, none = dynamic membership, or a fixed id (see docs/OPERATIONS.md).");
 
@@ -123,42 +148,26 @@ public final class MixstreamConfig {
         return k == null || !k.hasDefault() ? null : String.valueOf(k.defaultValue);
     }
 
-    /** A Kafka topic name. */
-    enum TopicName implements ConfigDef.Validator {
-        INSTANCE;
-
-        @Override
-        public void ensureValid(String name, Object value) {
-            String v = (String) value;
-            if (v == null || !v.matches("[a-zA-Z0-9._-]{1,249}")) {
-                throw new ConfigException(name, value, "not a valid topic name (letters, digits, '.', '_', '-')");
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "a topic name";
-        }
-    }
-
-    /** {@code full}, {@code diag} or {@code spherical}, in any case ({@link CovarianceType#parse}). */
-    enum CovarianceName implements ConfigDef.Validator {
-        INSTANCE;
-
+    /**
+     * A validator of a text setting from a check that throws {@link IllegalArgumentException} with what is wrong;
+     * {@code shown} is what the configuration reference says the values are.
+     */
+    record Checked(String shown, java.util.function.Consumer<String> check) implements ConfigDef.Validator {
         @Override
         public void ensureValid(String name, Object value) {
             try {
-                CovarianceType.parse((String) value);
+                check.accept((String) value);
             } catch (IllegalArgumentException e) {
-                throw new ConfigException(name, value, "expected full, diag or spherical");
+                throw new ConfigException(name, value, e.getMessage());
             }
         }
 
         @Override
         public String toString() {
-            return "full, diag or spherical";
+            return shown;
         }
     }
+
 
     /** A finite number > 0. */
     enum PositiveNumber implements ConfigDef.Validator {
@@ -193,77 +202,6 @@ public final class MixstreamConfig {
         @Override
         public String toString() {
             return "(0.5, 1]";
-        }
-    }
-
-    /** The settings written as a word or a number ({@link SettingText}). */
-    enum Words implements ConfigDef.Validator {
-        HALF_LIFE("a number ≥ 1, or none") {
-            @Override
-            void check(String text) {
-                if (!(SettingText.halfLife(text) >= 1)) {
-                    throw new IllegalArgumentException("must be >= 1 point or none");
-                }
-            }
-        },
-        WARMUP("an integer ≥ K, or auto") {
-            @Override
-            void check(String text) {
-                int w = SettingText.warmup(text);
-                if (w < 0 || w > 10_000_000) {
-                    throw new IllegalArgumentException("must be auto or in [1, 10000000]");
-                }
-            }
-        },
-        MIN_WEIGHT("a number in (0, 1/K), or auto") {
-            @Override
-            void check(String text) {
-                double w = SettingText.minWeight(text);
-                if (!Double.isNaN(w) && !(w > 0 && w < 1)) {
-                    throw new IllegalArgumentException("must be auto or in (0, 1/K)");
-                }
-            }
-        };
-
-        private final String shown;
-
-        Words(String shown) {
-            this.shown = shown;
-        }
-
-        abstract void check(String text);
-
-        @Override
-        public void ensureValid(String name, Object value) {
-            try {
-                check((String) value);
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException(name, value, e.getMessage());
-            }
-        }
-
-        @Override
-        public String toString() {
-            return shown;
-        }
-    }
-
-    /** {@link InstanceIdentity#validate}. */
-    enum InstanceIdValidator implements ConfigDef.Validator {
-        INSTANCE;
-
-        @Override
-        public void ensureValid(String name, Object value) {
-            try {
-                InstanceIdentity.validate((String) value);
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException(name, value, e.getMessage());
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "auto, none or an id";
         }
     }
 }
