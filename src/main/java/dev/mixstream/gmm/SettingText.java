@@ -58,7 +58,7 @@ public final class SettingText {
     }
 
     /** A number without a needless ".0" (10000, not 10000.0; 1.0E-6 stays). */
-    public static String number(double v) {
+    private static String number(double v) {
         return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
     }
 
