@@ -316,19 +316,31 @@ public final class GaussianMixture {
         for (int i = 0; i < d; i++) {
             diff[i] = rng.nextGaussian();
         }
+        transform(c, diff, out);
+        return c;
+    }
+
+    /** x = μ_k + L_k z (FULL; σ_k ⊙ z otherwise): the point of component c at standard coordinates z. */
+    void transform(int c, double[] z, double[] out) {
         double[] f = factors[c];
+        double[] mu = means[c];
         for (int i = 0; i < d; i++) {
-            double v = means[c][i];
+            double v = mu[i];
             if (type == CovarianceType.FULL) {
+                int row = i * d;
                 for (int j = 0; j <= i; j++) {
-                    v += f[i * d + j] * diff[j]; // x = μ + L z
+                    v += f[row + j] * z[j]; // x = μ + L z
                 }
             } else {
-                v += f[i] * diff[i];
+                v += f[i] * z[i];
             }
             out[i] = v;
         }
-        return c;
+    }
+
+    /** σ_k,i = √Σ_k,ii, the standard deviation of coordinate i under component c. */
+    public double standardDeviation(int c, int i) {
+        return Math.sqrt(type == CovarianceType.FULL ? covariances[c][i * d + i] : covariances[c][i]);
     }
 
     // ---- package-private mutation used by the M-step -------------------------------------------

@@ -6,7 +6,8 @@ import java.nio.ByteBuffer;
  * The binary form of an {@link OnlineMixture}: its complete state, so that a decoded model continues
  * bit-identically (the state store's value format, read back on every restart and restore).
  *
- * <p>Version 1, big-endian (as {@link java.io.DataOutputStream} writes):
+ * <p>Version 2, big-endian (as {@link java.io.DataOutputStream} writes); version 1 is the same without the
+ * anomaly block:
  * <pre>
  * int    magic "MXS1"            short version = 1
  * config: int K, byte covariance-type code ({@link CovarianceType#code()}), double reg_covar,
@@ -18,17 +19,27 @@ import java.nio.ByteBuffer;
  * warming up: int n, then n × (D doubles, int tag length (−1: none), tag bytes)
  * running:    statistics, int pending-batch count, [batch statistics if count &gt; 0],
  *             K doubles r_k, long points since re-fit, double recent log-likelihood,
- *             int collected re-fit points (−1: not collecting), then that many × D doubles
+ *             int collected re-fit points (−1: not collecting), then that many × D doubles,
+ *             then (version 2) the anomaly block: long points since the reference's refresh,
+ *             long points not learned, long anomalies, double anomaly rate,
+ *             {@link LogLikelihoodReference#LEVELS} doubles, the reference's quantiles
  * statistics: double g, then per component: double weight, D doubles mean,
  *             scatter (FULL: lower triangle row by row, otherwise D doubles)
  * </pre>
  * Parameters are not stored: decoding recomputes them from the statistics (a deterministic M-step).
+ * A version-1 state has no anomaly reference: decoding one computes it from the decoded parameters and
+ * starts the anomaly counters at zero (its learning continues bit-identically; its anomaly scores are
+ * those of a reference refreshed at the moment of decoding).
  * Changing the layout means a new version whose decoder still reads every earlier one
  * ({@code ModelStateCodecTest} decodes states committed by each version).
  */
 public final class ModelStateCodec {
     static final int MAGIC = 0x4D585331; // "MXS1"
-    static final int VERSION = 1;
+    static final int VERSION = 2;
+    /** The first version, without the anomaly block (still decoded). */
+    static final int VERSION_1 = 1;
+    /** Bytes of the anomaly block (version 2, running models). */
+    private static final int ANOMALY_BYTES = 3 * 8 + 8 + LogLikelihoodReference.LEVELS * 8;
     /** Bytes of the configuration block. */
     private static final int CONFIG_BYTES = 4 + 1 + 8 + 8 + 8 + 4 + 4 + 4 + 8 + 8;
     private static final int HEADER_BYTES = 4 + 2 + CONFIG_BYTES + 4 + 4 + 5 * 8 + 2 * 8 + 1;
@@ -74,6 +85,7 @@ public final class ModelStateCodec {
         } else {
             n += statisticsSize(m.statistics) + 4 + (m.batchCount > 0 ? statisticsSize(m.batch) : 0);
             n += 8 * m.drift.recentShare.length + 8 + 8 + 4 + m.drift.collectedCount * 8 * m.dimension;
+            n += ANOMALY_BYTES;
         }
         return n;
     }
@@ -90,7 +102,7 @@ public final class ModelStateCodec {
                 throw new IllegalArgumentException("not a mixstream model state");
             }
             int version = in.getShort();
-            if (version != VERSION) {
+            if (version != VERSION && version != VERSION_1) {
                 throw new IllegalArgumentException("unsupported model state version " + version);
             }
             OnlineMixture m = new OnlineMixture(readConfig(in));
@@ -110,6 +122,11 @@ public final class ModelStateCodec {
             }
             if (initialised) {
                 readRunning(in, m);
+                if (version == VERSION_1) {
+                    m.reference.refresh(m.mixture);
+                } else {
+                    readAnomalies(in, m);
+                }
             } else {
                 readWarmup(in, m);
             }
@@ -157,6 +174,22 @@ public final class ModelStateCodec {
         out.putInt(drift.collected == null ? -1 : drift.collectedCount);
         for (int i = 0; i < drift.collectedCount; i++) {
             putAll(out, drift.collected[i]);
+        }
+        out.putLong(m.pointsSinceReference);
+        out.putLong(m.pointsNotLearned);
+        out.putLong(m.anomalies);
+        out.putDouble(m.anomalyRate);
+        putAll(out, m.reference.quantiles);
+    }
+
+    private static void readAnomalies(ByteBuffer in, OnlineMixture m) {
+        m.pointsSinceReference = in.getLong();
+        m.pointsNotLearned = in.getLong();
+        m.anomalies = in.getLong();
+        m.anomalyRate = in.getDouble();
+        double[] q = m.reference.quantiles;
+        for (int i = 0; i < q.length; i++) {
+            q[i] = in.getDouble();
         }
     }
 

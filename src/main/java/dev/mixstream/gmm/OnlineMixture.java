@@ -25,6 +25,11 @@ import java.util.SplittableRandom;
  *       k-means++ fits. Healthy components keep their index; the step size restarts as after the
  *       warm-up.</li>
  * </ol>
+ * Anomalies: every point scored also gets an anomaly score from the model's
+ * {@link LogLikelihoodReference}, which is recomputed from the parameters at initialisation, after each
+ * re-fit and every {@link #referenceInterval} points; its flag follows the {@link AnomalyPolicy}, which may
+ * keep flagged points out of the statistics (they still reach the drift watch, so a genuine jump of the
+ * data is followed by a re-fit). Warm-up points are all learned and scored against the initial model.
  * Every point given to {@link #learn} is scored exactly once, in input order.
  * The same points, configuration and seed give bit-identical parameters.
  *
@@ -80,6 +85,15 @@ public final class OnlineMixture {
     double avgLogLikelihood;
     long scored;
 
+    // anomaly state
+    LogLikelihoodReference reference;
+    long pointsSinceReference;
+    long pointsNotLearned;
+    long anomalies;
+    /** Recent fraction of flagged points, averaged with the model's own forgetting. */
+    double anomalyRate;
+    private AnomalyPolicy policy = AnomalyPolicy.DEFAULT;
+
     /** A model that has seen no point yet. */
     public OnlineMixture(MixtureConfig config) {
         this.config = config;
@@ -93,6 +107,44 @@ public final class OnlineMixture {
 
     public MixtureConfig config() {
         return config;
+    }
+
+    /** The anomaly policy in force (not part of the state; {@link AnomalyPolicy#DEFAULT} until set). */
+    public AnomalyPolicy anomalyPolicy() {
+        return policy;
+    }
+
+    /** Sets the anomaly policy for the points to come. */
+    public void setAnomalyPolicy(AnomalyPolicy policy) {
+        this.policy = java.util.Objects.requireNonNull(policy, "policy");
+    }
+
+    /**
+     * Points between two refreshes of the anomaly reference: the half-life, within [2 048, 16 384] (16 384
+     * without half-life). A refresh costs ≈ 4 096 E-steps, so its share of the per-point cost stays a few %.
+     */
+    public long referenceInterval() {
+        return (long) Math.min(16_384, Math.max(2_048, config.halfLife()));
+    }
+
+    /** The model's own log-likelihood distribution, null before initialisation. */
+    public LogLikelihoodReference reference() {
+        return reference;
+    }
+
+    /** Points flagged so far. */
+    public long anomalies() {
+        return anomalies;
+    }
+
+    /** Recent fraction of flagged points (exponentially weighted with the model's forgetting rate). */
+    public double anomalyRate() {
+        return anomalyRate;
+    }
+
+    /** Flagged points kept out of the statistics by the policy (learn = false). */
+    public long pointsNotLearned() {
+        return pointsNotLearned;
     }
 
     /** D, or −1 before the first point. */
@@ -127,7 +179,7 @@ public final class OnlineMixture {
 
     /** Points waiting in the warm-up buffer or the current mini-batch. */
     public long pointsPending() {
-        return pointsSeen - pointsApplied;
+        return pointsSeen - pointsApplied - pointsNotLearned;
     }
 
     /**
@@ -205,9 +257,15 @@ public final class OnlineMixture {
             }
             return;
         }
+        if (pointsSinceReference >= referenceInterval()) {
+            refreshReference();
+        }
         emit(x, tag, index, sink);
+        pointsSinceReference++;
         double[] gamma = score.responsibilities;
-        if (batchSize == 1) {
+        if (!score.learned) {
+            pointsNotLearned++; // flagged and kept out by the policy: only the drift watch sees it
+        } else if (batchSize == 1) {
             double eta = MixtureConfig.stepSize(steps, stepExponent, minStep);
             statistics.step(x, gamma, eta); // S ← (1−η) S + η s(x), no batch in between
             stepTaken(eta);
@@ -234,6 +292,12 @@ public final class OnlineMixture {
         refits++;
         steps = warmupSteps();
         drift.restart(mixture, avgLogLikelihood);
+        refreshReference();
+    }
+
+    private void refreshReference() {
+        reference.refresh(mixture);
+        pointsSinceReference = 0;
     }
 
     /**
@@ -390,6 +454,7 @@ public final class OnlineMixture {
         mixture = new GaussianMixture(k, dimension, config.covarianceType());
         score = new PointScore(k);
         drift = new DriftWatch(k, DriftWatch.window(config, warmup));
+        reference = new LogLikelihoodReference();
     }
 
     private void initialise(ScoreSink sink) {
@@ -412,6 +477,7 @@ public final class OnlineMixture {
         pointsApplied = buffered;
         steps = warmupSteps();
         effectiveCount = buffered;
+        refreshReference();
         long first = pointsSeen - buffered;
         for (int i = 0; i < buffered; i++) {
             emit(points[i], bufferTags[i], first + i, sink);
@@ -441,7 +507,25 @@ public final class OnlineMixture {
         score.component = LogSumExp.argmax(score.responsibilities, config.components());
         score.logLikelihood = ll;
         score.modelVersion = pointsApplied;
+        scoreAnomaly(x, rate);
         sink.accept(score);
+    }
+
+    /** The anomaly score, flag and features of the point just scored; updates the anomaly rate. */
+    private void scoreAnomaly(double[] x, double rate) {
+        double a = reference.anomalyScore(score.logLikelihood);
+        boolean flagged = policy.flags(a);
+        score.anomalyScore = a;
+        score.anomaly = flagged;
+        // warm-up points (answered while the buffer still exists) are in the initial fit whatever the policy
+        score.learned = !flagged || policy.learn() || buffer != null;
+        score.anomalyFeatureCount = flagged
+                ? AnomalyFeatures.top(mixture, score.component, x, score.anomalyFeatures, score.featureDeviations)
+                : 0;
+        if (flagged) {
+            anomalies++;
+        }
+        anomalyRate += rate * ((flagged ? 1.0 : 0.0) - anomalyRate); // recent share of flagged points
     }
 
     private void stepBatch() {

@@ -12,6 +12,12 @@ public final class PointScore {
     int component;
     double logLikelihood;
     long modelVersion;
+    double anomalyScore;
+    boolean anomaly;
+    final int[] anomalyFeatures = new int[AnomalyFeatures.MAX];
+    final double[] featureDeviations = new double[AnomalyFeatures.MAX];
+    int anomalyFeatureCount;
+    boolean learned;
 
     PointScore(int components) {
         this.responsibilities = new double[components];
@@ -50,5 +56,39 @@ public final class PointScore {
     /** Number of points absorbed into the parameters the point was scored with. */
     public long modelVersion() {
         return modelVersion;
+    }
+
+    /**
+     * 1 − p, where p is the probability under the scoring model of drawing a point whose log-likelihood is at
+     * most this one's ({@link LogLikelihoodReference}); in [0, 1], rising with abnormality.
+     */
+    public double anomalyScore() {
+        return anomalyScore;
+    }
+
+    /** True when {@link #anomalyScore()} ≥ 1 − α of the model's {@link AnomalyPolicy}. */
+    public boolean anomaly() {
+        return anomaly;
+    }
+
+    /** How many {@link #anomalyFeature} indices a flagged point has (0 when not flagged; else min(3, D)). */
+    public int anomalyFeatureCount() {
+        return anomalyFeatureCount;
+    }
+
+    /**
+     * The i-th coordinate index with the largest standardised deviation |x_j − μ_k,j| / σ_k,j from the most
+     * likely component k, largest first; i &lt; {@link #anomalyFeatureCount()}.
+     */
+    public int anomalyFeature(int i) {
+        if (i >= anomalyFeatureCount) {
+            throw new IndexOutOfBoundsException(i);
+        }
+        return anomalyFeatures[i];
+    }
+
+    /** False when the point was flagged and the policy kept it out of the model (learn = false). */
+    public boolean learned() {
+        return learned;
     }
 }

@@ -4,6 +4,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -13,52 +14,102 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** States written by earlier versions of the codec decode, and continue as the model that wrote them would. */
 class ModelStateCodecTest {
+    private static final int VERSION_AT = 4; // after the magic
 
-    /** Copies what a sink saw out of the reused score. */
-    private static ScoreSink into(List<String> seen) {
-        return s -> seen.add(s.index() + " " + s.component() + " " + Double.doubleToRawLongBits(s.logLikelihood())
-                + " " + java.util.Arrays.toString(s.responsibilities()) + " " + s.modelVersion()
-                + " " + (s.tag() == null ? "-" : new String(s.tag(), java.nio.charset.StandardCharsets.UTF_8)));
+    /** Copies what a sink saw out of the reused score: the learning, and the anomaly fields if asked. */
+    private static ScoreSink into(List<String> seen, boolean anomalyFields) {
+        return s -> {
+            String learning = s.index() + " " + s.component() + " " + Double.doubleToRawLongBits(s.logLikelihood())
+                    + " " + Arrays.toString(s.responsibilities()) + " " + s.modelVersion()
+                    + " " + (s.tag() == null ? "-" : new String(s.tag(), java.nio.charset.StandardCharsets.UTF_8));
+            if (anomalyFields) {
+                StringBuilder features = new StringBuilder();
+                for (int i = 0; i < s.anomalyFeatureCount(); i++) {
+                    features.append(s.anomalyFeature(i)).append(',');
+                }
+                learning += " " + Double.doubleToRawLongBits(s.anomalyScore()) + " " + s.anomaly() + " " + features;
+            }
+            seen.add(learning);
+        };
     }
 
     @ParameterizedTest
     @EnumSource(ModelStateFixtures.class)
-    void aVersion1StateDecodesAndReEncodesToTheSameBytes(ModelStateFixtures fixture) {
-        byte[] committed = fixture.committed();
+    void aVersion2StateDecodesAndReEncodesToTheSameBytes(ModelStateFixtures fixture) {
+        byte[] committed = fixture.committed(2);
         OnlineMixture decoded = ModelStateCodec.decode(committed);
         assertEquals(fixture.points, decoded.pointsSeen());
         assertEquals(fixture.config, decoded.config());
-        assertArrayEquals(committed, ModelStateCodec.encode(decoded), "version 1 is still the format written");
+        assertArrayEquals(committed, ModelStateCodec.encode(decoded), "version 2 is still the format written");
         assertArrayEquals(committed, ModelStateCodec.encode(fixture.replay(ScoreSink.IGNORE)),
                 "today's engine builds the same state from the same points");
     }
 
     @ParameterizedTest
     @EnumSource(ModelStateFixtures.class)
-    void aDecodedVersion1StateContinuesBitIdentically(ModelStateFixtures fixture) {
+    void aVersion1StateIsAVersion2StateWithoutItsAnomalyBlock(ModelStateFixtures fixture) {
+        byte[] v1 = fixture.committed(1);
+        byte[] v2 = fixture.committed(2);
+        assertEquals(1, v1[VERSION_AT + 1]);
+        assertEquals(2, v2[VERSION_AT + 1]);
+        boolean running = ModelStateCodec.decode(v1).isInitialised();
+        int anomalyBlock = running ? 4 * 8 + LogLikelihoodReference.LEVELS * 8 : 0;
+        assertEquals(v1.length + anomalyBlock, v2.length);
+        assertArrayEquals(Arrays.copyOfRange(v1, VERSION_AT + 2, v1.length),
+                Arrays.copyOfRange(v2, VERSION_AT + 2, v1.length), "the learning state is laid out as in version 1");
+    }
+
+    @ParameterizedTest
+    @EnumSource(ModelStateFixtures.class)
+    void aDecodedVersion2StateContinuesBitIdenticallyAnomaliesIncluded(ModelStateFixtures fixture) {
+        continuesLikeTheReplay(fixture, 2, true);
+    }
+
+    @ParameterizedTest
+    @EnumSource(ModelStateFixtures.class)
+    void aDecodedVersion1StateLearnsOnBitIdentically(ModelStateFixtures fixture) {
+        OnlineMixture decoded = ModelStateCodec.decode(fixture.committed(1));
+        if (decoded.isInitialised()) {
+            assertEquals(0, decoded.anomalies(), "a version-1 state starts counting anomalies at decoding");
+            LogLikelihoodReference fresh = new LogLikelihoodReference();
+            fresh.refresh(decoded.parameters());
+            assertArrayEquals(fresh.quantiles(), decoded.reference().quantiles(),
+                    "its reference is that of the decoded parameters");
+        }
+        continuesLikeTheReplay(fixture, 1, false);
+    }
+
+    private static void continuesLikeTheReplay(ModelStateFixtures fixture, int version, boolean anomalyFields) {
         int more = 1_200;
         double[][] xs = fixture.history(fixture.points + more);
-        OnlineMixture decoded = ModelStateCodec.decode(fixture.committed());
+        OnlineMixture decoded = ModelStateCodec.decode(fixture.committed(version));
         OnlineMixture replayed = fixture.replay(ScoreSink.IGNORE);
         List<String> fromDecoded = new ArrayList<>();
         List<String> fromReplayed = new ArrayList<>();
         for (int i = fixture.points; i < xs.length; i++) {
-            decoded.learn(xs[i], ModelStateFixtures.tag(i), into(fromDecoded));
-            replayed.learn(xs[i], ModelStateFixtures.tag(i), into(fromReplayed));
+            decoded.learn(xs[i], ModelStateFixtures.tag(i), into(fromDecoded, anomalyFields));
+            replayed.learn(xs[i], ModelStateFixtures.tag(i), into(fromReplayed, anomalyFields));
         }
-        boolean warmingUp = !ModelStateCodec.decode(fixture.committed()).isInitialised();
+        boolean warmingUp = !ModelStateCodec.decode(fixture.committed(version)).isInitialised();
         assertEquals(more + (warmingUp ? fixture.points : 0), fromDecoded.size(),
                 "every point answered once, buffered warm-up points included");
         if (fixture.drifts) {
             assertTrue(decoded.refits() > 0, "the re-fit the state was collecting for took place");
         }
         assertEquals(fromReplayed, fromDecoded);
-        assertArrayEquals(ModelStateCodec.encode(replayed), ModelStateCodec.encode(decoded));
+        byte[] a = ModelStateCodec.encode(replayed);
+        byte[] b = ModelStateCodec.encode(decoded);
+        if (anomalyFields || warmingUp) {
+            assertArrayEquals(a, b);
+        } else { // the anomaly block differs (reference refreshed at decoding), the rest must not
+            int learning = a.length - 4 * 8 - LogLikelihoodReference.LEVELS * 8;
+            assertArrayEquals(Arrays.copyOf(a, learning), Arrays.copyOf(b, learning));
+        }
     }
 
     @org.junit.jupiter.api.Test
     void theCovarianceTypeIsStoredAsItsCodeAndUnknownCodesOrVersionsAreRefused() {
-        byte[] bytes = ModelStateFixtures.RUNNING_DIAG_PENDING_BATCH.committed();
+        byte[] bytes = ModelStateFixtures.RUNNING_DIAG_PENDING_BATCH.committed(2);
         int typeAt = 4 + 2 + 4; // magic, version, K
         assertEquals(CovarianceType.DIAG.code(), bytes[typeAt]);
         assertEquals(java.util.List.of(0, 1, 2),
@@ -70,8 +121,8 @@ class ModelStateCodecTest {
                 () -> ModelStateCodec.decode(unknownType));
         assertTrue(e.getMessage().contains("covariance type code 9"), e.getMessage());
         byte[] future = bytes.clone();
-        future[5] = 2;
+        future[5] = 3;
         e = assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.decode(future));
-        assertEquals("unsupported model state version 2", e.getMessage());
+        assertEquals("unsupported model state version 3", e.getMessage());
     }
 }

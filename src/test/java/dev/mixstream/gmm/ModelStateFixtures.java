@@ -9,10 +9,10 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 /**
- * Model states written by format version 1, committed under {@code src/test/resources} so that every
- * later version is tested against bytes that a real earlier version wrote. Each fixture is a named,
- * deterministic history of points; {@link #main} wrote the files (run it only to add a fixture of a
- * new format version; never to refresh an existing one).
+ * Model states written by each format version (directories {@code model-state-v1}, {@code model-state-v2}),
+ * committed under {@code src/test/resources} so that every later version is tested against bytes that a real
+ * earlier version wrote. Each fixture is a named, deterministic history of points; {@link #main} wrote the
+ * files (run it only to add the fixtures of a new format version; never to refresh an existing one).
  */
 enum ModelStateFixtures {
     /** Still in its warm-up: 40 of 100 points buffered, with tags. */
@@ -24,7 +24,6 @@ enum ModelStateFixtures {
     /** Running, full covariances, no half-life. */
     RUNNING_FULL_NO_HALF_LIFE(MixtureConfig.defaults(2, CovarianceType.FULL).withHalfLife(Double.POSITIVE_INFINITY), 700, false);
 
-    static final String DIRECTORY = "model-state-v1";
 
     final MixtureConfig config;
     final int points;
@@ -67,11 +66,12 @@ enum ModelStateFixtures {
         return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + ".bin";
     }
 
-    /** The committed bytes. */
-    byte[] committed() {
-        try (InputStream in = ModelStateFixtures.class.getResourceAsStream(DIRECTORY + "/" + fileName())) {
+    /** The bytes committed by the given format version. */
+    byte[] committed(int version) {
+        String path = "model-state-v" + version + "/" + fileName();
+        try (InputStream in = ModelStateFixtures.class.getResourceAsStream(path)) {
             if (in == null) {
-                throw new IllegalStateException("fixture missing: " + DIRECTORY + "/" + fileName());
+                throw new IllegalStateException("fixture missing: " + path);
             }
             return in.readAllBytes();
         } catch (IOException e) {

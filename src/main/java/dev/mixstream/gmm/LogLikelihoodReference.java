@@ -1,0 +1,190 @@
+package dev.mixstream.gmm;
+
+import java.util.Arrays;
+
+/**
+ * The distribution of a mixture's own log-likelihood, from which a point's anomaly score is computed:
+ * p(ℓ) = P_{X ~ model}(log p(X) ≤ ℓ), the probability that a point drawn from the model is at most as likely
+ * as this one, and the score is 1 − p.
+ *
+ * <p><b>How p is estimated.</b> p(ℓ) = Σ_k π_k P_{X ~ N(μ_k, Σ_k)}(log p(X) ≤ ℓ). For each component the
+ * probability is a stratified sample over the radius: X = μ_k ± r_j L_k u_j for the strata of
+ * {@link ReferenceStrata} (L_k the Cholesky factor, or σ_k for diagonal and spherical covariances), each
+ * point weighted by π_k w_j / 2. The log-likelihoods of these ≈ {@value #TARGET_SAMPLES} weighted points
+ * (log-sum-exp over all components, the E-step's own function) are sorted into a weighted empirical
+ * distribution, read off at the fixed tail probabilities p_i = 10^(−9 + i/10), i = 0 … 90, and kept as
+ * those {@value #LEVELS} quantiles ℓ(p_i): the whole reference is 91 doubles of the model's state.
+ * Scoring a point is a binary search in that table and a linear interpolation of log p in ℓ (exact for an
+ * exponential tail, which a Gaussian's log-likelihood has), with the first segment's slope extended below
+ * p = 10⁻⁹.
+ *
+ * <p>A single Gaussian's log-likelihood depends only on the radius, so its p is exact up to the strata's
+ * width (≈ 23 % in probability per step at K = 1, an interpolation error well below that); the directions
+ * only matter where other components overlap the tail, and there their sampling noise is what the
+ * calibration tests measure. {@link #refresh} costs ≈ {@value #TARGET_SAMPLES} E-steps and a sort.
+ */
+public final class LogLikelihoodReference {
+    /** Weighted points per refresh, over all components. */
+    static final int TARGET_SAMPLES = 4096;
+    /** Fewest strata per component. */
+    static final int MIN_STRATA = 64;
+    /** The tail probabilities of the stored quantiles: p_i = 10^(−9 + i/10). */
+    public static final int LEVELS = 91;
+    private static final double[] LOG_LEVELS = new double[LEVELS];
+    private static final double LN10 = Math.log(10.0);
+
+    static {
+        for (int i = 0; i < LEVELS; i++) {
+            LOG_LEVELS[i] = (-9.0 + i / 10.0) * LN10;
+        }
+        LOG_LEVELS[LEVELS - 1] = 0.0;
+    }
+
+    /** ℓ(p_i), non-decreasing in i: the state. */
+    final double[] quantiles = new double[LEVELS];
+
+    // refresh work arrays, allocated on the first refresh
+    private double[] sampleLogLikelihood;
+    private double[] sampleWeight;
+    private long[] order;
+    private double[] z;
+    private double[] x;
+
+    /** Strata per component for K components: max(64, ⌈2048 / K⌉), two points (±u) per stratum. */
+    static int strataPerComponent(int components) {
+        return Math.max(MIN_STRATA, (TARGET_SAMPLES / 2 + components - 1) / components);
+    }
+
+    /** Recomputes the quantiles for the mixture's current parameters (deterministic). */
+    public void refresh(GaussianMixture mixture) {
+        int k = mixture.components();
+        int d = mixture.dimension();
+        ReferenceStrata strata = ReferenceStrata.of(d, strataPerComponent(k));
+        int perComponent = 2 * strata.size();
+        int n = k * perComponent;
+        if (sampleLogLikelihood == null || sampleLogLikelihood.length != n || z.length != d) {
+            sampleLogLikelihood = new double[n];
+            sampleWeight = new double[n];
+            order = new long[n];
+            z = new double[d];
+            x = new double[d];
+        }
+        int s = 0;
+        for (int c = 0; c < k; c++) {
+            double weight = mixture.weight(c);
+            for (int j = 0; j < strata.size(); j++) {
+                double[] u = strata.directions[j];
+                for (int sign = -1; sign <= 1; sign += 2) {
+                    double r = sign * strata.radii[j];
+                    for (int i = 0; i < d; i++) {
+                        z[i] = r * u[i];
+                    }
+                    mixture.transform(c, z, x); // x = μ_k + L_k z
+                    sampleLogLikelihood[s] = mixture.logLikelihood(x);
+                    sampleWeight[s] = 0.5 * weight * strata.masses[j]; // π_k w_j / 2
+                    order[s] = sortKey(sampleLogLikelihood[s], s);
+                    s++;
+                }
+            }
+        }
+        Arrays.sort(order); // by log-likelihood (to float precision), then by index: no boxing
+        readQuantiles(n);
+    }
+
+    /** A long that sorts as (float) ℓ, then as the index. */
+    private static long sortKey(double logLikelihood, int index) {
+        int bits = Float.floatToIntBits((float) logLikelihood);
+        bits ^= (bits >> 31) & 0x7fffffff; // negative floats: reverse their order
+        return ((long) bits << 32) | index;
+    }
+
+    /**
+     * ℓ(p_i) from the sorted weighted sample: sample m sits at mid-probability P_m = Σ_{m'<m} w_m' + w_m / 2
+     * (of the total weight); ℓ(p_i) interpolates linearly in log P between the samples around p_i.
+     */
+    private void readQuantiles(int n) {
+        double total = 0;
+        for (int m = 0; m < n; m++) {
+            total += sampleWeight[m];
+        }
+        double below = 0;
+        double previousLogP = Double.NEGATIVE_INFINITY;
+        double previousLl = Double.NaN;
+        int level = 0;
+        for (int m = 0; m < n && level < LEVELS; m++) {
+            int index = (int) order[m];
+            double w = sampleWeight[index] / total;
+            double ll = sampleLogLikelihood[index];
+            double logP = Math.log(below + 0.5 * w);
+            below += w;
+            while (level < LEVELS && LOG_LEVELS[level] <= logP) {
+                if (Double.isNaN(previousLl)) {
+                    quantiles[level] = ll + (LOG_LEVELS[level] - logP); // below the sample: slope dℓ/dlog p = 1
+                } else {
+                    double t = logP > previousLogP ? (LOG_LEVELS[level] - previousLogP) / (logP - previousLogP) : 1.0;
+                    quantiles[level] = previousLl + t * (ll - previousLl);
+                }
+                level++;
+            }
+            previousLogP = logP;
+            previousLl = ll;
+        }
+        for (; level < LEVELS; level++) {
+            quantiles[level] = previousLl; // p_i above the last sample's mid-probability: the largest ℓ
+        }
+        for (int i = 1; i < LEVELS; i++) {
+            quantiles[i] = Math.max(quantiles[i], quantiles[i - 1]); // float-precision ties: keep it monotone
+        }
+    }
+
+    /** log p(ℓ), ≤ 0, finite for finite ℓ (−∞ only for ℓ = −∞). */
+    public double logTailProbability(double logLikelihood) {
+        double[] q = quantiles;
+        if (logLikelihood >= q[LEVELS - 1]) {
+            return 0.0;
+        }
+        if (logLikelihood < q[0]) {
+            double slope = 1.0; // dlog p/dℓ of a Gaussian tail, where the first segment is degenerate
+            for (int i = 1; i < LEVELS; i++) {
+                if (q[i] > q[0]) {
+                    slope = (LOG_LEVELS[i] - LOG_LEVELS[0]) / (q[i] - q[0]);
+                    break;
+                }
+            }
+            return LOG_LEVELS[0] + slope * (logLikelihood - q[0]); // log p = log p_0 + slope (ℓ − ℓ_0)
+        }
+        int lo = 0;
+        int hi = LEVELS - 1; // q[lo] ≤ ℓ < q[hi]
+        while (hi - lo > 1) {
+            int mid = (lo + hi) >>> 1;
+            if (q[mid] <= logLikelihood) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        double t = (logLikelihood - q[lo]) / (q[hi] - q[lo]);
+        return LOG_LEVELS[lo] + t * (LOG_LEVELS[hi] - LOG_LEVELS[lo]); // log p linear in ℓ within a segment
+    }
+
+    /** 1 − p(ℓ) ∈ [0, 1], rising with abnormality. */
+    public double anomalyScore(double logLikelihood) {
+        return -Math.expm1(logTailProbability(logLikelihood)); // 1 − e^{log p}, exact for tiny p
+    }
+
+    /** ℓ(p): the log-likelihood below which a fraction p of the model's own points fall, p ∈ [10⁻⁹, 1]. */
+    public double quantile(double p) {
+        double logP = Math.log(Math.min(1.0, Math.max(p, 1e-9)));
+        int i = 0;
+        while (i < LEVELS - 2 && LOG_LEVELS[i + 1] < logP) {
+            i++;
+        }
+        double t = (logP - LOG_LEVELS[i]) / (LOG_LEVELS[i + 1] - LOG_LEVELS[i]);
+        return quantiles[i] + Math.min(1.0, Math.max(0.0, t)) * (quantiles[i + 1] - quantiles[i]);
+    }
+
+    /** The stored quantiles (a copy). */
+    public double[] quantiles() {
+        return quantiles.clone();
+    }
+}
