@@ -513,15 +513,9 @@ public final class OnlineMixture {
 
     /** The anomaly score, flag and features of the point just scored; updates the anomaly rate. */
     private void scoreAnomaly(double[] x, double rate) {
-        double a = reference.anomalyScore(score.logLikelihood);
-        boolean flagged = policy.flags(a);
-        score.anomalyScore = a;
-        score.anomaly = flagged;
+        boolean flagged = score.scoreAnomaly(x, mixture, reference, policy);
         // warm-up points (answered while the buffer still exists) are in the initial fit whatever the policy
         score.learned = !flagged || policy.learn() || buffer != null;
-        score.anomalyFeatureCount = flagged
-                ? AnomalyFeatures.top(mixture, score.component, x, score.anomalyFeatures, score.featureDeviations)
-                : 0;
         if (flagged) {
             anomalies++;
         }

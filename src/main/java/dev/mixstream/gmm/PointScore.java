@@ -23,6 +23,24 @@ public final class PointScore {
         this.responsibilities = new double[components];
     }
 
+    /**
+     * Sets the anomaly score, flag and features of the point just scored (its log-likelihood and component
+     * set); the one implementation behind the online model and {@link FrozenMixture}.
+     *
+     * @return whether the point is flagged
+     */
+    boolean scoreAnomaly(double[] x, GaussianMixture mixture, LogLikelihoodReference reference,
+                         AnomalyPolicy policy) {
+        double a = reference.anomalyScore(logLikelihood);
+        boolean flagged = policy.flags(a);
+        anomalyScore = a;
+        anomaly = flagged;
+        anomalyFeatureCount = flagged
+                ? AnomalyFeatures.top(mixture, component, x, anomalyFeatures, featureDeviations)
+                : 0;
+        return flagged;
+    }
+
     /** The point x as it was given. */
     public double[] point() {
         return point;

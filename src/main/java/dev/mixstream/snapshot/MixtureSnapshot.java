@@ -24,6 +24,7 @@ import dev.mixstream.gmm.OnlineMixture;
  * @param avgLogLikelihood  average log-likelihood per point (exponentially weighted online)
  * @param refits            re-fits triggered by starving components (drift) so far
  * @param config            the configuration that produced the model
+ * @param anomaly           recent anomaly rate and the model's log-likelihood quantiles (online models only)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record MixtureSnapshot(
@@ -40,7 +41,8 @@ public record MixtureSnapshot(
         @JsonProperty("points_seen") long pointsSeen,
         @JsonProperty("avg_log_likelihood") double avgLogLikelihood,
         @JsonProperty("refits") long refits,
-        @JsonProperty("config") SnapshotConfig config) {
+        @JsonProperty("config") SnapshotConfig config,
+        @JsonProperty("anomaly") SnapshotAnomaly anomaly) {
 
     /** Current {@code format_version}. */
     public static final int FORMAT_VERSION = 1;
@@ -52,7 +54,7 @@ public record MixtureSnapshot(
                     + m.warmup() + " points)");
         }
         return of(m.parameters(), m.effectiveCount(), m.pointsSeen(), m.avgLogLikelihood(), m.refits(),
-                SnapshotConfig.of(m.config()));
+                SnapshotConfig.of(m.config())).withAnomaly(SnapshotAnomaly.of(m));
     }
 
     /** The snapshot of explicit parameters (e.g. a batch EM fit). */
@@ -66,13 +68,19 @@ public record MixtureSnapshot(
             covs[c] = g.covariance(c);
         }
         return new MixtureSnapshot(FORMAT_VERSION, null, null, k, g.dimension(), g.covarianceType().wireName(),
-                g.weights(), means, covs, nEff, pointsSeen, avgLogLikelihood, refits, config);
+                g.weights(), means, covs, nEff, pointsSeen, avgLogLikelihood, refits, config, null);
+    }
+
+    /** The same snapshot with its anomaly part. */
+    public MixtureSnapshot withAnomaly(SnapshotAnomaly a) {
+        return new MixtureSnapshot(formatVersion, model, updatedAt, components, dimension, covarianceType,
+                weights, means, covariances, nEff, pointsSeen, avgLogLikelihood, refits, config, a);
     }
 
     /** The same snapshot labelled with a model id and time, as published on the snapshots topic. */
     public MixtureSnapshot withModel(String modelId, long updatedAtMillis) {
         return new MixtureSnapshot(formatVersion, modelId, updatedAtMillis, components, dimension, covarianceType,
-                weights, means, covariances, nEff, pointsSeen, avgLogLikelihood, refits, config);
+                weights, means, covariances, nEff, pointsSeen, avgLogLikelihood, refits, config, anomaly);
     }
 
     /** The parameters as a mixture ready to score points. */

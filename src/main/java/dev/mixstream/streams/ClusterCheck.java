@@ -188,8 +188,7 @@ final class ClusterCheck implements AutoCloseable {
     }
 
     private List<String> topics() {
-        return List.of(settings.pointsTopic(), settings.responsibilitiesTopic(), settings.snapshotsTopic(),
-                settings.dlqTopic());
+        return settings.topics();
     }
 
     private <T> T call(String what, org.apache.kafka.common.KafkaFuture<T> future) {

@@ -1,5 +1,6 @@
 package dev.mixstream.streams;
 
+import dev.mixstream.gmm.AnomalyPolicy;
 import dev.mixstream.gmm.CovarianceType;
 import dev.mixstream.gmm.MixtureConfig;
 import dev.mixstream.gmm.MixtureParameter;
@@ -22,6 +23,7 @@ public final class MixstreamConfig {
     public static final String RESPONSIBILITIES_TOPIC_CONFIG = "mixstream.topic.responsibilities";
     public static final String SNAPSHOTS_TOPIC_CONFIG = "mixstream.topic.snapshots";
     public static final String DLQ_TOPIC_CONFIG = "mixstream.topic.dlq";
+    public static final String ANOMALIES_TOPIC_CONFIG = "mixstream.topic.anomalies";
     public static final String TOPICS_CREATE_CONFIG = "mixstream.topics.create";
     public static final String TOPICS_PARTITIONS_CONFIG = "mixstream.topics.partitions";
     public static final String TOPICS_REPLICATION_FACTOR_CONFIG = "mixstream.topics.replication.factor";
@@ -35,6 +37,8 @@ public final class MixstreamConfig {
     public static final String INIT_ITERATIONS_CONFIG = "mixstream.init.iterations";
     public static final String MIN_WEIGHT_CONFIG = "mixstream.min.weight";
     public static final String SEED_CONFIG = "mixstream.seed";
+    public static final String ANOMALY_ALPHA_CONFIG = "mixstream.anomaly.alpha";
+    public static final String ANOMALY_LEARN_CONFIG = "mixstream.anomaly.learn";
     public static final String SNAPSHOT_EVERY_POINTS_CONFIG = "mixstream.snapshot.every.points";
     public static final String SNAPSHOT_INTERVAL_MS_CONFIG = "mixstream.snapshot.interval.ms";
     public static final String MODEL_CACHE_SIZE_CONFIG = "mixstream.model.cache.size";
@@ -47,6 +51,11 @@ public final class MixstreamConfig {
     private static final Checked TOPIC_NAME = new Checked("a topic name", v -> {
         if (v == null || !v.matches("[a-zA-Z0-9._-]{1,249}")) {
             throw new IllegalArgumentException("not a valid topic name (letters, digits, '.', '_', '-')");
+        }
+    });
+    private static final Checked OPTIONAL_TOPIC_NAME = new Checked("a topic name, or none (off)", v -> {
+        if (!SettingText.NONE.equalsIgnoreCase(v)) {
+            TOPIC_NAME.check().accept(v);
         }
     });
     private static final Checked COVARIANCE_NAME = new Checked("full, diag or spherical", CovarianceType::parse);
@@ -79,6 +88,9 @@ public final class MixstreamConfig {
                     "Parameter snapshots of each model (compacted).")
             .define(DLQ_TOPIC_CONFIG, Type.STRING, "mixstream.dlq", TOPIC_NAME, Importance.HIGH,
                     "Dead-letter topic: records that cannot be used, with the reason in headers.")
+            .define(ANOMALIES_TOPIC_CONFIG, Type.STRING, SettingText.NONE, OPTIONAL_TOPIC_NAME, Importance.MEDIUM,
+                    "A copy of every flagged point's responsibilities record, for alerting consumers that want only "
+                            + "anomalies; none = off.")
             .define(TOPICS_CREATE_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM,
                     "Create missing topics at start (the snapshots topic with cleanup.policy=compact).")
             .define(TOPICS_PARTITIONS_CONFIG, Type.INT, 4, Range.between(1, 100_000), Importance.MEDIUM,
@@ -107,6 +119,12 @@ public final class MixstreamConfig {
                             + "or auto = min(0.005, 0.1/K).")
             .define(SEED_CONFIG, Type.LONG, MixtureConfig.DEFAULT_SEED, Importance.LOW,
                     "Seed of the k-means++ initialisation (the only randomness).")
+            .define(ANOMALY_ALPHA_CONFIG, Type.DOUBLE, AnomalyPolicy.DEFAULT_ALPHA, OpenUnitInterval.INSTANCE,
+                    Importance.HIGH, "α: a point is flagged (anomaly = true) when its anomaly_score ≥ 1 − α, i.e. when "
+                            + "at most a fraction α of the model's own points are as unlikely.")
+            .define(ANOMALY_LEARN_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM,
+                    "Learn from flagged points; false answers them without learning them (a burst of outliers "
+                            + "cannot drag the model; a lasting jump of the data still triggers a re-fit).")
             .define(SNAPSHOT_EVERY_POINTS_CONFIG, Type.LONG, 1000L, Range.atLeast(0), Importance.MEDIUM,
                     "A snapshot of a model every N of its points, and at initialisation (0 = never).")
             .define(SNAPSHOT_INTERVAL_MS_CONFIG, Type.LONG, 10_000L, Range.atLeast(0), Importance.MEDIUM,
@@ -184,6 +202,24 @@ public final class MixstreamConfig {
         @Override
         public String toString() {
             return "(0, ∞)";
+        }
+    }
+
+    /** A number in (0, 1). */
+    enum OpenUnitInterval implements ConfigDef.Validator {
+        INSTANCE;
+
+        @Override
+        public void ensureValid(String name, Object value) {
+            double v = ((Number) value).doubleValue();
+            if (!(v > 0 && v < 1)) {
+                throw new ConfigException(name, value, "must be in (0, 1)");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "(0, 1)";
         }
     }
 

@@ -2,6 +2,7 @@ package dev.mixstream.streams;
 
 import static dev.mixstream.streams.MixstreamConfig.*;
 
+import dev.mixstream.gmm.AnomalyPolicy;
 import dev.mixstream.gmm.CovarianceType;
 import dev.mixstream.gmm.InvalidMixtureConfigException;
 import dev.mixstream.gmm.MixtureConfig;
@@ -24,7 +25,9 @@ import java.util.TreeMap;
  * @param responsibilitiesTopic per-point output topic
  * @param snapshotsTopic        compacted snapshot topic
  * @param dlqTopic              dead-letter topic
+ * @param anomaliesTopic        topic of the flagged points' records, or null (off)
  * @param mixture               the engine configuration of new models
+ * @param anomaly               which points are flagged, and whether they are learned (all models)
  * @param snapshotEveryPoints   a snapshot of a model every this many of its points (0 = never)
  * @param snapshotIntervalMs    wall-clock interval of snapshots of models that changed (0 = never)
  * @param modelCacheSize        decoded models kept in memory per stream task
@@ -44,7 +47,9 @@ public record MixstreamSettings(
         String responsibilitiesTopic,
         String snapshotsTopic,
         String dlqTopic,
+        String anomaliesTopic,
         MixtureConfig mixture,
+        AnomalyPolicy anomaly,
         long snapshotEveryPoints,
         long snapshotIntervalMs,
         int modelCacheSize,
@@ -125,7 +130,9 @@ public record MixstreamSettings(
         MixstreamSettings s = new MixstreamSettings(
                 (String) v.get(POINTS_TOPIC_CONFIG), (String) v.get(RESPONSIBILITIES_TOPIC_CONFIG),
                 (String) v.get(SNAPSHOTS_TOPIC_CONFIG), (String) v.get(DLQ_TOPIC_CONFIG),
+                SettingText.NONE.equalsIgnoreCase((String) v.get(ANOMALIES_TOPIC_CONFIG)) ? null : (String) v.get(ANOMALIES_TOPIC_CONFIG),
                 mixture(v),
+                new AnomalyPolicy((Double) v.get(ANOMALY_ALPHA_CONFIG), (Boolean) v.get(ANOMALY_LEARN_CONFIG)),
                 (Long) v.get(SNAPSHOT_EVERY_POINTS_CONFIG),
                 (Long) v.get(SNAPSHOT_INTERVAL_MS_CONFIG),
                 (Integer) v.get(MODEL_CACHE_SIZE_CONFIG),
@@ -138,10 +145,9 @@ public record MixstreamSettings(
                 (Long) v.get(STATUS_INTERVAL_MS_CONFIG),
                 (String) v.get(INSTANCE_ID_CONFIG),
                 java.util.Collections.unmodifiableMap(kafka));
-        Set<String> topics = new java.util.HashSet<>(java.util.List.of(s.pointsTopic, s.responsibilitiesTopic,
-                s.snapshotsTopic, s.dlqTopic));
-        if (topics.size() != 4) {
-            throw new IllegalArgumentException("mixstream.topic.* must name four different topics");
+        if (new java.util.HashSet<>(s.outputTopics()).size() + 1 != s.topics().size()
+                || s.outputTopics().contains(s.pointsTopic)) {
+            throw new IllegalArgumentException("mixstream.topic.* must name " + s.topics().size() + " different topics");
         }
         return s;
     }
@@ -187,6 +193,23 @@ public record MixstreamSettings(
             throw new IllegalArgumentException("bootstrap.servers is not set (use --bootstrap-servers, "
                     + "MIXSTREAM_KAFKA_BOOTSTRAP_SERVERS or the configuration file)");
         }
+    }
+
+    /** Every topic the application reads or writes (not its internal ones): points first. */
+    public java.util.List<String> topics() {
+        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(pointsTopic));
+        all.addAll(outputTopics());
+        return all;
+    }
+
+    /** The topics the application writes: responsibilities, snapshots, dead letters, and anomalies if set. */
+    public java.util.List<String> outputTopics() {
+        java.util.List<String> out = new java.util.ArrayList<>(java.util.List.of(responsibilitiesTopic,
+                snapshotsTopic, dlqTopic));
+        if (anomaliesTopic != null) {
+            out.add(anomaliesTopic);
+        }
+        return out;
     }
 
     /** {@code bootstrap.servers}, or null. */

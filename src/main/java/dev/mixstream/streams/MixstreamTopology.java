@@ -20,7 +20,8 @@ import org.apache.kafka.streams.kstream.Repartitioned;
  *          └─► misrouted-points ─► [internal topic] ─────────┴─► mixture-estimator (models store)
  *                                                                  ├─► responsibilities
  *                                                                  ├─► snapshots
- *                                                                  └─► dead letters
+ *                                                                  ├─► dead letters
+ *                                                                  └─► anomalies (if set)
  * </pre>
  * Every model lives in the task of the partition that Kafka's default partitioner gives its key over the
  * points topic's partitions ({@link ModelPartitioner}). A record already there (any Java producer) goes
@@ -45,6 +46,7 @@ public final class MixstreamTopology {
     static final String RESPONSIBILITIES_SINK = "responsibilities-sink";
     static final String SNAPSHOTS_SINK = "snapshots-sink";
     static final String DLQ_SINK = "dlq-sink";
+    static final String ANOMALIES_SINK = "anomalies-sink";
 
     private MixstreamTopology() {
     }
@@ -70,6 +72,9 @@ public final class MixstreamTopology {
         out.to(settings.responsibilitiesTopic(), Produced.with(bytes, bytes).withName(RESPONSIBILITIES_SINK));
         out.to(settings.snapshotsTopic(), Produced.with(bytes, bytes).withName(SNAPSHOTS_SINK));
         out.to(settings.dlqTopic(), Produced.with(bytes, bytes).withName(DLQ_SINK));
+        if (settings.anomaliesTopic() != null) {
+            out.to(settings.anomaliesTopic(), Produced.with(bytes, bytes).withName(ANOMALIES_SINK));
+        }
         return b.build();
     }
 

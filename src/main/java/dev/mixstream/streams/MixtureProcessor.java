@@ -126,11 +126,18 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
                 ? writer.write(currentModel, score, currentMeta, currentXJson)
                 : writer.write(currentModel, score, PointMeta.decode(score.tag()));
         context.forward(new Record<>(currentKey, value, currentTimestamp), MixstreamTopology.RESPONSIBILITIES_SINK);
+        if (score.anomaly() && settings.anomaliesTopic() != null) {
+            context.forward(new Record<>(currentKey, value, currentTimestamp), MixstreamTopology.ANOMALIES_SINK);
+        }
     }
 
     private OnlineMixture load(String model) {
         OnlineMixture m = store.get(model);
-        return m == null ? new OnlineMixture(settings.mixture()) : m;
+        if (m == null) {
+            m = new OnlineMixture(settings.mixture());
+        }
+        m.setAnomalyPolicy(settings.anomaly()); // the settings in force apply to every model, old or new
+        return m;
     }
 
     private void emitSnapshot(String model, OnlineMixture mixture, long timestamp) {

@@ -9,8 +9,10 @@ import java.util.Arrays;
 
 /**
  * Writes the responsibilities record of one scored point:
- * {@code {"model","id","ts","x","responsibilities","component","log_likelihood","model_version",
- * "partition","offset"}} ({@code id} and {@code ts} only when the input had them), as compact UTF-8 JSON
+ * {@code {"model","id","ts","x","responsibilities","component","log_likelihood","anomaly_score","anomaly",
+ * "anomaly_features","model_version","partition","offset"}} ({@code id} and {@code ts} only when the input had
+ * them, {@code anomaly_features} only on flagged points; the offline replay of {@code fit --scores-out} has
+ * no {@code id}, {@code ts}, {@code partition} or {@code offset}), as compact UTF-8 JSON
  * straight into a reused buffer (this is on the per-record path: a JSON generator per record cost a
  * quarter of the stream thread).
  *
@@ -19,7 +21,7 @@ import java.util.Arrays;
  * has it (it parses to the same doubles), which saves re-formatting D coordinates. Strings are
  * escaped by Jackson's {@link JsonStringEncoder}. Not thread-safe; one instance per stream task.
  */
-final class ResponsibilityWriter {
+public final class ResponsibilityWriter {
     private static final byte[] MODEL = ascii("{\"model\":");
     private static final byte[] ID = ascii(",\"id\":");
     private static final byte[] TS = ascii(",\"ts\":");
@@ -27,6 +29,10 @@ final class ResponsibilityWriter {
     private static final byte[] RESPONSIBILITIES = ascii(",\"responsibilities\":");
     private static final byte[] COMPONENT = ascii(",\"component\":");
     private static final byte[] LOG_LIKELIHOOD = ascii(",\"log_likelihood\":");
+    private static final byte[] ANOMALY_SCORE = ascii(",\"anomaly_score\":");
+    private static final byte[] ANOMALY_TRUE = ascii(",\"anomaly\":true");
+    private static final byte[] ANOMALY_FALSE = ascii(",\"anomaly\":false");
+    private static final byte[] ANOMALY_FEATURES = ascii(",\"anomaly_features\":[");
     private static final byte[] MODEL_VERSION = ascii(",\"model_version\":");
     private static final byte[] PARTITION = ascii(",\"partition\":");
     private static final byte[] OFFSET = ascii(",\"offset\":");
@@ -35,6 +41,14 @@ final class ResponsibilityWriter {
     private int size;
     private String lastModel;
     private byte[] lastModelEscaped;
+
+    /**
+     * The record {@code fit --scores-out} writes: the stream's record for the same point without the input's
+     * metadata (id, ts, partition, offset), x formatted from the doubles.
+     */
+    public byte[] writeOffline(String model, PointScore score) {
+        return write(model, score, null, null);
+    }
 
     /** The record for a score whose input metadata is {@code meta}, with x formatted from the doubles. */
     byte[] write(String model, PointScore score, PointMeta meta) {
@@ -49,11 +63,11 @@ final class ResponsibilityWriter {
         size = 0;
         put(MODEL);
         putQuoted(escapedModel(model));
-        if (meta.id() != null) {
+        if (meta != null && meta.id() != null) {
             put(ID);
             putQuoted(JsonStringEncoder.getInstance().quoteAsUTF8(meta.id()));
         }
-        if (meta.ts() != null) {
+        if (meta != null && meta.ts() != null) {
             put(TS);
             putLong(meta.ts());
         }
@@ -69,12 +83,27 @@ final class ResponsibilityWriter {
         putLong(score.component());
         put(LOG_LIKELIHOOD);
         putDouble(score.logLikelihood());
+        put(ANOMALY_SCORE);
+        putDouble(score.anomalyScore());
+        put(score.anomaly() ? ANOMALY_TRUE : ANOMALY_FALSE);
+        if (score.anomalyFeatureCount() > 0) {
+            put(ANOMALY_FEATURES);
+            for (int i = 0; i < score.anomalyFeatureCount(); i++) {
+                if (i > 0) {
+                    putByte((byte) ',');
+                }
+                putLong(score.anomalyFeature(i));
+            }
+            putByte((byte) ']');
+        }
         put(MODEL_VERSION);
         putLong(score.modelVersion());
-        put(PARTITION);
-        putLong(meta.partition());
-        put(OFFSET);
-        putLong(meta.offset());
+        if (meta != null) {
+            put(PARTITION);
+            putLong(meta.partition());
+            put(OFFSET);
+            putLong(meta.offset());
+        }
         putByte((byte) '}');
         return Arrays.copyOf(buffer, size);
     }

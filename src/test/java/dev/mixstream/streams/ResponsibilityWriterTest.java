@@ -29,6 +29,9 @@ class ResponsibilityWriterTest {
         List<byte[]> out = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             double[] x = {r.nextGaussian() + 8 * (i % 3), r.nextGaussian() * 1e-7 - 1e5 * (i % 2)};
+            if (i % 50 == 25) {
+                x[0] += 40; // an outlier now and then: flagged records carry anomaly_features
+            }
             byte[] xText = ("[" + x[0] + "," + x[1] + "]").getBytes(StandardCharsets.US_ASCII);
             m.learn(x, (PointScore s) -> {
                 // the text is the current point's: warm-up points answered at initialisation have none
@@ -36,7 +39,15 @@ class ResponsibilityWriterTest {
                 out.add(writer.write(model, s, meta, withXText && current ? xText : null));
                 points.add(s.point().clone());
                 responsibilities.add(s.responsibilities().clone());
-                logLikelihoods.add(new double[]{s.logLikelihood(), s.component(), s.modelVersion()});
+                double[] rest = new double[7];
+                rest[0] = s.logLikelihood();
+                rest[1] = s.component();
+                rest[2] = s.modelVersion();
+                rest[3] = s.anomalyScore();
+                rest[4] = s.anomaly() ? 1 : 0;
+                rest[5] = s.anomalyFeatureCount();
+                rest[6] = s.anomalyFeatureCount() > 0 ? s.anomalyFeature(0) : -1;
+                logLikelihoods.add(rest);
             });
         }
         return out;
@@ -44,12 +55,14 @@ class ResponsibilityWriterTest {
 
     @Test
     void everyFieldIsThereWithTheExactValues() throws Exception {
+        int flaggedSeen = 0;
         for (boolean withXText : new boolean[]{false, true}) {
             List<double[]> points = new ArrayList<>();
             List<double[]> gammas = new ArrayList<>();
             List<double[]> rest = new ArrayList<>();
             PointMeta meta = new PointMeta("evt-\"7\"\n\u00e9", 1732512345123L, 3, 4_000_000_000L);
             List<byte[]> out = written("sensor/\u00fc\"1\"", meta, withXText, points, gammas, rest);
+
             assertEquals(300, out.size());
             for (int i = 0; i < out.size(); i++) {
                 JsonNode n = JSON.readTree(out.get(i));
@@ -66,11 +79,23 @@ class ResponsibilityWriterTest {
                 assertEquals(rest.get(i)[0], n.get("log_likelihood").asDouble(), 0.0);
                 assertEquals((int) rest.get(i)[1], n.get("component").asInt());
                 assertEquals((long) rest.get(i)[2], n.get("model_version").asLong());
+                assertEquals(rest.get(i)[3], n.get("anomaly_score").asDouble(), 0.0);
+                assertEquals(rest.get(i)[4] == 1, n.get("anomaly").asBoolean());
+                assertTrue(n.get("anomaly").isBoolean());
+                boolean flagged = rest.get(i)[4] == 1;
+                if (flagged) {
+                    flaggedSeen++;
+                    assertEquals((int) rest.get(i)[5], n.get("anomaly_features").size());
+                    assertEquals((int) rest.get(i)[6], n.get("anomaly_features").get(0).asInt());
+                } else {
+                    assertFalse(n.has("anomaly_features"));
+                }
                 assertEquals(3, n.get("partition").asInt());
                 assertEquals(4_000_000_000L, n.get("offset").asLong());
-                assertEquals(10, n.size());
+                assertEquals(flagged ? 13 : 12, n.size());
             }
         }
+        assertTrue(flaggedSeen > 0, "some of the outliers are flagged");
     }
 
     @Test
@@ -80,7 +105,8 @@ class ResponsibilityWriterTest {
         JsonNode n = JSON.readTree(out.get(out.size() - 1));
         assertFalse(n.has("id"));
         assertFalse(n.has("ts"));
-        assertEquals(8, n.size());
+        assertFalse(n.get("anomaly").asBoolean(), "the last point is an inlier");
+        assertEquals(10, n.size());
         String text = new String(out.get(0), StandardCharsets.UTF_8);
         assertTrue(text.startsWith("{\"model\":\"m\",\"x\":["), text);
         assertFalse(text.contains(" "), "compact: " + text);

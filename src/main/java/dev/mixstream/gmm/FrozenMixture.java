@@ -1,0 +1,44 @@
+package dev.mixstream.gmm;
+
+/**
+ * A fixed mixture that scores points without learning (the {@code score} command; the HTTP scoring endpoint):
+ * the same E-step and the same anomaly scoring as {@link OnlineMixture}, with the anomaly reference computed
+ * once from these parameters. Not thread-safe: one instance per thread.
+ */
+public final class FrozenMixture {
+    private final GaussianMixture mixture;
+    private final LogLikelihoodReference reference = new LogLikelihoodReference();
+    private final AnomalyPolicy policy;
+    private final PointScore score;
+
+    public FrozenMixture(GaussianMixture mixture, AnomalyPolicy policy) {
+        this.mixture = mixture;
+        this.policy = policy;
+        this.score = new PointScore(mixture.components());
+        reference.refresh(mixture);
+    }
+
+    public GaussianMixture parameters() {
+        return mixture;
+    }
+
+    public LogLikelihoodReference reference() {
+        return reference;
+    }
+
+    /**
+     * Scores one point of the mixture's dimension.
+     *
+     * @return the reused score (valid until the next call): responsibilities, component, log-likelihood and the
+     *         anomaly fields; index, tag and model version are not set
+     */
+    public PointScore score(double[] x) {
+        double ll = mixture.score(x, score.responsibilities);
+        score.point = x;
+        score.logLikelihood = ll;
+        score.component = LogSumExp.argmax(score.responsibilities, mixture.components());
+        score.scoreAnomaly(x, mixture, reference, policy);
+        score.learned = false;
+        return score;
+    }
+}
