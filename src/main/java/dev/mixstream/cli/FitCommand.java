@@ -1,5 +1,6 @@
 package dev.mixstream.cli;
 
+import dev.mixstream.gmm.AnomalyPolicy;
 import dev.mixstream.gmm.BatchEm;
 import dev.mixstream.gmm.CovarianceType;
 import dev.mixstream.gmm.InvalidMixtureConfigException;
@@ -7,6 +8,7 @@ import dev.mixstream.gmm.MixtureConfig;
 import dev.mixstream.gmm.MixtureParameter;
 import dev.mixstream.gmm.SettingText;
 import dev.mixstream.gmm.OnlineMixture;
+import dev.mixstream.gmm.PointScore;
 import dev.mixstream.gmm.ScoreSink;
 import dev.mixstream.io.ColumnSelection;
 import dev.mixstream.io.CsvFormatException;
@@ -16,6 +18,7 @@ import dev.mixstream.snapshot.MixtureSnapshot;
 import dev.mixstream.snapshot.SnapshotConfig;
 import dev.mixstream.snapshot.SnapshotJson;
 import dev.mixstream.streams.MixstreamConfig;
+import dev.mixstream.streams.ResponsibilityWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Help.Visibility;
 import picocli.CommandLine.IDefaultValueProvider;
@@ -26,7 +29,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.TypeConversionException;
 
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,8 +54,12 @@ import java.util.Map;
                     + "(stepwise EM, the engine the streaming application uses); the file is never loaded into "
                     + "memory and is read again for each of the --passes.",
             "Batch (--batch-em): the points are loaded and fitted by classic EM with k-means++ starts.",
+            "Online, --scores-out writes for every row, in order, the responsibilities record the stream would emit "
+                    + "for it (a CSV replay of the stream: same fields and numbers, without id, ts, partition and "
+                    + "offset).",
             "Progress and a one-line summary go to stderr; stdout stays empty."},
-        footer = {"Example:", "  mixstream fit --input points.csv --components 5 --model-out model.json"})
+        footer = {"Examples:", "  mixstream fit --input points.csv --components 5 --model-out model.json",
+            "  mixstream fit -i points.csv -k 5 -o model.json --scores-out scores.jsonl --model-id sensor-1"})
 public final class FitCommand extends MixstreamCommand {
 
     @Option(names = {"-i", "--input"}, required = true, paramLabel = "FILE",
@@ -107,6 +116,24 @@ public final class FitCommand extends MixstreamCommand {
             description = "Online passes over the file, each in row order (online).")
     int passes;
 
+    @Option(names = "--scores-out", paramLabel = "FILE.jsonl",
+            description = "Online, one pass: write the responsibilities record of every row (JSON lines, in row order), "
+                    + "exactly as the stream would emit it, anomaly fields included.")
+    Path scoresOut;
+
+    @Option(names = "--model-id", paramLabel = "NAME",
+            description = "The model field of the --scores-out records (the stream's record key).")
+    String modelId;
+
+    @Option(names = "--anomaly-alpha", paramLabel = "A",
+            description = "Online: a point is flagged when its anomaly_score >= 1 - A (mixstream.anomaly.alpha).")
+    double anomalyAlpha;
+
+    @Option(names = "--anomaly-learn", negatable = true, fallbackValue = "true",
+            description = "Online: learn from flagged points; --no-anomaly-learn answers them without learning them "
+                    + "(mixstream.anomaly.learn).")
+    boolean anomalyLearn = true;
+
     @Option(names = "--batch-em", description = "Fit by batch EM on the whole file instead of online.")
     boolean batchEm;
 
@@ -135,7 +162,8 @@ public final class FitCommand extends MixstreamCommand {
     Boolean progress;
 
     private static final String[] ONLINE_ONLY = {"--half-life", "--step-exponent", "--batch-size", "--warmup",
-        "--init-iterations", "--min-weight", "--passes"};
+        "--init-iterations", "--min-weight", "--passes", "--scores-out", "--model-id", "--anomaly-alpha",
+        "--anomaly-learn"};
     private static final String[] BATCH_ONLY = {"--n-init", "--max-iter", "--tol"};
 
     /** The option of each model parameter, for messages about a value out of its range. */
@@ -174,6 +202,18 @@ public final class FitCommand extends MixstreamCommand {
         if (passes < 1) {
             throw usage("--passes must be >= 1, got " + passes);
         }
+        if (scoresOut != null && passes > 1) {
+            throw usage("--scores-out replays the stream, which sees every point once: use it with --passes 1");
+        }
+        if (parsed.hasMatchedOption("--model-id") && scoresOut == null) {
+            throw usage("--model-id names the model in the --scores-out records; add --scores-out FILE.jsonl");
+        }
+        AnomalyPolicy anomaly;
+        try {
+            anomaly = new AnomalyPolicy(anomalyAlpha, anomalyLearn);
+        } catch (IllegalArgumentException e) {
+            throw usage("--anomaly-alpha must be in (0, 1), got " + anomalyAlpha);
+        }
         MixtureConfig config = config();
         BatchEm.Options batchOptions = null;
         if (batchEm) {
@@ -185,6 +225,12 @@ public final class FitCommand extends MixstreamCommand {
         }
         requireReadableFile(input, "input file");
         requireWritableTarget(modelOut, "model file");
+        if (scoresOut != null) {
+            requireWritableTarget(scoresOut, "scores file");
+            if (scoresOut.toAbsolutePath().normalize().equals(modelOut.toAbsolutePath().normalize())) {
+                throw usage("--scores-out and --model-out are the same file: " + scoresOut);
+            }
+        }
 
         CsvPoints.Options csv = CsvPoints.Options.strict().withSkipBadRows(skipBadRows)
                 .withMaxAbs(OnlineMixture.MAX_ABS_COORDINATE).withSelection(columns);
@@ -192,7 +238,8 @@ public final class FitCommand extends MixstreamCommand {
         Stats stats = new Stats();
         Fitted fitted;
         try (Progress bar = Progress.start("fit", Files.size(input) * (batchEm ? 1 : passes), progress)) {
-            fitted = batchEm ? fitBatch(csv, stats, bar, config, batchOptions) : fitOnline(csv, stats, bar, config);
+            fitted = batchEm ? fitBatch(csv, stats, bar, config, batchOptions)
+                    : fitOnline(csv, stats, bar, config, anomaly);
         }
         MixtureSnapshot snapshot = fitted.snapshot();
         String fitSummary = fitted.summary();
@@ -203,7 +250,7 @@ public final class FitCommand extends MixstreamCommand {
                 + ", " + plural(stats.bad, "bad row") + " skipped, "
                 + String.format(Locale.ROOT, "%.2f", seconds) + " s, "
                 + format(Math.round(learned / Math.max(seconds, 1e-9))) + " points/s, " + fitSummary
-                + "; model written to " + modelOut);
+                + "; model written to " + modelOut + (scoresOut == null ? "" : ", scores to " + scoresOut));
         err().flush();
         return 0;
     }
@@ -226,25 +273,75 @@ public final class FitCommand extends MixstreamCommand {
                 + " EM iterations, " + (r.converged() ? "converged" : "not converged"));
     }
 
-    /** One online model streamed over the file's rows, in order, for each of the passes. */
-    private Fitted fitOnline(CsvPoints.Options csv, Stats stats, Progress bar, MixtureConfig config)
-            throws IOException {
+    /**
+     * One online model streamed over the file's rows, in order, for each of the passes; with --scores-out, each
+     * row's record is written as the model answers it (warm-up rows when the warm-up ends, as in the stream).
+     */
+    private Fitted fitOnline(CsvPoints.Options csv, Stats stats, Progress bar, MixtureConfig config,
+                             AnomalyPolicy anomaly) throws IOException {
         OnlineMixture model = new OnlineMixture(config);
+        model.setAnomalyPolicy(anomaly);
         long size = Files.size(input);
-        for (int pass = 0; pass < passes; pass++) {
-            Stats passStats = pass == 0 ? stats : new Stats();
-            read(csv, passStats, bar, pass * size, x -> model.learn(x, null, ScoreSink.IGNORE));
-        }
-        requireRowsForComponents(stats.rows);
-        if (!model.isInitialised()) {
-            err().println("note: the input ended during the warm-up (" + model.pointsSeen() + " of "
-                    + model.warmup() + " points); the model is initialised from those "
-                    + model.pointsSeen() + " points");
-            model.initialiseNow(ScoreSink.IGNORE);
+        try (ScoresFile scores = scoresOut == null ? null : new ScoresFile(scoresOut, modelId)) {
+            ScoreSink sink = scores == null ? ScoreSink.IGNORE : scores;
+            for (int pass = 0; pass < passes; pass++) {
+                Stats passStats = pass == 0 ? stats : new Stats();
+                read(csv, passStats, bar, pass * size, x -> model.learn(x, null, sink));
+            }
+            requireRowsForComponents(stats.rows);
+            if (!model.isInitialised()) {
+                err().println("note: the input ended during the warm-up (" + model.pointsSeen() + " of "
+                        + model.warmup() + " points); the model is initialised from those "
+                        + model.pointsSeen() + " points" + (scores == null ? ""
+                        : ", which are answered by it (the stream would still be waiting for more)"));
+                model.initialiseNow(sink);
+            }
+            if (scores != null) {
+                scores.finish();
+            }
         }
         return new Fitted(MixtureSnapshot.of(model), "avg log-likelihood " + format(model.avgLogLikelihood())
                 + " (prequential" + (config.hasNoHalfLife() ? "" : ", half-life " + format(config.halfLife())) + ")"
                 + (model.refits() > 0 ? ", " + model.refits() + " drift re-fits" : ""));
+    }
+
+    /** The --scores-out file: one responsibilities record per answered point, as JSON lines. */
+    private static final class ScoresFile implements ScoreSink, AutoCloseable {
+        private final ResponsibilityWriter writer = new ResponsibilityWriter();
+        private final OutputStream out;
+        private final String model;
+        private IOException failure;
+
+        ScoresFile(Path file, String model) throws IOException {
+            this.out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16);
+            this.model = model;
+        }
+
+        @Override
+        public void accept(PointScore score) {
+            if (failure != null) {
+                return;
+            }
+            try {
+                out.write(writer.writeOffline(model, score));
+                out.write('\n');
+            } catch (IOException e) {
+                failure = e;
+            }
+        }
+
+        /** Flushes the file; reports the first write failure. */
+        void finish() throws IOException {
+            if (failure != null) {
+                throw failure;
+            }
+            out.flush();
+        }
+
+        @Override
+        public void close() throws IOException {
+            out.close();
+        }
     }
 
     /** A mixture of K components needs at least K points. */
@@ -319,6 +416,9 @@ public final class FitCommand extends MixstreamCommand {
                 case "--reg-covar" -> MixstreamConfig.defaultText(MixstreamConfig.REG_COVAR_CONFIG);
                 case "--seed" -> MixstreamConfig.defaultText(MixstreamConfig.SEED_CONFIG);
                 case "--passes" -> "1";
+                case "--model-id" -> "default";
+                case "--anomaly-alpha" -> MixstreamConfig.defaultText(MixstreamConfig.ANOMALY_ALPHA_CONFIG);
+                case "--anomaly-learn" -> MixstreamConfig.defaultText(MixstreamConfig.ANOMALY_LEARN_CONFIG);
                 case "--n-init" -> Integer.toString(b.nInit());
                 case "--max-iter" -> Integer.toString(b.maxIter());
                 case "--tol" -> Double.toString(b.tol());

@@ -13,10 +13,18 @@ package dev.mixstream.gmm;
  * </ul>
  * The watch then collects the next W points (they are still scored and learned from at once), and
  * {@link #observe} reports when the collection is complete.
+ *
+ * <p>Points the anomaly policy keeps out of the statistics ({@code mixstream.anomaly.learn=false}) are watched
+ * too, their log-likelihood counted as at most {@link #UNLEARNED_LOG_LIKELIHOOD_FLOOR} = 5 nats below the
+ * long-run average (a far outlier's would be thousands, and fire the re-fit on its own): a burst of unlearned
+ * outliers shorter than L·ln(5/4) ≈ 0.22·L points cannot trigger it, nor can less than a fifth of the points
+ * being outliers for good; data that jump and stay away trigger it after about 0.22·L points.
  */
 final class DriftWatch {
     /** Nats per point the recent log-likelihood must fall below the long-run average to trigger a re-fit. */
     static final double LOG_LIKELIHOOD_DROP = 1.0;
+    /** How far below the long-run average an unlearned point's log-likelihood counts, at most, in nats. */
+    static final double UNLEARNED_LOG_LIKELIHOOD_FLOOR = 5.0;
 
     /** r_k, each component's share of recent responsibility. */
     final double[] recentShare;
@@ -50,13 +58,18 @@ final class DriftWatch {
      * @param x                 the point (copied when collected)
      * @param gamma             its responsibilities
      * @param logLikelihood     its log-likelihood
+     * @param learned           whether the model learned the point; an unlearned one's log-likelihood counts as
+     *                          at least the long-run average − {@link #UNLEARNED_LOG_LIKELIHOOD_FLOOR}
      * @param longRunLikelihood the model's long-run average log-likelihood per point
      * @param collectSize       W, the number of points a re-fit collects
      * @param minWeight         the starvation threshold on r_k
      * @return true when the points of a re-fit are complete ({@link #collected()})
      */
-    boolean observe(double[] x, double[] gamma, double logLikelihood, double longRunLikelihood, int collectSize,
-                    double minWeight) {
+    boolean observe(double[] x, double[] gamma, double logLikelihood, boolean learned, double longRunLikelihood,
+                    int collectSize, double minWeight) {
+        if (!learned) {
+            logLikelihood = Math.max(logLikelihood, longRunLikelihood - UNLEARNED_LOG_LIKELIHOOD_FLOOR);
+        }
         int k = recentShare.length;
         for (int c = 0; c < k; c++) {
             recentShare[c] += rate * (gamma[c] - recentShare[c]); // r_k ← r_k + ρ (γ_k − r_k)

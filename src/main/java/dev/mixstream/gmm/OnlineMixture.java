@@ -28,8 +28,8 @@ import java.util.SplittableRandom;
  * Anomalies: every point scored also gets an anomaly score from the model's
  * {@link LogLikelihoodReference}, which is recomputed from the parameters at initialisation, after each
  * re-fit and every {@link #referenceInterval} points; its flag follows the {@link AnomalyPolicy}, which may
- * keep flagged points out of the statistics (they still reach the drift watch, so a genuine jump of the
- * data is followed by a re-fit). Warm-up points are all learned and scored against the initial model.
+ * keep flagged points out of the statistics and out of the average log-likelihood (they still reach the drift
+ * watch, so a genuine jump of the data is followed by a re-fit). Warm-up points are all learned and scored against the initial model.
  * Every point given to {@link #learn} is scored exactly once, in input order.
  * The same points, configuration and seed give bit-identical parameters.
  *
@@ -190,7 +190,10 @@ public final class OnlineMixture {
         return effectiveCount;
     }
 
-    /** Prequential log-likelihood per point, averaged with the model's own forgetting. */
+    /**
+     * Prequential log-likelihood per point, averaged with the model's own forgetting, over the points learned
+     * (every point, unless the anomaly policy keeps flagged ones out).
+     */
     public double avgLogLikelihood() {
         return avgLogLikelihood;
     }
@@ -275,7 +278,8 @@ public final class OnlineMixture {
                 stepBatch();
             }
         }
-        if (drift.observe(x, gamma, score.logLikelihood, avgLogLikelihood, warmup, config.minWeight())) {
+        if (drift.observe(x, gamma, score.logLikelihood, score.learned, avgLogLikelihood, warmup,
+                config.minWeight())) {
             refit();
         }
     }
@@ -500,7 +504,6 @@ public final class OnlineMixture {
         double ll = mixture.score(x, score.responsibilities);
         scored++;
         double rate = Math.max(1.0 / scored, pointForgetRate);
-        avgLogLikelihood += rate * (ll - avgLogLikelihood); // ℓ̄ ← (1−ρ) ℓ̄ + ρ ℓ
         score.point = x;
         score.tag = tag;
         score.index = index;
@@ -508,6 +511,9 @@ public final class OnlineMixture {
         score.logLikelihood = ll;
         score.modelVersion = pointsApplied;
         scoreAnomaly(x, rate);
+        if (score.learned) { // points kept out by the anomaly policy are not the model's data: not in its average
+            avgLogLikelihood += rate * (ll - avgLogLikelihood); // ℓ̄ ← (1−ρ) ℓ̄ + ρ ℓ
+        }
         sink.accept(score);
     }
 
