@@ -144,7 +144,12 @@ abstract class MixstreamCommand implements Callable<Integer> {
 
     /** "1 row", "2 rows". */
     static String plural(long n, String noun) {
-        return n + " " + noun + (n == 1 ? "" : "s");
+        return plural(n, noun, noun + "s");
+    }
+
+    /** "1 anomaly", "2 anomalies". */
+    static String plural(long n, String singular, String pluralForm) {
+        return n + " " + (n == 1 ? singular : pluralForm);
     }
 
     /** A number for a summary line: 6 significant digits, no exponent for ordinary magnitudes. */

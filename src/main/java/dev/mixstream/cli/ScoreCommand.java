@@ -1,9 +1,12 @@
 package dev.mixstream.cli;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.mixstream.gmm.AnomalyPolicy;
+import dev.mixstream.gmm.FrozenMixture;
 import dev.mixstream.gmm.GaussianMixture;
-import dev.mixstream.gmm.LogSumExp;
 import dev.mixstream.gmm.OnlineMixture;
+import dev.mixstream.gmm.PointScore;
+import dev.mixstream.snapshot.MixtureSnapshot;
 import dev.mixstream.io.ColumnSelection;
 import dev.mixstream.io.CsvFormatException;
 import dev.mixstream.io.CsvPoints;
@@ -21,9 +24,10 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * {@code mixstream score}: the log-likelihood of every point of a CSV file under a model snapshot.
- * Prints one JSON line {@code {"n":…,"avg_log_likelihood":…}} on stdout and optionally writes each
- * row's responsibilities to a CSV file.
+ * {@code mixstream score}: the log-likelihood and anomaly score of every point of a CSV file under a model
+ * snapshot, frozen (the engine's E-step and anomaly scoring, {@link FrozenMixture}). Prints one JSON line
+ * {@code {"n":…,"avg_log_likelihood":…,"anomalies":…}} on stdout and optionally writes each row's
+ * responsibilities and anomaly fields to a CSV file.
  */
 @Command(name = "score", mixinStandardHelpOptions = true, showDefaultValues = true, sortOptions = false,
         descriptionHeading = "%n", optionListHeading = "%nOptions:%n",
@@ -31,7 +35,9 @@ import java.util.Locale;
         header = "Score the points of a CSV file under a model snapshot.",
         description = {
             "Prints exactly one JSON line on stdout: {\"n\": <rows scored>, \"avg_log_likelihood\": "
-                    + "<mean of log p(x) over those rows>}. The model is not changed.",
+                    + "<mean of log p(x) over those rows>, \"anomalies\": <rows flagged>}. The model is not changed.",
+            "Anomaly scores are computed as the stream computes them, from the model's own log-likelihood "
+                    + "distribution (see the README's \"Anomaly detection\").",
             "A row whose number of columns differs from the model's dimension is a bad row."},
         footer = {"Example:", "  mixstream score --model model.json --input points.csv \\",
             "      --responsibilities-out resp.csv"})
@@ -47,8 +53,14 @@ public final class ScoreCommand extends MixstreamCommand {
 
     @Option(names = {"-r", "--responsibilities-out"}, paramLabel = "OUT.csv",
             description = "Also write, per scored row: row (input line number), component (argmax), "
-                    + "log_likelihood, r0..r{K-1}.")
+                    + "log_likelihood, r0..r{K-1}, anomaly_score, anomaly (true/false), anomaly_features "
+                    + "(flagged rows: up to 3 coordinate indices, ';'-separated).")
     Path responsibilitiesOut;
+
+    @Option(names = "--anomaly-alpha", paramLabel = "A", showDefaultValue = picocli.CommandLine.Help.Visibility.NEVER,
+            description = "Flag a row when its anomaly_score >= 1 - A. Default: the alpha in the snapshot's "
+                    + "anomaly block (the stream's mixstream.anomaly.alpha), else 0.001.")
+    Double anomalyAlpha;
 
     @Option(names = "--columns", paramLabel = "COLS", converter = ColumnsConverter.class,
             description = "The columns that hold the coordinates (as many as the model's dimension): 1-based "
@@ -65,7 +77,8 @@ public final class ScoreCommand extends MixstreamCommand {
     Boolean progress;
 
     /** The JSON line printed on stdout. */
-    record Result(@JsonProperty("n") long n, @JsonProperty("avg_log_likelihood") double avgLogLikelihood) {
+    record Result(@JsonProperty("n") long n, @JsonProperty("avg_log_likelihood") double avgLogLikelihood,
+                  @JsonProperty("anomalies") long anomalies) {
     }
 
     @Override
@@ -75,11 +88,13 @@ public final class ScoreCommand extends MixstreamCommand {
         if (responsibilitiesOut != null) {
             requireWritableTarget(responsibilitiesOut, "responsibilities file");
         }
-        GaussianMixture mixture = loadModel();
+        MixtureSnapshot snapshot = loadModel();
+        GaussianMixture mixture = snapshot.toMixture();
+        FrozenMixture frozen = new FrozenMixture(mixture, policy(snapshot));
         CsvPoints.Options options = CsvPoints.Options.strict().withSkipBadRows(skipBadRows)
                 .withColumns(mixture.dimension()).withMaxAbs(OnlineMixture.MAX_ABS_COORDINATE).withSelection(columns);
         long started = System.nanoTime();
-        Totals totals = scoreRows(mixture, options);
+        Totals totals = scoreRows(frozen, options);
         long n = totals.rows();
         long bad = totals.bad();
         double total = totals.logLikelihood();
@@ -88,35 +103,49 @@ public final class ScoreCommand extends MixstreamCommand {
                     + (bad > 0 ? " (" + plural(bad, "bad row") + " skipped)" : ""));
         }
         double avg = total / n; // mean of log p(x), summed in row order
-        out().println(SnapshotJson.mapper().writeValueAsString(new Result(n, avg)));
+        out().println(SnapshotJson.mapper().writeValueAsString(new Result(n, avg, totals.anomalies())));
         out().flush();
         double seconds = (System.nanoTime() - started) / 1e9;
         err().println("score: " + plural(n, "row") + ", " + plural(bad, "bad row") + " skipped, "
-                + String.format(Locale.ROOT, "%.2f", seconds) + " s, avg log-likelihood " + format(avg)
+                + String.format(Locale.ROOT, "%.2f", seconds) + " s, avg log-likelihood " + format(avg) + ", "
+                + plural(totals.anomalies(), "anomaly", "anomalies") + " at alpha " + frozen.policy().alpha()
                 + (responsibilitiesOut != null ? "; responsibilities written to " + responsibilitiesOut : ""));
         err().flush();
         return 0;
     }
 
-    /** The model snapshot as a mixture, or one line saying why it cannot be used. */
-    private GaussianMixture loadModel() throws IOException {
+    /** α from --anomaly-alpha, else the snapshot's, else the default; learning does not apply (frozen). */
+    private AnomalyPolicy policy(MixtureSnapshot snapshot) {
+        double alpha = anomalyAlpha != null ? anomalyAlpha
+                : snapshot.anomaly() != null ? snapshot.anomaly().alpha() : AnomalyPolicy.DEFAULT_ALPHA;
         try {
-            return SnapshotJson.read(model).toMixture();
+            return new AnomalyPolicy(alpha, false);
+        } catch (IllegalArgumentException e) {
+            throw usage("--anomaly-alpha must be in (0, 1), got " + alpha);
+        }
+    }
+
+    /** The model snapshot, checked to make a mixture, or one line saying why it cannot be used. */
+    private MixtureSnapshot loadModel() throws IOException {
+        try {
+            MixtureSnapshot s = SnapshotJson.read(model);
+            s.toMixture();
+            return s;
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new CliException("cannot use model " + model + ": " + firstLine(e.getMessage()));
         }
     }
 
-    /** Rows scored, bad rows skipped, and the sum of the rows' log p(x), in row order. */
-    private record Totals(long rows, long bad, double logLikelihood) {
+    /** Rows scored, bad rows skipped, the sum of the rows' log p(x) in row order, and the rows flagged. */
+    private record Totals(long rows, long bad, double logLikelihood, long anomalies) {
     }
 
     /** Scores every row (and writes its line to the responsibilities file, if asked). */
-    private Totals scoreRows(GaussianMixture mixture, CsvPoints.Options options) throws IOException {
-        int k = mixture.components();
+    private Totals scoreRows(FrozenMixture frozen, CsvPoints.Options options) throws IOException {
+        int k = frozen.parameters().components();
         double total = 0;
-        double[] responsibilities = new double[k];
-        StringBuilder line = new StringBuilder(32 * (k + 3));
+        long anomalies = 0;
+        StringBuilder line = new StringBuilder(32 * (k + 6));
         try (CsvPoints csv = CsvPoints.open(input, options);
              Writer out = responsibilitiesOut == null ? null
                      : new BufferedWriter(Files.newBufferedWriter(responsibilitiesOut, StandardCharsets.UTF_8),
@@ -127,18 +156,24 @@ public final class ScoreCommand extends MixstreamCommand {
                 for (int c = 0; c < k; c++) {
                     line.append(",r").append(c);
                 }
+                line.append(",anomaly_score,anomaly,anomaly_features");
                 out.append(line).append('\n');
             }
             long count = 0;
             while (csv.hasNext()) {
                 CsvRow row = csv.next();
-                double ll = mixture.score(row.values(), responsibilities);
-                total += ll;
+                PointScore s = frozen.score(row.values());
+                total += s.logLikelihood();
+                anomalies += s.anomaly() ? 1 : 0;
                 if (out != null) {
                     line.setLength(0);
-                    line.append(row.line()).append(',').append(LogSumExp.argmax(responsibilities, k)).append(',').append(ll);
+                    line.append(row.line()).append(',').append(s.component()).append(',').append(s.logLikelihood());
                     for (int c = 0; c < k; c++) {
-                        line.append(',').append(responsibilities[c]);
+                        line.append(',').append(s.responsibilities()[c]);
+                    }
+                    line.append(',').append(s.anomalyScore()).append(',').append(s.anomaly()).append(',');
+                    for (int i = 0; i < s.anomalyFeatureCount(); i++) {
+                        line.append(i > 0 ? ";" : "").append(s.anomalyFeature(i));
                     }
                     out.append(line).append('\n');
                 }
@@ -150,7 +185,7 @@ public final class ScoreCommand extends MixstreamCommand {
                 err().println("warning: skipped " + plural(csv.badRows(), "bad row") + " of " + input
                         + " (first: " + csv.firstBadRow().getMessage() + ")");
             }
-            return new Totals(csv.rows(), csv.badRows(), total);
+            return new Totals(csv.rows(), csv.badRows(), total, anomalies);
         } catch (CsvFormatException e) {
             throw new CliException(describe(input, e, columns != null)
                     + (e.problem() == CsvFormatException.Problem.WRONG_COLUMN_COUNT && columns == null

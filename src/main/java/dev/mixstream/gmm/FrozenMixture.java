@@ -22,6 +22,10 @@ public final class FrozenMixture {
         return mixture;
     }
 
+    public AnomalyPolicy policy() {
+        return policy;
+    }
+
     public LogLikelihoodReference reference() {
         return reference;
     }

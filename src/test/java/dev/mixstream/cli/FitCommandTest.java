@@ -146,6 +146,22 @@ class FitCommandTest {
         }
         m.initialiseNow(ScoreSink.IGNORE);
         assertSameParameters(m.parameters(), SnapshotJson.read(out));
+
+        // with --scores-out every row is still answered, by the model initialised from them
+        Path scores = dir.resolve("few.jsonl");
+        r = run("fit", "-i", small.toString(), "-k", "3", "-o", out.toString(), "--scores-out", scores.toString());
+        assertEquals(0, r.code(), r::toString);
+        assertTrue(r.err().contains("which are answered by it"), r::toString);
+        List<String> lines = Files.readAllLines(scores);
+        assertEquals(40, lines.size());
+        for (int i = 0; i < 40; i++) {
+            com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(lines.get(i));
+            assertEquals("default", n.get("model").asText());
+            assertEquals(few[i][0], n.get("x").get(0).asDouble(), 0.0);
+            assertEquals(40, n.get("model_version").asLong());
+            assertTrue(n.has("anomaly_score") && n.has("anomaly"), lines.get(i));
+        }
     }
 
     @Test
@@ -226,6 +242,12 @@ class FitCommandTest {
             {"fit", "-i", in, "-k", "3", "-o", out, "--batch-em", "--passes", "2"},
             {"fit", "-i", in, "-k", "3", "-o", out, "--batch-em", "--max-iter", "0"},
             {"fit", "-i", in, "-k", "3", "-o", out, "--no-such-option"},
+            {"fit", "-i", in, "-k", "3", "-o", out, "--scores-out", out + "l", "--passes", "2"},
+            {"fit", "-i", in, "-k", "3", "-o", out, "--scores-out", out + "l", "--batch-em"},
+            {"fit", "-i", in, "-k", "3", "-o", out, "--scores-out", out},         // the model file itself
+            {"fit", "-i", in, "-k", "3", "-o", out, "--model-id", "m"},           // needs --scores-out
+            {"fit", "-i", in, "-k", "3", "-o", out, "--anomaly-alpha", "1"},
+            {"fit", "-i", in, "-k", "3", "-o", out, "--batch-em", "--no-anomaly-learn"},
         };
         for (String[] args : cases) {
             Run r = run(args);
@@ -235,5 +257,7 @@ class FitCommandTest {
         }
         Run r = run("fit", "-i", in, "-k", "3", "-o", out, "--step-exponent", "2");
         assertTrue(r.err().startsWith("--step-exponent must be in (0.5, 1], got 2.0"), r::toString);
+        r = run("fit", "-i", in, "-k", "3", "-o", out, "--scores-out", out + "l", "--passes", "2");
+        assertTrue(r.err().startsWith("--scores-out replays the stream, which sees every point once"), r::toString);
     }
 }

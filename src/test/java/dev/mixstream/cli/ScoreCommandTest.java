@@ -3,7 +3,10 @@ package dev.mixstream.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixstream.cli.CliTestSupport.Run;
+import dev.mixstream.gmm.AnomalyPolicy;
+import dev.mixstream.gmm.FrozenMixture;
 import dev.mixstream.gmm.GaussianMixture;
+import dev.mixstream.gmm.PointScore;
 import dev.mixstream.snapshot.SnapshotJson;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,8 +51,11 @@ class ScoreCommandTest {
         assertTrue(r.out().endsWith("\n"), r::toString);
         assertEquals(1, r.out().lines().count(), r::toString);
         JsonNode json = new ObjectMapper().readTree(r.out());
-        assertEquals(2, json.size(), r::toString);
+        assertEquals(3, json.size(), r::toString);
         assertEquals(700, json.get("n").asLong());
+        FrozenMixture frozen = new FrozenMixture(mixture, new AnomalyPolicy(0.001, false)); // the snapshot's alpha
+        long flagged = java.util.Arrays.stream(points).filter(x -> frozen.score(x).anomaly()).count();
+        assertEquals(flagged, json.get("anomalies").asLong());
         double expected = mixture.meanLogLikelihood(points);
         double actual = json.get("avg_log_likelihood").asDouble();
         assertEquals(expected, actual, 1e-12 * Math.abs(expected));
@@ -61,12 +67,17 @@ class ScoreCommandTest {
         Run r = run("score", "-m", model.toString(), "-i", csv.toString(), "--responsibilities-out", out.toString());
         assertEquals(0, r.code(), r::toString);
         List<String> lines = Files.readAllLines(out);
-        assertEquals("row,component,log_likelihood,r0,r1,r2", lines.get(0));
+        assertEquals("row,component,log_likelihood,r0,r1,r2,anomaly_score,anomaly,anomaly_features", lines.get(0));
         assertEquals(701, lines.size());
         double[] resp = new double[3];
+        FrozenMixture frozen = new FrozenMixture(mixture, new AnomalyPolicy(0.001, false));
         for (int i = 0; i < points.length; i++) {
-            String[] f = lines.get(i + 1).split(",");
-            assertEquals(6, f.length);
+            String[] f = lines.get(i + 1).split(",", -1);
+            assertEquals(9, f.length);
+            PointScore s = frozen.score(points[i]);
+            assertEquals(s.anomalyScore(), Double.parseDouble(f[6]), 0.0, "the engine's score, exactly");
+            assertEquals(s.anomaly(), Boolean.parseBoolean(f[7]));
+            assertEquals(s.anomaly() ? s.anomalyFeature(0) + "" : "", f[8].split(";")[0]);
             assertEquals(i + 2, Long.parseLong(f[0]), "row is the input line number");
             double ll = mixture.score(points[i], resp);
             assertEquals(ll, Double.parseDouble(f[2]), 1e-12 * Math.abs(ll));
@@ -84,6 +95,46 @@ class ScoreCommandTest {
             assertEquals(1.0, sum, 1e-12);
             assertEquals(argmax, Integer.parseInt(f[1]));
         }
+    }
+
+    @Test
+    void outliersAreFlaggedWithTheirFeaturesAtTheChosenAlpha() throws IOException {
+        double[][] mixed = new double[points.length][];
+        for (int i = 0; i < points.length; i++) {
+            mixed[i] = points[i].clone();
+            if (i % 100 == 7) {
+                mixed[i][1] += 40; // far out along coordinate 1 only
+            }
+        }
+        Path in = writeCsv(dir.resolve("mixed.csv"), mixed);
+        Path out = dir.resolve("mixed-resp.csv");
+        for (String alpha : new String[]{"0.001", "0.2"}) {
+            Run r = run("score", "-m", model.toString(), "-i", in.toString(), "-r", out.toString(),
+                    "--anomaly-alpha", alpha);
+            assertEquals(0, r.code(), r::toString);
+            List<String> lines = Files.readAllLines(out);
+            long flagged = 0;
+            for (int i = 0; i < mixed.length; i++) {
+                String[] f = lines.get(i + 1).split(",", -1);
+                boolean anomaly = Boolean.parseBoolean(f[7]);
+                flagged += anomaly ? 1 : 0;
+                assertEquals(anomaly, Double.parseDouble(f[6]) >= 1 - Double.parseDouble(alpha), lines.get(i + 1));
+                if (i % 100 == 7) {
+                    assertTrue(anomaly, "outlier on row " + (i + 2));
+                    assertEquals("1", f[8].split(";")[0], "the coordinate that moved comes first");
+                }
+                assertEquals(anomaly, !f[8].isEmpty());
+            }
+            assertEquals(flagged, new ObjectMapper().readTree(r.out()).get("anomalies").asLong());
+            if (alpha.equals("0.001")) {
+                assertTrue(flagged <= 7 + 3, flagged + " flagged at alpha 0.001");
+            } else {
+                assertTrue(flagged > 0.1 * mixed.length && flagged < 0.3 * mixed.length, flagged + " at alpha 0.2");
+            }
+        }
+        Run bad = run("score", "-m", model.toString(), "-i", in.toString(), "--anomaly-alpha", "1");
+        assertEquals(2, bad.code(), bad::toString);
+        assertTrue(bad.err().contains("--anomaly-alpha must be in (0, 1)"), bad::toString);
     }
 
     @Test
