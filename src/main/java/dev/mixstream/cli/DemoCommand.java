@@ -5,6 +5,7 @@ import dev.mixstream.demo.DemoWorkload;
 import dev.mixstream.demo.OutputReader;
 import dev.mixstream.demo.LiveView;
 import dev.mixstream.demo.ModelComparison;
+import dev.mixstream.gmm.AnomalyPolicy;
 import dev.mixstream.snapshot.MixtureSnapshot;
 import dev.mixstream.streams.MixstreamApp;
 import dev.mixstream.streams.MixstreamConfig;
@@ -48,7 +49,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
         description = "Starts a single-node Kafka broker inside this process (data in a temporary directory), "
                 + "creates the topics, starts the estimator and streams three 2-D clusters per model key into it; "
                 + "halfway every cluster jumps further than the spacing between clusters. A few malformed records "
-                + "show the dead-letter topic. Ends with the learned models next to the true ones.")
+                + "show the dead-letter topic, a few outliers the anomaly flags. Ends with the learned models next "
+                + "to the true ones and the anomalies found.")
 public final class DemoCommand extends MixstreamCommand {
     @Mixin
     KafkaLogOption logs = new KafkaLogOption();
@@ -72,6 +74,10 @@ public final class DemoCommand extends MixstreamCommand {
 
     @Option(names = "--bad-records", defaultValue = "7", paramLabel = "N", description = "Malformed records to send.")
     int badRecords;
+
+    @Option(names = "--outliers", defaultValue = "6", paramLabel = "N",
+            description = "Points far from every cluster to inject (ids outlier-1, outlier-2, ...).")
+    int outliers;
 
     @Option(names = "--half-life", defaultValue = "2000", paramLabel = "N", description = "Half-life of the models, in points.")
     String halfLife;
@@ -98,21 +104,24 @@ public final class DemoCommand extends MixstreamCommand {
 
     @Override
     protected int execute() throws Exception {
-        if (points < 1 || keys < 1 || keys > 26 * 27 || !(rate >= 0) || !(driftAt >= 0 && driftAt <= 1)) {
-            throw usage("need --points >= 1, --keys in [1, 702], --rate >= 0, --drift-at in [0, 1]");
+        if (points < 1 || keys < 1 || keys > 26 * 27 || !(rate >= 0) || !(driftAt >= 0 && driftAt <= 1)
+                || outliers < 0) {
+            throw usage("need --points >= 1, --keys in [1, 702], --rate >= 0, --drift-at in [0, 1], --outliers >= 0");
         }
         if (forever) {
-            for (String option : new String[]{"--points", "--drift-at", "--bad-records"}) {
+            for (String option : new String[]{"--points", "--drift-at", "--bad-records", "--outliers"}) {
                 if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
                     throw usage(option + " does not apply with --forever: the stream never ends, the clusters jump "
-                            + "once after 200,000 points per key, and one bad record follows every 10,000 points; "
+                            + "once after 200,000 points per key, one bad record follows every 10,000 points and one "
+                            + "outlier every 20,000; "
                             + "leave " + option + " out, or drop --forever");
                 }
             }
         }
         PrintWriter out = out();
         boolean terminal = !plain && System.console() != null;
-        DemoWorkload workload = new DemoWorkload(keys, forever ? Long.MAX_VALUE : points, driftAt, badRecords, seed);
+        DemoWorkload workload = new DemoWorkload(keys, forever ? Long.MAX_VALUE : points, driftAt, badRecords, outliers,
+                seed);
         Path stateDir = Files.createTempDirectory("mixstream-demo-state");
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -200,7 +209,7 @@ public final class DemoCommand extends MixstreamCommand {
                     lastTime = now;
                     lastDraw = now;
                     view.draw(new LiveView.Frame(workload.validSent(), workload.total(), o, reader.deadLetters(),
-                            recordsPerSecond, workload.drifted(), workload.driftAt(), new TreeMap<>(latest)));
+                            reader.anomalies(), recordsPerSecond, workload.drifted(), workload.driftAt(), new TreeMap<>(latest)));
                 }
                 if (reader.failure() != null) {
                     throw new CliException("reading the output topics failed: " + reader.failure());
@@ -220,8 +229,9 @@ public final class DemoCommand extends MixstreamCommand {
         }
         double seconds = (System.nanoTime() - started) / 1e9;
         view.draw(new LiveView.Frame(workload.validSent(), workload.total(), reader.answers(), reader.deadLetters(),
-                reader.answers() / Math.max(seconds, 1e-9), workload.drifted(), workload.driftAt(), new TreeMap<>(latest)));
+                reader.anomalies(), reader.answers() / Math.max(seconds, 1e-9), workload.drifted(), workload.driftAt(), new TreeMap<>(latest)));
         summary(out, workload, latest, reader.answers(), reader.deadLetters(), reader.reasons(), (System.nanoTime() - started) / 1e9);
+        anomalies(out, workload, reader);
         return 0;
     }
 
@@ -258,6 +268,21 @@ public final class DemoCommand extends MixstreamCommand {
             ModelComparison.render(keyNames.get(i), matches).forEach(out::println);
             out.printf(Locale.ROOT, "%-10s worst |Δμ| %.3f, refits %d, avg log-likelihood %.3f%n", "",
                     ModelComparison.worstMeanDistance(matches), s.refits(), s.avgLogLikelihood());
+        }
+        out.flush();
+    }
+
+    /** How many answers were flagged, how many of the injected outliers among them, and one or two of those. */
+    private static void anomalies(PrintWriter out, DemoWorkload w, OutputReader reader) {
+        long flagged = reader.anomalies();
+        long outliersFlagged = reader.outliersFlagged();
+        out.printf(Locale.ROOT, "anomalies: %,d answers flagged (anomaly_score >= %s): %d of the %d injected "
+                        + "outliers, and %,d other points (%s)%n", flagged, 1 - AnomalyPolicy.DEFAULT_ALPHA,
+                outliersFlagged, w.outliersSent(),
+                flagged - outliersFlagged, w.drifted() ? "mostly the moved data, until the re-fit after the jump"
+                        : "the model's own rare points: about 1 in 1,000");
+        for (String example : reader.flaggedOutlierExamples()) {
+            out.println("  " + example);
         }
         out.flush();
     }

@@ -15,7 +15,8 @@ import java.util.Map;
  */
 public final class LiveView {
     /** Everything one frame shows. */
-    public record Frame(long pointsSent, long pointsTotal, long outputs, long deadLetters, double recordsPerSecond,
+    public record Frame(long pointsSent, long pointsTotal, long outputs, long deadLetters, long anomalies,
+                        double recordsPerSecond,
                         boolean drifted, long driftAt, Map<String, MixtureSnapshot> models) {
     }
 
@@ -58,9 +59,10 @@ public final class LiveView {
         String bar = forever ? "" : bar(f.outputs(), f.pointsTotal(), 30) + " ";
         // behind = sent − answered: the points on their way, or in a model's warm-up (answered at its end)
         lines.add(String.format(Locale.ROOT, "%spoints sent %,d%s  answered %,d (%,d behind)  %,.0f answers/s  "
-                        + "dead letters %d  %s",
+                        + "dead letters %d  anomalies %,d  %s",
                 bar, f.pointsSent(), forever ? "" : "/" + String.format(Locale.ROOT, "%,d", f.pointsTotal()),
                 f.outputs(), Math.max(0, f.pointsSent() - f.outputs()), f.recordsPerSecond(), f.deadLetters(),
+                f.anomalies(),
                 f.drifted() ? "DRIFTED (clusters jumped)" : String.format(Locale.ROOT, "drift at %,d", f.driftAt())));
         lines.add(String.format(Locale.ROOT, "%-10s %9s %6s %9s  %s", "model", "points", "refits", "avg LL",
                 "components: weight @ mean"));

@@ -1,5 +1,7 @@
 package dev.mixstream.demo;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixstream.snapshot.MixtureSnapshot;
 import dev.mixstream.snapshot.SnapshotJson;
 import dev.mixstream.streams.DeadLetters;
@@ -8,24 +10,32 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * What the demo's consumer sees on the output topics ({@code read_committed}), read on its own thread: the
- * answers counted, the dead letters counted by reason, and the latest snapshot of each model.
+ * answers and the anomalies among them counted (the injected outliers' apart), the dead letters counted by
+ * reason, and the latest snapshot of each model.
  */
 public final class OutputReader implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final KafkaConsumer<String, byte[]> consumer;
     private final String responsibilitiesTopic;
     private final String dlqTopic;
     private final AtomicLong answers = new AtomicLong();
     private final AtomicLong deadLetters = new AtomicLong();
+    private final AtomicLong anomalies = new AtomicLong();
+    private final AtomicLong outliersFlagged = new AtomicLong();
+    private final AtomicLong outliersAnswered = new AtomicLong();
+    private final List<String> flaggedOutliers = new CopyOnWriteArrayList<>();
     private final Map<String, Long> reasons = new ConcurrentHashMap<>();
     private final Map<String, MixtureSnapshot> latest = new ConcurrentHashMap<>();
     private final AtomicReference<Exception> failure = new AtomicReference<>();
@@ -59,9 +69,10 @@ public final class OutputReader implements AutoCloseable {
         }
     }
 
-    private void take(ConsumerRecord<String, byte[]> r) {
+    private void take(ConsumerRecord<String, byte[]> r) throws IOException {
         if (r.topic().equals(responsibilitiesTopic)) {
             answers.incrementAndGet();
+            takeAnswer(r.value());
         } else if (r.topic().equals(dlqTopic)) {
             deadLetters.incrementAndGet();
             Header h = r.headers().lastHeader(DeadLetters.REASON);
@@ -70,6 +81,44 @@ public final class OutputReader implements AutoCloseable {
             MixtureSnapshot s = SnapshotJson.fromBytes(r.value());
             latest.merge(s.model(), s, (a, b) -> b.pointsSeen() >= a.pointsSeen() ? b : a);
         }
+    }
+
+    /** Counts the flagged answers; keeps the first two answers to injected outliers that were flagged. */
+    private void takeAnswer(byte[] value) throws IOException {
+        JsonNode n = JSON.readTree(value);
+        boolean anomaly = n.path("anomaly").asBoolean();
+        if (anomaly) {
+            anomalies.incrementAndGet();
+        }
+        if (n.path("id").asText("").startsWith(DemoWorkload.OUTLIER_ID)) {
+            outliersAnswered.incrementAndGet();
+            if (anomaly) {
+                outliersFlagged.incrementAndGet();
+                if (flaggedOutliers.size() < 2) {
+                    flaggedOutliers.add(new String(value, StandardCharsets.UTF_8));
+                }
+            }
+        }
+    }
+
+    /** Answers flagged as anomalies. */
+    public long anomalies() {
+        return anomalies.get();
+    }
+
+    /** Answers to the injected outliers. */
+    public long outliersAnswered() {
+        return outliersAnswered.get();
+    }
+
+    /** Answers to the injected outliers that were flagged. */
+    public long outliersFlagged() {
+        return outliersFlagged.get();
+    }
+
+    /** The first (up to two) flagged answers to injected outliers, as JSON text. */
+    public List<String> flaggedOutlierExamples() {
+        return List.copyOf(flaggedOutliers);
     }
 
     /** Answers (responsibilities records) seen. */

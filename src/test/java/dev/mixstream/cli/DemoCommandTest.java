@@ -20,7 +20,7 @@ class DemoCommandTest {
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int code = cl.execute("demo", "--points", "12000", "--keys", "2", "--rate", "0", "--plain",
-                "--bad-records", "5", "--half-life", "1000");
+                "--bad-records", "5", "--outliers", "4", "--half-life", "1000");
         String text = out.toString();
         assertEquals(0, code, text + err);
         assertTrue(text.contains("12,000 points sent, 12,000 answered (exactly one each), 5 dead letters"), text);
@@ -34,6 +34,16 @@ class DemoCommandTest {
             assertTrue(Integer.parseInt(m.group(2)) >= 1, "the jump triggered a re-fit: " + m.group());
         }
         assertEquals(2, models, text);
+        // every injected outlier is flagged, and shown with its anomaly fields
+        Matcher a = Pattern.compile("anomalies: ([0-9,]+) answers flagged \\(anomaly_score >= 0.999\\): (\\d+) of the "
+                + "(\\d+) injected outliers, and ([0-9,]+) other points").matcher(text);
+        assertTrue(a.find(), text);
+        assertEquals("4", a.group(3));
+        assertEquals("4", a.group(2), "all outliers flagged: " + a.group());
+        assertTrue(text.contains("\"id\":\"outlier-1\""), text);
+        assertTrue(Pattern.compile("\"id\":\"outlier-\\d\",.*\"anomaly\":true,\"anomaly_features\":\\[").matcher(text)
+                .find(), text);
+        assertTrue(text.contains("anomalies " + a.group(1) + "  DRIFTED"), "the live view counts them too: " + text);
     }
 
     @Test
