@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.mixstream.cli.MixstreamCli;
-import dev.mixstream.gmm.CovarianceType;
 import dev.mixstream.gmm.GaussianMixture;
 import dev.mixstream.gmm.ModelStateCodec;
 import dev.mixstream.gmm.OnlineMixture;
@@ -44,9 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Anomaly scores in the stream: the anomalies topic, the snapshots' anomaly block, and the offline replay. */
 class AnomalyStreamTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final GaussianMixture TRUTH = GaussianMixture.of(CovarianceType.FULL, new double[]{0.5, 0.3, 0.2},
-            new double[][]{{0, 0}, {6, 0}, {0, 6}},
-            new double[][][]{{{1, 0.3}, {0.3, 1}}, {{0.5, 0}, {0, 2}}, {{1, -0.5}, {-0.5, 1}}});
+    private static final GaussianMixture TRUTH = MixstreamTopologyTest.TRUTH;
 
     @TempDir
     Path stateDir;

@@ -43,7 +43,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MixstreamTopologyTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final GaussianMixture TRUTH = GaussianMixture.of(CovarianceType.FULL, new double[]{0.5, 0.3, 0.2},
+    /** The test stream's generating mixture (also {@link AnomalyStreamTest}'s). */
+    static final GaussianMixture TRUTH = GaussianMixture.of(CovarianceType.FULL, new double[]{0.5, 0.3, 0.2},
             new double[][]{{0, 0}, {6, 0}, {0, 6}},
             new double[][][]{{{1, 0.3}, {0.3, 1}}, {{0.5, 0}, {0, 2}}, {{1, -0.5}, {-0.5, 1}}});
 
