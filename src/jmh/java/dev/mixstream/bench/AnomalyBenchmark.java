@@ -1,12 +1,10 @@
 package dev.mixstream.bench;
 
 import dev.mixstream.gmm.AnomalyPolicy;
-import dev.mixstream.gmm.CovarianceType;
 import dev.mixstream.gmm.FrozenMixture;
 import dev.mixstream.gmm.GaussianMixture;
 import dev.mixstream.gmm.LogLikelihoodReference;
 import dev.mixstream.gmm.PointScore;
-import dev.mixstream.gmm.SyntheticData;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -20,7 +18,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -52,16 +49,8 @@ public class AnomalyBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        String[] kd = shape.split("x");
-        int k = Integer.parseInt(kd[0]);
-        int d = Integer.parseInt(kd[1]);
-        SplittableRandom rng = new SplittableRandom(1);
-        GaussianMixture truth = SyntheticData.unitClusters(CovarianceType.FULL, k, d, 4, rng);
-        points = new double[POOL][d];
-        for (double[] x : points) {
-            truth.sample(rng, x);
-        }
-        mixture = SyntheticData.unitClusters(CovarianceType.parse(covariance), k, d, 4, new SplittableRandom(1));
+        points = EStepBenchmark.points(shape, POOL);
+        mixture = EStepBenchmark.truth(shape, covariance);
         reference = new LogLikelihoodReference();
         frozen = new FrozenMixture(mixture, AnomalyPolicy.DEFAULT);
     }

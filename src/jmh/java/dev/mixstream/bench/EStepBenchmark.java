@@ -46,18 +46,29 @@ public class EStepBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        points = points(shape, POOL);
+        mixture = truth(shape, covariance);
+        responsibilities = new double[mixture.components()];
+    }
+
+    /** {@code size} points of the K×D ("5x8") unit-cluster truth, seeded. */
+    static double[][] points(String shape, int size) {
         String[] kd = shape.split("x");
-        int k = Integer.parseInt(kd[0]);
         int d = Integer.parseInt(kd[1]);
         SplittableRandom rng = new SplittableRandom(1);
-        GaussianMixture truth = SyntheticData.unitClusters(CovarianceType.FULL, k, d, 4, rng);
-        points = new double[POOL][d];
+        GaussianMixture truth = SyntheticData.unitClusters(CovarianceType.FULL, Integer.parseInt(kd[0]), d, 4, rng);
+        double[][] points = new double[size][d];
         for (double[] x : points) {
             truth.sample(rng, x);
         }
-        // the truth, as the benchmarked covariance type (same seed: same means)
-        mixture = SyntheticData.unitClusters(CovarianceType.parse(covariance), k, d, 4, new SplittableRandom(1));
-        responsibilities = new double[k];
+        return points;
+    }
+
+    /** The truth of {@link #points}, as the benchmarked covariance type (same seed: same means). */
+    static GaussianMixture truth(String shape, String covariance) {
+        String[] kd = shape.split("x");
+        return SyntheticData.unitClusters(CovarianceType.parse(covariance), Integer.parseInt(kd[0]),
+                Integer.parseInt(kd[1]), 4, new SplittableRandom(1));
     }
 
     /** Responsibilities and log-likelihood of one point. */
