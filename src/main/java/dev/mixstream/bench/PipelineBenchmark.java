@@ -520,6 +520,7 @@ public final class PipelineBenchmark {
         p.put(MixstreamConfig.DLQ_TOPIC_CONFIG, prefix + ".dlq");
         p.put(MixstreamConfig.TOPICS_CREATE_CONFIG, "false");
         p.put(MixstreamConfig.COMPONENTS_CONFIG, Integer.toString(options.components()));
+        p.put(MixstreamConfig.HTTP_PORT_CONFIG, "0"); // the served app, as run serves it; no fixed port to collide on
         p.putAll(options.overrides());
         MixstreamApp mixstream = MixstreamApp.start(MixstreamSettings.from(p));
         return new Handle(mixstream.streams(), mixstream, streamThreads());

@@ -200,6 +200,7 @@ public final class BenchCommand extends MixstreamCommand {
         PipelineBenchmark.Options options = new PipelineBenchmark.Options(points, keys, partitions, components,
                 dimension, guarantees, appList, latencyPoints, latencyRate, jitWarmup, jitRounds, seed, settings,
                 partitioner.equals("crc32"));
+        EmbeddedBrokerCheck.require("bench");
         err.println("bench: starting an embedded Kafka broker ...");
         err.flush();
         List<Run> runs;

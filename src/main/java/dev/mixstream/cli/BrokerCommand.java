@@ -75,6 +75,15 @@ public final class BrokerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (!EmbeddedBrokerCheck.present()) {
+            try {
+                EmbeddedBrokerCheck.require("broker");
+            } catch (CliException e) {
+                spec.commandLine().getErr().println("mixstream broker: " + e.getMessage());
+                spec.commandLine().getErr().flush();
+                return CliException.DATA_ERROR;
+            }
+        }
         Map<String, Level> previousLevels = (verbose ? KafkaLogLevel.INFO : KafkaLogLevel.ERROR).apply();
         try {
             return runBroker();

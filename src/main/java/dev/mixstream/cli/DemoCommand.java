@@ -86,6 +86,10 @@ public final class DemoCommand extends MixstreamCommand {
             description = "Port of the embedded broker (0 = any free port); point kafka-console-consumer at it.")
     int port;
 
+    @Option(names = "--http-port", defaultValue = "0", paramLabel = "PORT",
+            description = "Port of the HTTP API on 127.0.0.1 (0 = any free port; the URL is printed).")
+    int httpPort;
+
     @Option(names = "--forever", description = "Keep streaming until Ctrl-C.")
     boolean forever;
 
@@ -104,9 +108,13 @@ public final class DemoCommand extends MixstreamCommand {
 
     @Override
     protected int execute() throws Exception {
+        EmbeddedBrokerCheck.require("demo");
         if (points < 1 || keys < 1 || keys > 26 * 27 || !(rate >= 0) || !(driftAt >= 0 && driftAt <= 1)
                 || outliers < 0) {
             throw usage("need --points >= 1, --keys in [1, 702], --rate >= 0, --drift-at in [0, 1], --outliers >= 0");
+        }
+        if (httpPort < 0 || httpPort > 65535) {
+            throw usage("--http-port must be in [0, 65535], got " + httpPort);
         }
         if (forever) {
             for (String option : new String[]{"--points", "--drift-at", "--bad-records", "--outliers"}) {
@@ -145,6 +153,9 @@ public final class DemoCommand extends MixstreamCommand {
                 if (!app.awaitRunning(Duration.ofSeconds(120))) {
                     throw new CliException("the estimator did not start (state " + app.state() + ")");
                 }
+                out.printf("HTTP API on http://localhost:%d (try: curl http://localhost:%d/models)%n", app.httpPort(),
+                        app.httpPort());
+                out.flush();
                 return stream(out, terminal, workload, settings, broker.bootstrapServers());
             }
         } finally {
@@ -169,6 +180,9 @@ public final class DemoCommand extends MixstreamCommand {
         p.put(MixstreamConfig.SNAPSHOT_EVERY_POINTS_CONFIG, "500");
         p.put(MixstreamConfig.SNAPSHOT_INTERVAL_MS_CONFIG, "1000");
         p.put(MixstreamConfig.TOPICS_PARTITIONS_CONFIG, "4");
+        p.put(MixstreamConfig.HTTP_PORT_CONFIG, Integer.toString(httpPort));
+        p.put(MixstreamConfig.HTTP_HOST_CONFIG, "127.0.0.1"); // the demo is for this machine only
+        p.put(MixstreamConfig.HTTP_ADVERTISED_HOST_CONFIG, "localhost");
         return MixstreamSettings.from(p);
     }
 

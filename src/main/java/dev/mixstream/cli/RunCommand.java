@@ -1,6 +1,7 @@
 package dev.mixstream.cli;
 
 import dev.mixstream.streams.MixstreamApp;
+import dev.mixstream.streams.MixstreamMetrics;
 import dev.mixstream.streams.MixstreamSettings;
 import dev.mixstream.streams.SettingsLoader;
 import org.apache.kafka.streams.KafkaStreams;
@@ -75,7 +76,10 @@ public final class RunCommand extends MixstreamCommand {
         }
     }
 
-    /** Logs one status line every interval (none when 0): state, records processed, and their rate. */
+    /**
+     * Logs one status line every interval (none when 0): state, records processed and their rate, dead letters,
+     * models held by this instance (warming up among them) and the points topic's consumer lag.
+     */
     private static ScheduledExecutorService statusLine(MixstreamApp app, long intervalMs) {
         ScheduledExecutorService status = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "mixstream-status");
@@ -90,7 +94,10 @@ public final class RunCommand extends MixstreamCommand {
                 double rate = (processed - last[0]) / Math.max(1e-9, (now - last[1]) / 1e9);
                 last[0] = processed;
                 last[1] = now;
-                LOG.info("status: {}, {} records processed, {} rec/s", app.state(), processed, Math.round(rate));
+                MixstreamMetrics m = app.metrics();
+                LOG.info("status: {}, {} records processed, {} rec/s, {} dead letters, {} models held ({} warming "
+                                + "up), lag {}", app.state(), processed, Math.round(rate), m.deadLetters(),
+                        m.models(false) + m.models(true), m.models(true), Math.round(m.pointsLag()));
             }, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
         }
         return status;

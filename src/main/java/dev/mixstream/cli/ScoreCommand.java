@@ -89,8 +89,8 @@ public final class ScoreCommand extends MixstreamCommand {
             requireWritableTarget(responsibilitiesOut, "responsibilities file");
         }
         MixtureSnapshot snapshot = loadModel();
-        GaussianMixture mixture = snapshot.toMixture();
-        FrozenMixture frozen = new FrozenMixture(mixture, policy(snapshot));
+        FrozenMixture frozen = frozen(snapshot);
+        GaussianMixture mixture = frozen.parameters();
         CsvPoints.Options options = CsvPoints.Options.strict().withSkipBadRows(skipBadRows)
                 .withColumns(mixture.dimension()).withMaxAbs(OnlineMixture.MAX_ABS_COORDINATE).withSelection(columns);
         long started = System.nanoTime();
@@ -114,15 +114,12 @@ public final class ScoreCommand extends MixstreamCommand {
         return 0;
     }
 
-    /** α from --anomaly-alpha, else the snapshot's, else the default; learning does not apply (frozen). */
-    private AnomalyPolicy policy(MixtureSnapshot snapshot) {
-        double alpha = anomalyAlpha != null ? anomalyAlpha
-                : snapshot.anomaly() != null ? snapshot.anomaly().alpha() : AnomalyPolicy.DEFAULT_ALPHA;
-        try {
-            return new AnomalyPolicy(alpha, false);
-        } catch (IllegalArgumentException e) {
-            throw usage("--anomaly-alpha must be in (0, 1), got " + alpha);
+    /** The model frozen at α from --anomaly-alpha, else the snapshot's, else the default. */
+    private FrozenMixture frozen(MixtureSnapshot snapshot) {
+        if (anomalyAlpha != null && !(anomalyAlpha > 0 && anomalyAlpha < 1)) {
+            throw usage("--anomaly-alpha must be in (0, 1), got " + anomalyAlpha);
         }
+        return snapshot.frozen(anomalyAlpha);
     }
 
     /** The model snapshot, checked to make a mixture, or one line saying why it cannot be used. */

@@ -30,6 +30,11 @@ public final class FrozenMixture {
         return reference;
     }
 
+    /** What keeps this mixture from scoring the point ({@link PointProblem#of}), or null if nothing does. */
+    public PointProblem check(double[] x) {
+        return PointProblem.of(x, mixture.dimension());
+    }
+
     /**
      * Scores one point of the mixture's dimension.
      *

@@ -91,6 +91,39 @@ public final class ModelStateCodec {
     }
 
     /**
+     * What a model's state says about it without decoding its parameters: reads the fixed-size header only.
+     *
+     * @throws IllegalArgumentException if the bytes are not a model state of a known version
+     */
+    public static ModelSummary summary(byte[] bytes) {
+        try {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            if (in.getInt() != MAGIC) {
+                throw new IllegalArgumentException("not a mixstream model state");
+            }
+            int version = in.getShort();
+            if (version != VERSION && version != VERSION_1) {
+                throw new IllegalArgumentException("unsupported model state version " + version);
+            }
+            int components = in.getInt();
+            in.position(in.position() + CONFIG_BYTES - 4);
+            int d = in.getInt();
+            int w = in.getInt();
+            long pointsSeen = in.getLong();
+            in.getLong(); // points applied
+            in.getLong(); // steps
+            long refits = in.getLong();
+            in.getLong(); // scored
+            in.getDouble(); // n_eff
+            in.getDouble(); // average log-likelihood
+            boolean initialised = in.get() != 0;
+            return new ModelSummary(components, d, d < 0 ? -1 : w, pointsSeen, refits, initialised);
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new IllegalArgumentException("truncated model state", e);
+        }
+    }
+
+    /**
      * Decodes {@link #encode}'s bytes.
      *
      * @throws IllegalArgumentException if the bytes are not a model state of a known version

@@ -215,21 +215,7 @@ public final class OnlineMixture {
      * @return null when acceptable, otherwise the problem ({@link PointProblem#describe} words it)
      */
     public PointProblem check(double[] x) {
-        if (x == null || x.length == 0) {
-            return PointProblem.EMPTY;
-        }
-        if (dimension >= 0 && x.length != dimension) {
-            return PointProblem.WRONG_DIMENSION;
-        }
-        for (double v : x) {
-            if (!Double.isFinite(v)) {
-                return PointProblem.NON_FINITE;
-            }
-            if (Math.abs(v) > MAX_ABS_COORDINATE) {
-                return PointProblem.OUT_OF_RANGE;
-            }
-        }
-        return null;
+        return PointProblem.of(x, dimension);
     }
 
     /**

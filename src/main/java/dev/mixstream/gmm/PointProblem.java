@@ -14,6 +14,29 @@ public enum PointProblem {
     OUT_OF_RANGE;
 
     /**
+     * What keeps a model of this dimension from using the point, or null if nothing does.
+     *
+     * @param dimension the model's dimension, or −1 before its first point (any length will do)
+     */
+    public static PointProblem of(double[] x, int dimension) {
+        if (x == null || x.length == 0) {
+            return EMPTY;
+        }
+        if (dimension >= 0 && x.length != dimension) {
+            return WRONG_DIMENSION;
+        }
+        for (double v : x) {
+            if (!Double.isFinite(v)) {
+                return NON_FINITE;
+            }
+            if (Math.abs(v) > OnlineMixture.MAX_ABS_COORDINATE) {
+                return OUT_OF_RANGE;
+            }
+        }
+        return null;
+    }
+
+    /**
      * What is wrong, in a user's words.
      *
      * @param x         the point

@@ -83,6 +83,18 @@ public record MixtureSnapshot(
                 weights, means, covariances, nEff, pointsSeen, avgLogLikelihood, refits, config, anomaly);
     }
 
+    /**
+     * The parameters frozen for scoring without learning (the {@code score} command and the HTTP scoring
+     * endpoint score alike): flagged at {@code alpha} if given, else at the snapshot's own α, else the default.
+     *
+     * @throws IllegalArgumentException if the snapshot does not make a mixture, or α is not in (0, 1)
+     */
+    public dev.mixstream.gmm.FrozenMixture frozen(Double alpha) {
+        double a = alpha != null ? alpha
+                : anomaly != null ? anomaly.alpha() : dev.mixstream.gmm.AnomalyPolicy.DEFAULT_ALPHA;
+        return new dev.mixstream.gmm.FrozenMixture(toMixture(), new dev.mixstream.gmm.AnomalyPolicy(a, false));
+    }
+
     /** The parameters as a mixture ready to score points. */
     public GaussianMixture toMixture() {
         if (weights == null || means == null || covariances == null) {

@@ -34,7 +34,8 @@ public final class ConfigurationReference {
         StringBuilder b = new StringBuilder(BEGIN).append("\n\n");
         b.append("| key | default | values | environment variable | meaning |\n|---|---|---|---|---|\n");
         for (ConfigDef.ConfigKey k : MixstreamConfig.DEFINITION.configKeys().values()) {
-            b.append("| `").append(k.name).append("` | `").append(MixstreamConfig.defaultText(k.name)).append("` | ")
+            String def = MixstreamConfig.defaultText(k.name);
+            b.append("| `").append(k.name).append("` | ").append(def == null ? "(not set)" : "`" + def + "`").append(" | ")
                     .append(values(k)).append(" | `").append(environmentVariable(k.name)).append("` | ")
                     .append(k.documentation).append(" |\n");
         }

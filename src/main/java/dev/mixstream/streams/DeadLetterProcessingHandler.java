@@ -22,11 +22,14 @@ public final class DeadLetterProcessingHandler implements ProcessingExceptionHan
     public static final String DLQ_MAX_VALUE_BYTES_CONFIG = "mixstream.internal.dlq.max.value.bytes";
     /** Property carrying the points topic to the handler (named as the source of rerouted records). */
     public static final String POINTS_TOPIC_CONFIG = "mixstream.internal.points.topic";
+    /** Property carrying the instance's {@link MixstreamMetrics} to the handler (an object, not a text). */
+    public static final String METRICS_CONFIG = "mixstream.internal.metrics";
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterProcessingHandler.class);
 
     private String topic = MixstreamConfig.defaultText(MixstreamConfig.DLQ_TOPIC_CONFIG);
     private String pointsTopic = MixstreamConfig.defaultText(MixstreamConfig.POINTS_TOPIC_CONFIG);
     private int maxValueBytes = Integer.parseInt(MixstreamConfig.defaultText(MixstreamConfig.DLQ_MAX_VALUE_BYTES_CONFIG));
+    private MixstreamMetrics metrics;
 
     @Override
     public void configure(Map<String, ?> configs) {
@@ -38,6 +41,9 @@ public final class DeadLetterProcessingHandler implements ProcessingExceptionHan
         if (p != null) {
             pointsTopic = p.toString();
         }
+        if (configs.get(METRICS_CONFIG) instanceof MixstreamMetrics meters) {
+            metrics = meters;
+        }
         Object m = configs.get(DLQ_MAX_VALUE_BYTES_CONFIG);
         if (m != null) {
             maxValueBytes = Integer.parseInt(m.toString());
@@ -48,6 +54,9 @@ public final class DeadLetterProcessingHandler implements ProcessingExceptionHan
     public Response handleError(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
         LOG.warn("processing error on {}-{}@{}, record sent to {}: {}", context.topic(), context.partition(),
                 context.offset(), topic, exception.toString());
+        if (metrics != null) {
+            metrics.deadLetter(RejectReason.PROCESSING_ERROR);
+        }
         return Response.resume(List.of(deadLetter(topic, pointsTopic, maxValueBytes, context, record, exception)));
     }
 

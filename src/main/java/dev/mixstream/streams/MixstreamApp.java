@@ -4,6 +4,16 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import dev.mixstream.http.ApiServer;
+import dev.mixstream.http.RestoreTracker;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,11 +36,19 @@ public final class MixstreamApp implements AutoCloseable {
     private final KafkaStreams streams;
     private final ZombieFencer fencer;
     private final PointsProcessedMeter meter;
+    private final MixstreamMetrics metrics;
+    private final ApiServer api;
+    /** Meter binders to close with the application (they hold listeners and schedulers). */
+    private final List<AutoCloseable> binders;
 
-    private MixstreamApp(MixstreamSettings settings, KafkaStreams streams, ZombieFencer fencer) {
+    private MixstreamApp(MixstreamSettings settings, KafkaStreams streams, ZombieFencer fencer,
+                         MixstreamMetrics metrics, ApiServer api, List<AutoCloseable> binders) {
         this.settings = settings;
         this.streams = streams;
         this.fencer = fencer;
+        this.metrics = metrics;
+        this.api = api;
+        this.binders = binders;
         this.meter = new PointsProcessedMeter(streams, Integer.parseInt(settings.kafka()
                 .getOrDefault(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1").trim()));
     }
@@ -61,26 +79,69 @@ public final class MixstreamApp implements AutoCloseable {
         }
         Properties props = settings.streamsProperties();
         InstanceIdentity.resolve(settings).ifPresent(id -> props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, id));
-        ZombieFencer fencer = exactlyOnce(settings)
-                ? new ZombieFencer(ClusterCheck.admin(settings), settings.kafka().get("application.id")) : null;
-        KafkaStreams streams = new KafkaStreams(MixstreamTopology.build(settings, partitions), props);
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        MixstreamMetrics metrics = new MixstreamMetrics(registry, settings.pointsTopic());
+        props.put(DeadLetterProcessingHandler.METRICS_CONFIG, metrics);
+        // the HTTP server starts first: its port (maybe any free one) is this instance's application.server
+        ApiServer api = null;
+        HostInfo self = null;
+        if (settings.http().enabled()) {
+            try {
+                api = ApiServer.start(settings.http(), registry);
+            } catch (IllegalStateException e) {
+                throw new StartupException(e.getMessage(), e);
+            }
+            self = new HostInfo(settings.http().resolvedAdvertisedHost(), api.port());
+            props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
+        }
+        KafkaStreams streams;
+        ZombieFencer fencer = null;
+        RestoreTracker restoring = new RestoreTracker();
+        try {
+            fencer = exactlyOnce(settings)
+                    ? new ZombieFencer(ClusterCheck.admin(settings), settings.kafka().get("application.id")) : null;
+            streams = new KafkaStreams(MixstreamTopology.build(settings, partitions, metrics), props);
+        } catch (RuntimeException e) {
+            if (api != null) {
+                api.close();
+            }
+            if (fencer != null) {
+                fencer.close();
+            }
+            throw e;
+        }
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("stream thread failed, replacing it", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
+        ZombieFencer zombies = fencer;
         streams.setStateListener((now, before) -> {
-            if (fencer != null && before == KafkaStreams.State.RUNNING && now == KafkaStreams.State.REBALANCING
-                    || fencer != null && before == KafkaStreams.State.REBALANCING && now == KafkaStreams.State.RUNNING) {
-                fencer.check(); // a member may have left: abort its open transaction now, not at its timeout
+            if (zombies != null && before == KafkaStreams.State.RUNNING && now == KafkaStreams.State.REBALANCING
+                    || zombies != null && before == KafkaStreams.State.REBALANCING && now == KafkaStreams.State.RUNNING) {
+                zombies.check(); // a member may have left: abort its open transaction now, not at its timeout
             }
             if (listener != null) {
                 listener.onChange(now, before);
             }
         });
+        streams.setGlobalStateRestoreListener(restoring);
+        metrics.watch(streams);
+        KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
+        streamsMetrics.bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        JvmGcMetrics gcMetrics = new JvmGcMetrics();
+        gcMetrics.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        if (api != null) {
+            api.serve(streams, restoring, self, partitions, settings);
+        }
         streams.start();
-        LOG.info("points topic {} has {} partitions; group.instance.id {}", settings.pointsTopic(), partitions,
-                props.getOrDefault(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "none (dynamic membership)"));
-        return new MixstreamApp(settings, streams, fencer);
+        LOG.info("points topic {} has {} partitions; group.instance.id {}; HTTP API {}", settings.pointsTopic(),
+                partitions, props.getOrDefault(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "none (dynamic membership)"),
+                api == null ? "off" : "on " + settings.http().host() + ":" + api.port() + " (application.server "
+                        + self.host() + ":" + self.port() + ")");
+        return new MixstreamApp(settings, streams, fencer, metrics, api, List.of(streamsMetrics, gcMetrics));
     }
 
     private static boolean exactlyOnce(MixstreamSettings s) {
@@ -143,14 +204,38 @@ public final class MixstreamApp implements AutoCloseable {
         return meter.read();
     }
 
-    /** Closes Kafka Streams (leaving the consumer group), waiting up to {@code timeout}; true if clean and in time. */
+    /** mixstream's meters (also on {@code /metrics}). */
+    public MixstreamMetrics metrics() {
+        return metrics;
+    }
+
+    /** The port of the HTTP API, or -1 when it is off. */
+    public int httpPort() {
+        return api == null ? -1 : api.port();
+    }
+
+    /**
+     * Closes Kafka Streams (leaving the consumer group), waiting up to {@code timeout}, then the HTTP API (which
+     * answers, 503 not ready, while Streams shuts down); true if clean and in time.
+     */
     public boolean close(Duration timeout) {
         if (fencer != null) {
             fencer.close();
         }
         // leave the group so the other instances take the partitions over at once, not after a session timeout
-        return streams.close(org.apache.kafka.streams.CloseOptions.timeout(timeout)
+        boolean clean = streams.close(org.apache.kafka.streams.CloseOptions.timeout(timeout)
                 .withGroupMembershipOperation(org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+        for (AutoCloseable b : binders) {
+            try {
+                b.close();
+            } catch (Exception e) {
+                LOG.debug("closing a meter binder", e);
+            }
+        }
+        if (api != null) {
+            api.close();
+        }
+        return clean;
     }
 
     @Override

@@ -47,6 +47,11 @@ public final class MixstreamConfig {
     public static final String DLQ_MAX_VALUE_BYTES_CONFIG = "mixstream.dlq.max.value.bytes";
     public static final String STATUS_INTERVAL_MS_CONFIG = "mixstream.status.interval.ms";
     public static final String INSTANCE_ID_CONFIG = "mixstream.instance.id";
+    public static final String HTTP_PORT_CONFIG = "mixstream.http.port";
+    public static final String HTTP_HOST_CONFIG = "mixstream.http.host";
+    public static final String HTTP_ADVERTISED_HOST_CONFIG = "mixstream.http.advertised.host";
+    public static final String HTTP_AUTH_TOKEN_CONFIG = "mixstream.http.auth.token";
+    public static final String HTTP_MAX_BODY_BYTES_CONFIG = "mixstream.http.max.body.bytes";
 
     private static final Checked TOPIC_NAME = new Checked("a topic name", v -> {
         if (v == null || !v.matches("[a-zA-Z0-9._-]{1,249}")) {
@@ -76,6 +81,8 @@ public final class MixstreamConfig {
             throw new IllegalArgumentException("must be auto or in (0, 1/K)");
         }
     });
+    private static final Checked HTTP_PORT = new Checked("a port in [0, 65535] (0 = any free port), or none (off)",
+            v -> HttpSettings.port(v));
     private static final Checked INSTANCE_ID = new Checked("auto, none or an id", InstanceIdentity::validate);
 
     /** The declaration. */
@@ -142,7 +149,21 @@ public final class MixstreamConfig {
                     "Interval of the one-line status log of run (0 = never).")
             .define(INSTANCE_ID_CONFIG, Type.STRING, InstanceIdentity.AUTO, INSTANCE_ID,
                     Importance.MEDIUM, "Static group membership (group.instance.id): auto = an id kept in the state "
-                            + "directory, none = dynamic membership, or a fixed id (see docs/OPERATIONS.md).");
+                            + "directory, none = dynamic membership, or a fixed id (see docs/OPERATIONS.md).")
+            .define(HTTP_PORT_CONFIG, Type.STRING, "8080", HTTP_PORT, Importance.HIGH,
+                    "Port of the HTTP API (models, scoring, metrics, health; README \"HTTP API\"): 0 = any free "
+                            + "port, none = no HTTP server (and no interactive queries from other instances).")
+            .define(HTTP_HOST_CONFIG, Type.STRING, "0.0.0.0", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
+                    "Address the HTTP API binds to (127.0.0.1 = this machine only).")
+            .define(HTTP_ADVERTISED_HOST_CONFIG, Type.STRING, SettingText.AUTO, new ConfigDef.NonEmptyString(),
+                    Importance.MEDIUM, "Host name other instances use to reach this one's HTTP API "
+                            + "(application.server is <this>:<port>); auto = this machine's host name. In a container, "
+                            + "its service or pod name.")
+            .define(HTTP_AUTH_TOKEN_CONFIG, Type.PASSWORD, null, Importance.MEDIUM,
+                    "If set, every HTTP request except /health/* must carry Authorization: Bearer <token> "
+                            + "(instances forward it to each other, so all must share it). Never logged.")
+            .define(HTTP_MAX_BODY_BYTES_CONFIG, Type.INT, 1_048_576, Range.between(1, 1 << 30), Importance.LOW,
+                    "Larger request bodies are refused (413).");
 
     /** The configuration key of each model parameter (for messages about a value out of its range). */
     public static final Map<MixtureParameter, String> KEY_OF = Map.of(
@@ -163,7 +184,7 @@ public final class MixstreamConfig {
     /** The default of a key as written in a properties file. */
     public static String defaultText(String key) {
         ConfigDef.ConfigKey k = DEFINITION.configKeys().get(key);
-        return k == null || !k.hasDefault() ? null : String.valueOf(k.defaultValue);
+        return k == null || !k.hasDefault() || k.defaultValue == null ? null : String.valueOf(k.defaultValue);
     }
 
     /**

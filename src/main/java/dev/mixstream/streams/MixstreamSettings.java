@@ -40,6 +40,7 @@ import java.util.TreeMap;
  * @param statusIntervalMs      interval of the status log line of {@code run} (0 = never)
  * @param instanceId            this instance's static group member id: {@code auto} (kept in the state
  *                              directory), {@code none} (dynamic membership) or an id
+ * @param http                  the HTTP API's settings
  * @param kafka                 Kafka Streams and client properties
  */
 public record MixstreamSettings(
@@ -61,6 +62,7 @@ public record MixstreamSettings(
         short topicReplicationFactor,
         long statusIntervalMs,
         String instanceId,
+        HttpSettings http,
         Map<String, String> kafka) {
 
     /** Every {@code mixstream.*} key with its default as written in a properties file, in declaration order. */
@@ -144,6 +146,11 @@ public record MixstreamSettings(
                 (Short) v.get(TOPICS_REPLICATION_FACTOR_CONFIG),
                 (Long) v.get(STATUS_INTERVAL_MS_CONFIG),
                 (String) v.get(INSTANCE_ID_CONFIG),
+                new HttpSettings(HttpSettings.port((String) v.get(HTTP_PORT_CONFIG)), (String) v.get(HTTP_HOST_CONFIG),
+                        (String) v.get(HTTP_ADVERTISED_HOST_CONFIG),
+                        v.get(HTTP_AUTH_TOKEN_CONFIG) == null ? null
+                                : ((org.apache.kafka.common.config.types.Password) v.get(HTTP_AUTH_TOKEN_CONFIG)).value(),
+                        (Integer) v.get(HTTP_MAX_BODY_BYTES_CONFIG)),
                 java.util.Collections.unmodifiableMap(kafka));
         if (new java.util.HashSet<>(s.outputTopics()).size() + 1 != s.topics().size()
                 || s.outputTopics().contains(s.pointsTopic)) {
@@ -210,6 +217,14 @@ public record MixstreamSettings(
             out.add(anomaliesTopic);
         }
         return out;
+    }
+
+    /** The same settings with other HTTP settings. */
+    public MixstreamSettings withHttp(HttpSettings h) {
+        return new MixstreamSettings(pointsTopic, responsibilitiesTopic, snapshotsTopic, dlqTopic, anomaliesTopic,
+                mixture, anomaly, snapshotEveryPoints, snapshotIntervalMs, modelCacheSize, maxValueBytes, maxDimension,
+                dlqMaxValueBytes, createTopics, topicPartitions, topicReplicationFactor, statusIntervalMs, instanceId,
+                h, kafka);
     }
 
     /** {@code bootstrap.servers}, or null. */

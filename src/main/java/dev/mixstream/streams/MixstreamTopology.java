@@ -12,12 +12,13 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.Stores;
 
 /**
  * Builds the mixstream topology:
  * <pre>
  *   points ──► owned-points ─────────────────────────────────┐
- *          └─► misrouted-points ─► [internal topic] ─────────┴─► mixture-estimator (models store)
+ *          └─► misrouted-points ─► [internal topic] ─────────┴─► mixture-estimator (models, snapshots stores)
  *                                                                  ├─► responsibilities
  *                                                                  ├─► snapshots
  *                                                                  ├─► dead letters
@@ -36,6 +37,8 @@ import org.apache.kafka.streams.kstream.Repartitioned;
 public final class MixstreamTopology {
     /** Name of the state store holding each model's binary state. */
     public static final String STORE = "mixstream-models";
+    /** Name of the state store holding each model's latest snapshot (the JSON sent to the snapshots topic). */
+    public static final String SNAPSHOT_STORE = "mixstream-snapshots";
     /** Name of the internal topic carrying misrouted points to their model's task. */
     public static final String REROUTED = "mixstream-rerouted";
     static final String SOURCE = "points-source";
@@ -57,9 +60,20 @@ public final class MixstreamTopology {
      * @param pointsPartitions the points topic's partition count (the internal topic gets as many)
      */
     public static Topology build(MixstreamSettings settings, int pointsPartitions) {
+        return build(settings, pointsPartitions, MixstreamMetrics.standalone(settings.pointsTopic()));
+    }
+
+    /**
+     * The topology for these settings, counting into these meters (pure: no I/O).
+     *
+     * @param pointsPartitions the points topic's partition count (the internal topic gets as many)
+     */
+    public static Topology build(MixstreamSettings settings, int pointsPartitions, MixstreamMetrics metrics) {
         Serde<byte[]> bytes = Serdes.ByteArray();
         StreamsBuilder b = new StreamsBuilder(topologyConfig(settings));
         b.addStateStore(new ModelStoreBuilder(STORE, settings.modelCacheSize()));
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SNAPSHOT_STORE), Serdes.String(),
+                Serdes.ByteArray()).withCachingEnabled());
         KStream<byte[], byte[]> points = b.stream(settings.pointsTopic(), Consumed.with(bytes, bytes)
                 .withTimestampExtractor(new NonNegativeTimestampExtractor()).withName(SOURCE));
         KStream<byte[], byte[]> owned = points.process(() -> PointRouter.owned(pointsPartitions), Named.as(OWNED));
@@ -68,7 +82,7 @@ public final class MixstreamTopology {
                 .repartition(Repartitioned.<byte[], byte[]>as(REROUTED).withKeySerde(bytes).withValueSerde(bytes)
                         .withNumberOfPartitions(pointsPartitions));
         KStream<byte[], byte[]> out = owned.merge(rerouted, Named.as(MERGED))
-                .process(() -> new MixtureProcessor(settings), Named.as(PROCESSOR), STORE);
+                .process(() -> new MixtureProcessor(settings, metrics), Named.as(PROCESSOR), STORE, SNAPSHOT_STORE);
         out.to(settings.responsibilitiesTopic(), Produced.with(bytes, bytes).withName(RESPONSIBILITIES_SINK));
         out.to(settings.snapshotsTopic(), Produced.with(bytes, bytes).withName(SNAPSHOTS_SINK));
         out.to(settings.dlqTopic(), Produced.with(bytes, bytes).withName(DLQ_SINK));

@@ -9,6 +9,7 @@ import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -19,8 +20,9 @@ import java.util.Set;
  * The estimator: one online mixture per record key, kept in a persistent, changelogged key-value store
  * as the engine's binary state. Each valid point is scored and learned; its responsibilities record
  * (or, at the end of a warm-up, those of all buffered points) goes to the responsibilities sink;
- * snapshots go to the snapshots sink every N points of a model and on a wall-clock punctuation for models
- * that changed; unusable records go to the dead-letter sink with their reason.
+ * snapshots go to the snapshots sink (and into the snapshots store, for the HTTP API) every N points of a
+ * model and on a wall-clock punctuation for models that changed; unusable records go to the dead-letter sink
+ * with their reason.
  *
  * <p>The models live in a {@link ModelStore}: decoded, in a bounded LRU per task, and encoded into the
  * changelogged store only when Kafka Streams flushes it before a commit (or on eviction), so a record pays
@@ -31,10 +33,15 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
     static final String DEFAULT_MODEL = ModelPartitioner.DEFAULT_MODEL;
 
     private final MixstreamSettings settings;
+    private final MixstreamMetrics metrics;
     private final PointParser parser;
     private final ResponsibilityWriter writer = new ResponsibilityWriter();
     private ProcessorContext<byte[], byte[]> context;
     private ModelStore store;
+    /** The latest snapshot of each model, exactly as sent to the snapshots topic (the HTTP API serves it). */
+    private KeyValueStore<String, byte[]> snapshots;
+    private MixstreamMetrics.ModelCensus census;
+    private String task;
     private final Set<String> changedSinceSnapshot = new LinkedHashSet<>();
 
     // per-record state used by the score sink
@@ -45,8 +52,9 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
     private PointMeta currentMeta;
     private byte[] currentXJson;
 
-    MixtureProcessor(MixstreamSettings settings) {
+    MixtureProcessor(MixstreamSettings settings, MixstreamMetrics metrics) {
         this.settings = settings;
+        this.metrics = metrics;
         this.parser = new PointParser(settings.maxValueBytes(), settings.maxDimension());
     }
 
@@ -54,7 +62,11 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
     public void init(ProcessorContext<byte[], byte[]> context) {
         this.context = context;
         this.store = context.getStateStore(MixstreamTopology.STORE);
+        this.snapshots = context.getStateStore(MixstreamTopology.SNAPSHOT_STORE);
         changedSinceSnapshot.clear();
+        task = context.taskId().toString();
+        census = metrics.census(task);
+        store.forEachSummary(s -> census.added(!s.initialised())); // the models this task holds from the start
         if (settings.snapshotIntervalMs() > 0) {
             context.schedule(Duration.ofMillis(settings.snapshotIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
                     this::snapshotChangedModels);
@@ -63,6 +75,15 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
 
     @Override
     public void process(Record<byte[], byte[]> record) {
+        long started = System.nanoTime();
+        try {
+            estimate(record);
+        } finally {
+            metrics.recordProcessed(System.nanoTime() - started);
+        }
+    }
+
+    private void estimate(Record<byte[], byte[]> record) {
         // a rerouted record names its place on the points topic and its original key in a header
         RecordOrigin origin = RecordOrigin.of(context.recordMetadata().orElse(null), settings.pointsTopic(),
                 record.headers(), record.key());
@@ -89,7 +110,8 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
             deadLetter(record, r.reason(), r.detail(), topic, partition, offset);
             return;
         }
-        OnlineMixture mixture = load(model);
+        OnlineMixture stored = store.get(model);
+        OnlineMixture mixture = inForce(stored);
         PointProblem problem = mixture.check(point.x());
         if (problem != null) {
             deadLetter(record, RejectReason.of(problem), problem.describe(point.x(), mixture.dimension()), topic,
@@ -100,6 +122,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         currentKey = ModelPartitioner.modelKey(key); // valid UTF-8: the model's bytes
         currentTimestamp = record.timestamp();
         boolean wasInitialised = mixture.isInitialised();
+        long refitsBefore = mixture.refits();
         try {
             currentMeta = new PointMeta(point.id(), point.ts(), partition, offset);
             currentTag = currentMeta.encode();
@@ -111,6 +134,14 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
             // record reloads the last written state; the exception handler sends this record to the DLQ
             store.discard(model);
             throw e;
+        }
+        if (stored == null) {
+            census.added(!mixture.isInitialised());
+        } else if (!wasInitialised && mixture.isInitialised()) {
+            census.initialised();
+        }
+        if (mixture.refits() > refitsBefore) {
+            metrics.refits(mixture.refits() - refitsBefore);
         }
         changedSinceSnapshot.add(model);
         long every = settings.snapshotEveryPoints();
@@ -126,17 +157,18 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
                 ? writer.write(currentModel, score, currentMeta, currentXJson)
                 : writer.write(currentModel, score, PointMeta.decode(score.tag()));
         context.forward(new Record<>(currentKey, value, currentTimestamp), MixstreamTopology.RESPONSIBILITIES_SINK);
+        if (score.anomaly()) {
+            metrics.anomaly();
+        }
         if (score.anomaly() && settings.anomaliesTopic() != null) {
             context.forward(new Record<>(currentKey, value, currentTimestamp), MixstreamTopology.ANOMALIES_SINK);
         }
     }
 
-    private OnlineMixture load(String model) {
-        OnlineMixture m = store.get(model);
-        if (m == null) {
-            m = new OnlineMixture(settings.mixture());
-        }
-        m.setAnomalyPolicy(settings.anomaly()); // the settings in force apply to every model, old or new
+    /** The stored model (or a new one if null) under the settings in force, which apply to every model. */
+    private OnlineMixture inForce(OnlineMixture stored) {
+        OnlineMixture m = stored != null ? stored : new OnlineMixture(settings.mixture());
+        m.setAnomalyPolicy(settings.anomaly());
         return m;
     }
 
@@ -145,12 +177,14 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         byte[] json = SnapshotJson.toBytes(MixtureSnapshot.of(mixture).withModel(model, now));
         context.forward(new Record<>(model.getBytes(StandardCharsets.UTF_8), json, timestamp),
                 MixstreamTopology.SNAPSHOTS_SINK);
+        snapshots.put(model, json);
+        metrics.snapshot();
         changedSinceSnapshot.remove(model);
     }
 
     private void snapshotChangedModels(long now) {
         for (String model : Set.copyOf(changedSinceSnapshot)) {
-            OnlineMixture mixture = load(model);
+            OnlineMixture mixture = inForce(store.get(model));
             if (mixture.isInitialised()) {
                 emitSnapshot(model, mixture, now);
             }
@@ -159,6 +193,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
 
     private void deadLetter(Record<byte[], byte[]> record, RejectReason reason, String detail, String topic,
                             int partition, long offset) {
+        metrics.deadLetter(reason);
         int max = settings.dlqMaxValueBytes();
         context.forward(new Record<>(record.key(), DeadLetters.value(record.value(), max), record.timestamp(),
                         DeadLetters.headers(reason, detail, topic, partition, offset, record.value(), max)),
@@ -168,5 +203,8 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
     @Override
     public void close() {
         changedSinceSnapshot.clear();
+        if (census != null) {
+            metrics.forget(task, census);
+        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.mixstream.streams;
 
+import dev.mixstream.gmm.ModelStateCodec;
+import dev.mixstream.gmm.ModelSummary;
 import dev.mixstream.gmm.OnlineMixture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.processor.StateStore;
@@ -9,6 +11,7 @@ import org.apache.kafka.streams.query.PositionBound;
 import org.apache.kafka.streams.query.Query;
 import org.apache.kafka.streams.query.QueryConfig;
 import org.apache.kafka.streams.query.QueryResult;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.internals.CacheFlushListener;
 import org.apache.kafka.streams.state.internals.CachedStateStore;
@@ -17,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The models store: decoded {@link OnlineMixture}s in front of a persistent, changelogged key-value store of
@@ -121,6 +125,21 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
         Slot slot = decoded.remove(model);
         if (slot != null) {
             unwritten.remove(slot);
+        }
+    }
+
+    /**
+     * The summary of every model in the underlying store (states as last written; call it before any update,
+     * at a task's start, to count the models the task holds). Reads every state's header, not its parameters.
+     */
+    public void forEachSummary(Consumer<ModelSummary> action) {
+        try (KeyValueIterator<String, byte[]> all = stored.all()) {
+            while (all.hasNext()) {
+                byte[] state = all.next().value;
+                if (state != null) {
+                    action.accept(ModelStateCodec.summary(state));
+                }
+            }
         }
     }
 

@@ -45,6 +45,26 @@ class ModelStateCodecTest {
                 "today's engine builds the same state from the same points");
     }
 
+    /** The header-only summary (the HTTP API's listing) agrees with the fully decoded model, for both versions. */
+    @ParameterizedTest
+    @EnumSource(ModelStateFixtures.class)
+    void theSummaryReadsTheHeaderAsTheDecoderDoes(ModelStateFixtures fixture) {
+        for (int version : new int[]{1, 2}) {
+            byte[] state = fixture.committed(version);
+            OnlineMixture m = ModelStateCodec.decode(state);
+            ModelSummary s = ModelStateCodec.summary(state);
+            assertEquals(m.config().components(), s.components());
+            assertEquals(m.dimension(), s.dimension());
+            assertEquals(m.pointsSeen(), s.pointsSeen());
+            assertEquals(m.refits(), s.refits());
+            assertEquals(m.isInitialised(), s.initialised());
+            assertEquals(m.dimension() < 0 ? -1 : m.warmup(), s.warmup());
+        }
+        assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.summary(new byte[]{1, 2, 3, 4, 5, 6}));
+        assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.summary(
+                Arrays.copyOf(fixture.committed(2), 20)));
+    }
+
     @ParameterizedTest
     @EnumSource(ModelStateFixtures.class)
     void aVersion1StateIsAVersion2StateWithoutItsAnomalyBlock(ModelStateFixtures fixture) {

@@ -64,12 +64,20 @@ public final class AppProcess implements AutoCloseable {
      * {@code logback.xml} to see what a user sees.
      */
     public static AppProcess start(Path logFile, String logbackConfig, List<String> runArgs) {
+        return start(logFile, logbackConfig, System.getProperty("java.class.path"), runArgs);
+    }
+
+    /** As {@link #start(Path, String, List)} on another class path (the container image's, for instance). */
+    public static AppProcess start(Path logFile, String logbackConfig, String classPath, List<String> runArgs) {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-Dlogback.configurationFile=" + logbackConfig,
-                "-cp", System.getProperty("java.class.path"),
+                "-cp", classPath,
                 MixstreamCli.class.getName(), "run"));
+        if (runArgs.stream().noneMatch(a -> a.startsWith("mixstream.http.port="))) {
+            command.addAll(List.of("--set", "mixstream.http.port=0")); // several instances on one machine
+        }
         command.addAll(runArgs);
         try {
             Files.createDirectories(logFile.toAbsolutePath().getParent());

@@ -79,6 +79,7 @@ class RealBrokerEndToEndTest {
         p.put("mixstream.warmup", "30");
         p.put("mixstream.snapshot.every.points", "100");
         p.put("mixstream.snapshot.interval.ms", "0");
+        p.put("mixstream.http.port", "0"); // two instances in one JVM
         p.putAll(overrides);
         return MixstreamSettings.from(p);
     }

@@ -1,0 +1,15 @@
+package dev.mixstream.gmm;
+
+/**
+ * A model's vital numbers, read from its state's header without decoding it ({@link ModelStateCodec#summary}).
+ *
+ * @param components  K
+ * @param dimension   D, or -1 before the first point
+ * @param warmup      points buffered before initialisation (W), or -1 before the first point
+ * @param pointsSeen  points learned or buffered so far
+ * @param refits      re-fits so far
+ * @param initialised false while the model is warming up (buffering its first W points)
+ */
+public record ModelSummary(int components, int dimension, int warmup, long pointsSeen, long refits,
+                           boolean initialised) {
+}
