@@ -87,7 +87,7 @@ public final class DemoCommand extends MixstreamCommand {
     int port;
 
     @Option(names = "--http-port", defaultValue = "0", paramLabel = "PORT",
-            description = "Port of the HTTP API on 127.0.0.1 (0 = any free port; the URL is printed).")
+            description = "Port of the dashboard and HTTP API on 127.0.0.1 (0 = any free port; the URL is printed).")
     int httpPort;
 
     @Option(names = "--forever", description = "Keep streaming until Ctrl-C.")
@@ -153,8 +153,8 @@ public final class DemoCommand extends MixstreamCommand {
                 if (!app.awaitRunning(Duration.ofSeconds(120))) {
                     throw new CliException("the estimator did not start (state " + app.state() + ")");
                 }
-                out.printf("HTTP API on http://localhost:%d (try: curl http://localhost:%d/models)%n", app.httpPort(),
-                        app.httpPort());
+                out.printf("dashboard on http://localhost:%d/ while the demo runs (--forever keeps it up; "
+                        + "HTTP API: curl http://localhost:%d/models)%n", app.httpPort(), app.httpPort());
                 out.flush();
                 return stream(out, terminal, workload, settings, broker.bootstrapServers());
             }

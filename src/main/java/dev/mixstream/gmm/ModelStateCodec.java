@@ -90,35 +90,55 @@ public final class ModelStateCodec {
         return n;
     }
 
+    /** The fixed-size header of a state: its version, configuration block position, and the scalars after it. */
+    private record Header(int version, int components, int dimension, int warmup, long pointsSeen,
+                          long pointsApplied, long steps, long refits, long scored, double effectiveCount,
+                          double avgLogLikelihood, boolean initialised) {
+    }
+
     /**
-     * What a model's state says about it without decoding its parameters: reads the fixed-size header only.
+     * Reads the header; with {@code config} non-null, hands it the configuration block (else skips it).
+     *
+     * @throws IllegalArgumentException if the bytes are not a model state of a known version
+     */
+    private static Header readHeader(ByteBuffer in, java.util.function.Consumer<ByteBuffer> config) {
+        if (in.getInt() != MAGIC) {
+            throw new IllegalArgumentException("not a mixstream model state");
+        }
+        int version = in.getShort();
+        if (version != VERSION && version != VERSION_1) {
+            throw new IllegalArgumentException("unsupported model state version " + version);
+        }
+        int configStart = in.position();
+        int components = in.getInt(configStart);
+        if (config != null) {
+            config.accept(in);
+        } else {
+            in.position(configStart + CONFIG_BYTES);
+        }
+        return new Header(version, components, in.getInt(), in.getInt(), in.getLong(), in.getLong(), in.getLong(),
+                in.getLong(), in.getLong(), in.getDouble(), in.getDouble(), in.get() != 0);
+    }
+
+    /**
+     * What a model's state says about it without decoding its parameters: reads the fixed-size header, and the
+     * anomaly rate from the fixed-size anomaly block that ends a running model's version-2 state.
      *
      * @throws IllegalArgumentException if the bytes are not a model state of a known version
      */
     public static ModelSummary summary(byte[] bytes) {
         try {
             ByteBuffer in = ByteBuffer.wrap(bytes);
-            if (in.getInt() != MAGIC) {
-                throw new IllegalArgumentException("not a mixstream model state");
+            Header h = readHeader(in, null);
+            Double anomalyRate = null;
+            if (h.initialised() && h.version() == VERSION) {
+                // anomaly block: long, long, long, then double rate
+                anomalyRate = in.getDouble(bytes.length - ANOMALY_BYTES + 3 * 8);
             }
-            int version = in.getShort();
-            if (version != VERSION && version != VERSION_1) {
-                throw new IllegalArgumentException("unsupported model state version " + version);
-            }
-            int components = in.getInt();
-            in.position(in.position() + CONFIG_BYTES - 4);
-            int d = in.getInt();
-            int w = in.getInt();
-            long pointsSeen = in.getLong();
-            in.getLong(); // points applied
-            in.getLong(); // steps
-            long refits = in.getLong();
-            in.getLong(); // scored
-            in.getDouble(); // n_eff
-            in.getDouble(); // average log-likelihood
-            boolean initialised = in.get() != 0;
-            return new ModelSummary(components, d, d < 0 ? -1 : w, pointsSeen, refits, initialised);
-        } catch (java.nio.BufferUnderflowException e) {
+            int d = h.dimension();
+            return new ModelSummary(h.components(), d, d < 0 ? -1 : h.warmup(), h.pointsSeen(), h.refits(),
+                    h.initialised(), h.initialised() ? h.avgLogLikelihood() : null, anomalyRate);
+        } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException e) {
             throw new IllegalArgumentException("truncated model state", e);
         }
     }
@@ -131,31 +151,23 @@ public final class ModelStateCodec {
     public static OnlineMixture decode(byte[] bytes) {
         try {
             ByteBuffer in = ByteBuffer.wrap(bytes);
-            if (in.getInt() != MAGIC) {
-                throw new IllegalArgumentException("not a mixstream model state");
+            MixtureConfig[] config = new MixtureConfig[1];
+            Header h = readHeader(in, b -> config[0] = readConfig(b));
+            OnlineMixture m = new OnlineMixture(config[0]);
+            m.pointsSeen = h.pointsSeen();
+            m.pointsApplied = h.pointsApplied();
+            m.steps = h.steps();
+            m.refits = h.refits();
+            m.scored = h.scored();
+            m.effectiveCount = h.effectiveCount();
+            m.avgLogLikelihood = h.avgLogLikelihood();
+            if (h.dimension() >= 0) {
+                m.dimension = h.dimension();
+                m.warmup = h.warmup();
             }
-            int version = in.getShort();
-            if (version != VERSION && version != VERSION_1) {
-                throw new IllegalArgumentException("unsupported model state version " + version);
-            }
-            OnlineMixture m = new OnlineMixture(readConfig(in));
-            int d = in.getInt();
-            int w = in.getInt();
-            m.pointsSeen = in.getLong();
-            m.pointsApplied = in.getLong();
-            m.steps = in.getLong();
-            m.refits = in.getLong();
-            m.scored = in.getLong();
-            m.effectiveCount = in.getDouble();
-            m.avgLogLikelihood = in.getDouble();
-            boolean initialised = in.get() != 0;
-            if (d >= 0) {
-                m.dimension = d;
-                m.warmup = w;
-            }
-            if (initialised) {
+            if (h.initialised()) {
                 readRunning(in, m);
-                if (version == VERSION_1) {
+                if (h.version() == VERSION_1) {
                     m.reference.refresh(m.mixture);
                 } else {
                     readAnomalies(in, m);

@@ -9,7 +9,9 @@ package dev.mixstream.gmm;
  * @param pointsSeen  points learned or buffered so far
  * @param refits      re-fits so far
  * @param initialised false while the model is warming up (buffering its first W points)
+ * @param avgLogLikelihood average log-likelihood per point, or null while warming up
+ * @param anomalyRate recent anomaly rate, or null while warming up (or in a version-1 state, which has none)
  */
 public record ModelSummary(int components, int dimension, int warmup, long pointsSeen, long refits,
-                           boolean initialised) {
+                           boolean initialised, Double avgLogLikelihood, Double anomalyRate) {
 }

@@ -65,13 +65,29 @@ final class ModelQueries {
         return h.host() + ":" + h.port();
     }
 
+    /** An answer read from this instance's stores ({@code standby}: a standby copy may answer). */
+    @FunctionalInterface
+    interface LocalAnswer {
+        byte[] read(String model, int partition, boolean standby);
+    }
+
     /**
      * The model's latest snapshot, from wherever it can be read now.
      *
      * @throws ApiException UNKNOWN_MODEL, WARMING_UP, or UNAVAILABLE when no instance can answer now
      */
     Located snapshot(String model) {
-        int partition = ModelPartitioner.partitionOf(model.getBytes(StandardCharsets.UTF_8), partitions);
+        return locate(model, "/models/" + PeerClient.segment(model), this::localSnapshot);
+    }
+
+    /**
+     * An answer about the model from the instance that holds it: {@code local} here, or {@code path} (query included)
+     * on another instance; from the active instance, else from a standby.
+     *
+     * @throws ApiException UNKNOWN_MODEL, WARMING_UP, or UNAVAILABLE when no instance can answer now
+     */
+    Located locate(String model, String path, LocalAnswer local) {
+        int partition = partitionOf(model);
         KeyQueryMetadata meta;
         try {
             meta = streams.queryMetadataForKey(MixstreamTopology.SNAPSHOT_STORE, model, Serdes.String().serializer());
@@ -82,7 +98,7 @@ final class ModelQueries {
         HostInfo active = meta == null ? HostInfo.unavailable() : meta.activeHost();
         if (!HostInfo.unavailable().equals(active)) {
             try {
-                return from(active, model, partition, false);
+                return from(active, model, partition, false, path, local);
             } catch (ApiException e) {
                 if (e.error() != ApiError.UNAVAILABLE) {
                     throw e;
@@ -99,7 +115,7 @@ final class ModelQueries {
         }
         for (HostInfo h : standbys) {
             try {
-                return from(h, model, partition, true);
+                return from(h, model, partition, true, path, local);
             } catch (ApiException e) {
                 if (e.error() != ApiError.UNAVAILABLE) {
                     throw e;
@@ -111,13 +127,25 @@ final class ModelQueries {
                 + String.join("; ", failures) + "); retry");
     }
 
-    private Located from(HostInfo host, String model, int partition, boolean standby) {
+    /**
+     * An answer about the model: located as {@link #locate} does, or, for a request another instance forwarded here
+     * ({@code forwarded} = {@code active} or {@code standby}), from this instance's stores only.
+     */
+    Located answer(String model, String forwarded, String path, LocalAnswer local) {
+        if (forwarded == null) {
+            return locate(model, path, local);
+        }
+        boolean standby = "standby".equals(forwarded);
+        return new Located(local.read(model, partitionOf(model), standby), name(self), standby);
+    }
+
+    private Located from(HostInfo host, String model, int partition, boolean standby, String path, LocalAnswer local) {
         if (host.equals(self)) {
-            return local(model, partition, standby);
+            return new Located(local.read(model, partition, standby), name(self), standby);
         }
         PeerClient.Answer a;
         try {
-            a = peers.get(host, "/models/" + PeerClient.segment(model), standby ? "standby" : "active");
+            a = peers.get(host, path, standby ? "standby" : "active");
         } catch (IOException e) {
             throw new ApiException(ApiError.UNAVAILABLE, "unreachable (" + e.getClass().getSimpleName() + ")");
         }
@@ -128,15 +156,15 @@ final class ModelQueries {
     }
 
     /**
-     * The model's snapshot from this instance's stores.
+     * The model's snapshot JSON from this instance's stores.
      *
      * @param standby false: only if this instance runs the model's task; true: from its task or its standby copy
      * @throws ApiException UNKNOWN_MODEL, WARMING_UP, or UNAVAILABLE when the task is not here
      */
-    Located local(String model, int partition, boolean standby) {
+    byte[] localSnapshot(String model, int partition, boolean standby) {
         byte[] json = get(MixstreamTopology.SNAPSHOT_STORE, model, partition, standby);
         if (json != null) {
-            return new Located(json, name(self), standby);
+            return json;
         }
         byte[] state = get(MixstreamTopology.STORE, model, partition, standby);
         if (state == null) {
@@ -177,10 +205,12 @@ final class ModelQueries {
     }
 
     /**
-     * The models of this instance's active tasks with keys after {@code after} (null: from the first), in key
-     * order, at most {@code limit}, and the next page's {@code after} if there are more.
+     * The models of this instance's active tasks with keys after {@code after} (null: from the first) that contain
+     * {@code search} (ignoring case; null: all), in key order, at most {@code limit}, and the next page's
+     * {@code after} if there are more.
      */
-    ModelPage localPage(String after, int limit) {
+    ModelPage localPage(String after, int limit, String search) {
+        String needle = search == null ? null : search.toLowerCase(java.util.Locale.ROOT);
         RangeQuery<String, byte[]> range = after == null ? RangeQuery.withNoBounds() : RangeQuery.withLowerBound(after);
         StateQueryResult<KeyValueIterator<String, byte[]>> result = query(StateQueryRequest.inStore(MixstreamTopology.STORE)
                 .withQuery(range).requireActive());
@@ -194,7 +224,8 @@ final class ModelQueries {
             try (KeyValueIterator<String, byte[]> it = e.getValue().getResult()) {
                 while (it.hasNext() && taken <= limit) {
                     var kv = it.next();
-                    if (kv.value == null || after != null && kv.key.equals(after)) {
+                    if (kv.value == null || after != null && kv.key.equals(after)
+                            || needle != null && !kv.key.toLowerCase(java.util.Locale.ROOT).contains(needle)) {
                         continue;
                     }
                     found.add(Map.entry(kv.key, kv.value));
@@ -221,7 +252,7 @@ final class ModelQueries {
                 }
             }
             models.add(new ModelListing(e.getKey(), s.components(), s.dimension(), s.pointsSeen(), s.refits(),
-                    updatedAt, !s.initialised()));
+                    updatedAt, !s.initialised(), s.avgLogLikelihood(), s.anomalyRate()));
         }
         String next = order.length > limit ? models.get(limit - 1).key() : null;
         return new ModelPage(models, next, List.of());
@@ -231,17 +262,18 @@ final class ModelQueries {
      * As {@link #localPage}, over every instance of the application: each answers for its active tasks, so each
      * model is listed once; the instances that do not answer are named in the page.
      */
-    ModelPage allPages(String after, int limit) {
+    ModelPage allPages(String after, int limit, String search) {
         List<ModelListing> all = new ArrayList<>();
         List<String> unreachable = new ArrayList<>();
         boolean more = false;
-        String query = "/models?limit=" + limit + (after == null ? "" : "&after=" + PeerClient.segment(after));
+        String query = "/models?limit=" + limit + (after == null ? "" : "&after=" + PeerClient.segment(after))
+                + (search == null ? "" : "&q=" + PeerClient.segment(search));
         for (StreamsMetadata m : streams.metadataForAllStreamsClients()) {
             HostInfo h = m.hostInfo();
             ModelPage page;
             try {
                 if (h.equals(self)) {
-                    page = localPage(after, limit);
+                    page = localPage(after, limit, search);
                 } else {
                     PeerClient.Answer a = peers.get(h, query, "list");
                     if (a.status() != 200) {

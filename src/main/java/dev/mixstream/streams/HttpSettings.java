@@ -13,8 +13,11 @@ import java.net.UnknownHostException;
  * @param advertisedHost the host other instances reach this one at, or {@code auto} (this machine's host name)
  * @param authToken      the bearer token every request but the health checks must carry, or null (none)
  * @param maxBodyBytes   larger request bodies are refused
+ * @param recentPoints   recent points the dashboard shows per model (kept in memory; 0 = none)
+ * @param recentModels   models whose recent points are kept (the most recently updated ones)
  */
-public record HttpSettings(int port, String host, String advertisedHost, String authToken, int maxBodyBytes) {
+public record HttpSettings(int port, String host, String advertisedHost, String authToken, int maxBodyBytes,
+                           int recentPoints, int recentModels) {
     /** {@link #port} when there is no HTTP server. */
     public static final int OFF = -1;
 
@@ -49,7 +52,7 @@ public record HttpSettings(int port, String host, String advertisedHost, String 
 
     /** The same settings on another port (the demo takes a free one). */
     public HttpSettings withPort(int newPort) {
-        return new HttpSettings(newPort, host, advertisedHost, authToken, maxBodyBytes);
+        return new HttpSettings(newPort, host, advertisedHost, authToken, maxBodyBytes, recentPoints, recentModels);
     }
 
     /** The host name in {@code application.server}: the advertised one, or this machine's name. */

@@ -4,6 +4,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import dev.mixstream.dashboard.RecentActivity;
 import dev.mixstream.http.ApiServer;
 import dev.mixstream.http.RestoreTracker;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -94,13 +95,16 @@ public final class MixstreamApp implements AutoCloseable {
             self = new HostInfo(settings.http().resolvedAdvertisedHost(), api.port());
             props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
         }
+        // the dashboard's recent points: kept only when there is a dashboard to show them
+        RecentActivity activity = api == null ? RecentActivity.OFF
+                : new RecentActivity(settings.http().recentPoints(), settings.http().recentModels());
         KafkaStreams streams;
         ZombieFencer fencer = null;
         RestoreTracker restoring = new RestoreTracker();
         try {
             fencer = exactlyOnce(settings)
                     ? new ZombieFencer(ClusterCheck.admin(settings), settings.kafka().get("application.id")) : null;
-            streams = new KafkaStreams(MixstreamTopology.build(settings, partitions, metrics), props);
+            streams = new KafkaStreams(MixstreamTopology.build(settings, partitions, metrics, activity), props);
         } catch (RuntimeException e) {
             if (api != null) {
                 api.close();
@@ -134,7 +138,7 @@ public final class MixstreamApp implements AutoCloseable {
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         if (api != null) {
-            api.serve(streams, restoring, self, partitions, settings);
+            api.serve(streams, restoring, self, partitions, settings, metrics, activity);
         }
         streams.start();
         LOG.info("points topic {} has {} partitions; group.instance.id {}; HTTP API {}", settings.pointsTopic(),

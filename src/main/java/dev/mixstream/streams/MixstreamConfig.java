@@ -52,6 +52,8 @@ public final class MixstreamConfig {
     public static final String HTTP_ADVERTISED_HOST_CONFIG = "mixstream.http.advertised.host";
     public static final String HTTP_AUTH_TOKEN_CONFIG = "mixstream.http.auth.token";
     public static final String HTTP_MAX_BODY_BYTES_CONFIG = "mixstream.http.max.body.bytes";
+    public static final String DASHBOARD_RECENT_POINTS_CONFIG = "mixstream.dashboard.recent.points";
+    public static final String DASHBOARD_RECENT_MODELS_CONFIG = "mixstream.dashboard.recent.models";
 
     private static final Checked TOPIC_NAME = new Checked("a topic name", v -> {
         if (v == null || !v.matches("[a-zA-Z0-9._-]{1,249}")) {
@@ -163,7 +165,13 @@ public final class MixstreamConfig {
                     "If set, every HTTP request except /health/* must carry Authorization: Bearer <token> "
                             + "(instances forward it to each other, so all must share it). Never logged.")
             .define(HTTP_MAX_BODY_BYTES_CONFIG, Type.INT, 1_048_576, Range.between(1, 1 << 30), Importance.LOW,
-                    "Larger request bodies are refused (413).");
+                    "Larger request bodies are refused (413).")
+            .define(DASHBOARD_RECENT_POINTS_CONFIG, Type.INT, 300, Range.between(0, 100_000), Importance.LOW,
+                    "Recent points per model the dashboard draws, kept in memory by the instance that processes the "
+                            + "model (0 = none: no per-record cost).")
+            .define(DASHBOARD_RECENT_MODELS_CONFIG, Type.INT, 256, Range.between(0, 1_000_000), Importance.LOW,
+                    "Models whose recent points are kept (the most recently updated ones); memory is at most "
+                            + "models x points x (8 D + 25) bytes.");
 
     /** The configuration key of each model parameter (for messages about a value out of its range). */
     public static final Map<MixtureParameter, String> KEY_OF = Map.of(

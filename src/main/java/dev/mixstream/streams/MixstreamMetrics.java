@@ -174,6 +174,18 @@ public final class MixstreamMetrics {
         return (long) n;
     }
 
+    /** Dead letters so far, by reason (every reason, zeros included). */
+    public Map<RejectReason, Long> deadLettersByReason() {
+        Map<RejectReason, Long> n = new EnumMap<>(RejectReason.class);
+        deadLetters.forEach((r, c) -> n.put(r, (long) c.count()));
+        return n;
+    }
+
+    /** Points flagged as anomalies so far. */
+    public long anomalies() {
+        return (long) anomalies.count();
+    }
+
     /** Lag of the points topic: the sum of this instance's consumers' {@code records-lag} on it (0 before any fetch). */
     public double pointsLag() {
         KafkaStreams s = streams.get();

@@ -150,7 +150,8 @@ public record MixstreamSettings(
                         (String) v.get(HTTP_ADVERTISED_HOST_CONFIG),
                         v.get(HTTP_AUTH_TOKEN_CONFIG) == null ? null
                                 : ((org.apache.kafka.common.config.types.Password) v.get(HTTP_AUTH_TOKEN_CONFIG)).value(),
-                        (Integer) v.get(HTTP_MAX_BODY_BYTES_CONFIG)),
+                        (Integer) v.get(HTTP_MAX_BODY_BYTES_CONFIG), (Integer) v.get(DASHBOARD_RECENT_POINTS_CONFIG),
+                        (Integer) v.get(DASHBOARD_RECENT_MODELS_CONFIG)),
                 java.util.Collections.unmodifiableMap(kafka));
         if (new java.util.HashSet<>(s.outputTopics()).size() + 1 != s.topics().size()
                 || s.outputTopics().contains(s.pointsTopic)) {

@@ -1,6 +1,7 @@
 package dev.mixstream.streams;
 
 import java.util.Properties;
+import dev.mixstream.dashboard.RecentActivity;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -69,6 +70,17 @@ public final class MixstreamTopology {
      * @param pointsPartitions the points topic's partition count (the internal topic gets as many)
      */
     public static Topology build(MixstreamSettings settings, int pointsPartitions, MixstreamMetrics metrics) {
+        return build(settings, pointsPartitions, metrics, RecentActivity.OFF);
+    }
+
+    /**
+     * The topology for these settings, counting into these meters and recording each scored point in
+     * {@code activity} (the dashboard's recent points; pure: no I/O).
+     *
+     * @param pointsPartitions the points topic's partition count (the internal topic gets as many)
+     */
+    public static Topology build(MixstreamSettings settings, int pointsPartitions, MixstreamMetrics metrics,
+                                 RecentActivity activity) {
         Serde<byte[]> bytes = Serdes.ByteArray();
         StreamsBuilder b = new StreamsBuilder(topologyConfig(settings));
         b.addStateStore(new ModelStoreBuilder(STORE, settings.modelCacheSize()));
@@ -82,7 +94,7 @@ public final class MixstreamTopology {
                 .repartition(Repartitioned.<byte[], byte[]>as(REROUTED).withKeySerde(bytes).withValueSerde(bytes)
                         .withNumberOfPartitions(pointsPartitions));
         KStream<byte[], byte[]> out = owned.merge(rerouted, Named.as(MERGED))
-                .process(() -> new MixtureProcessor(settings, metrics), Named.as(PROCESSOR), STORE, SNAPSHOT_STORE);
+                .process(() -> new MixtureProcessor(settings, metrics, activity), Named.as(PROCESSOR), STORE, SNAPSHOT_STORE);
         out.to(settings.responsibilitiesTopic(), Produced.with(bytes, bytes).withName(RESPONSIBILITIES_SINK));
         out.to(settings.snapshotsTopic(), Produced.with(bytes, bytes).withName(SNAPSHOTS_SINK));
         out.to(settings.dlqTopic(), Produced.with(bytes, bytes).withName(DLQ_SINK));

@@ -1,5 +1,6 @@
 package dev.mixstream.streams;
 
+import dev.mixstream.dashboard.RecentActivity;
 import dev.mixstream.gmm.OnlineMixture;
 import dev.mixstream.gmm.PointProblem;
 import dev.mixstream.gmm.PointScore;
@@ -34,6 +35,8 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
 
     private final MixstreamSettings settings;
     private final MixstreamMetrics metrics;
+    /** The dashboard's recent points of each model. */
+    private final RecentActivity activity;
     private final PointParser parser;
     private final ResponsibilityWriter writer = new ResponsibilityWriter();
     private ProcessorContext<byte[], byte[]> context;
@@ -52,9 +55,10 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
     private PointMeta currentMeta;
     private byte[] currentXJson;
 
-    MixtureProcessor(MixstreamSettings settings, MixstreamMetrics metrics) {
+    MixtureProcessor(MixstreamSettings settings, MixstreamMetrics metrics, RecentActivity activity) {
         this.settings = settings;
         this.metrics = metrics;
+        this.activity = activity;
         this.parser = new PointParser(settings.maxValueBytes(), settings.maxDimension());
     }
 
@@ -160,6 +164,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         if (score.anomaly()) {
             metrics.anomaly();
         }
+        activity.record(currentModel, score, context.currentSystemTimeMs());
         if (score.anomaly() && settings.anomaliesTopic() != null) {
             context.forward(new Record<>(currentKey, value, currentTimestamp), MixstreamTopology.ANOMALIES_SINK);
         }

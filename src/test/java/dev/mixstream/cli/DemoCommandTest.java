@@ -19,10 +19,45 @@ class DemoCommandTest {
         CommandLine cl = new CommandLine(new MixstreamCli());
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        // while the demo runs, its dashboard answers at the printed URL and lists the demo's models
+        java.util.concurrent.atomic.AtomicBoolean dashboard = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean listed = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread watcher = new Thread(() -> {
+            java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+            while (!Thread.currentThread().isInterrupted() && !(dashboard.get() && listed.get())) {
+                try {
+                    String page = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                            "http://127.0.0.1:" + port + "/")).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                    dashboard.compareAndSet(false, page.contains("<title>mixstream</title>"));
+                    String models = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                            "http://127.0.0.1:" + port + "/models?scope=all")).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                    listed.compareAndSet(false, models.contains("\"sensor-a\"") && models.contains("\"sensor-b\""));
+                    Thread.sleep(100);
+                } catch (java.io.IOException notYet) {
+                    // not listening yet, or already stopped
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        watcher.setDaemon(true);
+        watcher.start();
         int code = cl.execute("demo", "--points", "12000", "--keys", "2", "--rate", "0", "--plain",
-                "--bad-records", "5", "--outliers", "4", "--half-life", "1000");
+                "--bad-records", "5", "--outliers", "4", "--half-life", "1000", "--http-port", Integer.toString(port));
+        watcher.interrupt();
         String text = out.toString();
         assertEquals(0, code, text + err);
+        assertTrue(text.contains("dashboard on http://localhost:" + port + "/"), text);
+        assertTrue(dashboard.get(), "the dashboard answered while the demo ran");
+        assertTrue(listed.get(), "it listed the demo's models");
         assertTrue(text.contains("12,000 points sent, 12,000 answered (exactly one each), 5 dead letters"), text);
         assertTrue(text.contains("learned models vs the true ones after the jump"), text);
         assertTrue(text.contains("answered 12,000 (0 behind)"), "the last frame shows nothing outstanding: " + text);

@@ -1,5 +1,6 @@
 package dev.mixstream.gmm;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -59,10 +60,31 @@ class ModelStateCodecTest {
             assertEquals(m.refits(), s.refits());
             assertEquals(m.isInitialised(), s.initialised());
             assertEquals(m.dimension() < 0 ? -1 : m.warmup(), s.warmup());
+            assertEquals(m.isInitialised() ? m.avgLogLikelihood() : null, s.avgLogLikelihood());
+            // a version-1 state has no anomaly block: its rate is unknown, not zero
+            assertEquals(m.isInitialised() && version == 2 ? m.anomalyRate() : null, s.anomalyRate());
         }
         assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.summary(new byte[]{1, 2, 3, 4, 5, 6}));
         assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.summary(
                 Arrays.copyOf(fixture.committed(2), 20)));
+    }
+
+    /** The summary's anomaly rate is read from the end of the state: a model that flagged points shows its rate. */
+    @Test
+    void theSummaryReadsTheAnomalyRateOfAModelThatFlaggedPoints() {
+        OnlineMixture m = new OnlineMixture(MixtureConfig.defaults(2, CovarianceType.FULL).withHalfLife(200));
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(5);
+        for (int i = 0; i < 600; i++) {
+            double c = i % 2 == 0 ? -4 : 4;
+            m.learn(new double[]{c + rng.nextGaussian(), rng.nextGaussian()}, null, p -> { });
+        }
+        for (int i = 0; i < 15; i++) {
+            m.learn(new double[]{40 + i, -40}, null, p -> { });
+        }
+        assertTrue(m.anomalyRate() > 0.01, "the outliers were flagged: " + m.anomalyRate());
+        ModelSummary s = ModelStateCodec.summary(ModelStateCodec.encode(m));
+        assertEquals(m.anomalyRate(), s.anomalyRate());
+        assertEquals(m.avgLogLikelihood(), s.avgLogLikelihood());
     }
 
     @ParameterizedTest

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The HTTP server on its own (no Kafka): before it serves an application, refusals, the port, the probes' rules. */
 class ApiServerTest {
     private static HttpSettings settings(int port, String token) {
-        return new HttpSettings(port, "127.0.0.1", "127.0.0.1", token, 1024);
+        return new HttpSettings(port, "127.0.0.1", "127.0.0.1", token, 1024, 0, 0);
     }
 
     @Test
@@ -43,7 +43,34 @@ class ApiServerTest {
             get(port, "/models/k", null).assertError(503, "unavailable");
             HttpClientSupport.post(port, "/models/k/score", null, "[1, 2]").assertError(503, "unavailable");
             assertEquals(200, get(port, "/metrics", null).status());
-            get(port, "/", null).assertError(404, "not_found");
+            get(port, "/models/k/view", null).assertError(503, "unavailable");
+            get(port, "/instance", null).assertError(503, "unavailable");
+            HttpClientSupport.Event e = HttpClientSupport.firstEvent(port, "/models/k/events", null);
+            assertEquals("problem", e.name(), "the event stream says why it cannot draw yet");
+            assertEquals("unavailable", e.json().get("error").asText());
+            get(port, "/nope", null).assertError(404, "not_found");
+        }
+    }
+
+    @Test
+    void theDashboardShipsInTheJarWithItsChartLibrary() {
+        try (ApiServer api = ApiServer.start(settings(0, null), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
+            int port = api.port();
+            HttpClientSupport.Answer page = get(port, "/", null);
+            assertEquals(200, page.status());
+            assertTrue(page.header("Content-Type").startsWith("text/html"), page.header("Content-Type"));
+            java.util.regex.Matcher script = java.util.regex.Pattern.compile("src=\"(/webjars/echarts/[^\"]+)\"")
+                    .matcher(page.text());
+            assertTrue(script.find(), "the page loads ECharts from its WebJar: " + page.text());
+            assertFalse(script.group(1).contains("{{"), "the WebJar's version is filled in: " + script.group(1));
+            HttpClientSupport.Answer echarts = get(port, script.group(1), null);
+            assertEquals(200, echarts.status(), script.group(1));
+            assertTrue(echarts.body().length > 500_000, "the whole library: " + echarts.body().length + " bytes");
+            assertFalse(page.text().contains("http://") || page.text().contains("https://"),
+                    "nothing from the internet");
+            for (String asset : List.of("/assets/dashboard.js", "/assets/dashboard.css", "/assets/favicon.svg")) {
+                assertEquals(200, get(port, asset, null).status(), asset);
+            }
         }
     }
 
@@ -74,6 +101,13 @@ class ApiServerTest {
             get(port, "/metrics", "t0ke").assertError(401, "unauthorized");
             assertEquals(200, get(port, "/metrics", "t0ken").status());
             get(port, "/models", null).assertError(401, "unauthorized");
+            // a browser cannot set headers on a page or an event stream: the token may come as ?access_token=
+            assertEquals(200, get(port, "/metrics?access_token=t0ken", null).status());
+            get(port, "/metrics?access_token=wrong", null).assertError(401, "unauthorized");
+            assertEquals(401, HttpClientSupport.firstEvent(port, "/models/k/events", null).status());
+            // the dashboard's static files hold no data: served without the token
+            assertEquals(200, get(port, "/", null).status());
+            assertEquals(200, get(port, "/assets/dashboard.js", null).status());
             assertEquals(200, get(port, "/health/live", null).status());
             assertEquals(503, get(port, "/health/ready", null).status());
         }

@@ -9,6 +9,7 @@ import dev.mixstream.streams.DeadLetters;
 import dev.mixstream.streams.MixstreamApp;
 import dev.mixstream.streams.MixstreamSettings;
 import dev.mixstream.streams.MixstreamTopology;
+import dev.mixstream.streams.TestApps;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -93,25 +94,16 @@ class HttpApiTest {
     }
 
     static Map<String, String> config(String prefix, Path stateDir, int port, Map<String, String> overrides) {
-        Map<String, String> p = new HashMap<>();
-        p.put("bootstrap.servers", broker.bootstrapServers());
-        p.put("application.id", prefix + "-app");
-        p.put("state.dir", stateDir.toString());
-        p.put("commit.interval.ms", "100");
-        p.put("mixstream.topic.points", prefix + ".points");
-        p.put("mixstream.topic.responsibilities", prefix + ".responsibilities");
-        p.put("mixstream.topic.snapshots", prefix + ".snapshots");
-        p.put("mixstream.topic.dlq", prefix + ".dlq");
-        p.put("mixstream.topics.partitions", "4");
-        p.put("mixstream.components", "2");
-        p.put("mixstream.warmup", "30");
-        p.put("mixstream.snapshot.every.points", "100");
-        p.put("mixstream.snapshot.interval.ms", "0");
-        p.put("mixstream.http.port", Integer.toString(port));
-        p.put("mixstream.http.host", "127.0.0.1");
-        p.put("mixstream.http.advertised.host", "127.0.0.1");
+        return config(broker.bootstrapServers(), prefix, stateDir, port, overrides);
+    }
+
+    /** An instance whose HTTP API listens on 127.0.0.1:port (0: any free port) and advertises that address. */
+    static Map<String, String> config(String bootstrap, String prefix, Path stateDir, int port,
+                                      Map<String, String> overrides) {
+        Map<String, String> p = new HashMap<>(Map.of("mixstream.http.port", Integer.toString(port),
+                "mixstream.http.host", "127.0.0.1", "mixstream.http.advertised.host", "127.0.0.1"));
         p.putAll(overrides);
-        return p;
+        return TestApps.config(bootstrap, prefix, stateDir, p);
     }
 
     /** What an instance's probes answered at each Kafka Streams state change, asked from its state listener. */
@@ -238,6 +230,58 @@ class HttpApiTest {
                     assertEquals("active", r.header(ApiServer.SERVED_FROM));
                 }
             }
+            // GET /models/{key}/view (the dashboard's): from either instance, drawn by the owner, which holds the
+            // points it processed; the means are the snapshot's
+            for (String k : KEYS) {
+                JsonNode snapshot = SnapshotJson.mapper().readTree(latest.get(k));
+                for (int port : List.of(pa, pb)) {
+                    Answer r = get(port, "/models/" + k + "/view", TOKEN);
+                    assertEquals(200, r.status(), r.text());
+                    assertEquals("127.0.0.1:" + owner.get(k), r.header(ApiServer.SERVED_BY), "view of " + k);
+                    JsonNode v = r.json();
+                    assertEquals(k, v.get("key").asText());
+                    assertEquals(snapshot.get("updated_at").asLong(), v.get("updated_at").asLong());
+                    assertTrue(v.path("recent").path("held").asBoolean(), "the owner holds " + k + "'s points");
+                    assertEquals(PER_KEY, v.path("recent").path("recorded").asInt());
+                    assertEquals(PER_KEY, v.path("recent").path("points").size());
+                    for (int c = 0; c < 2; c++) {
+                        assertEquals(snapshot.get("means").get(c), v.get("mixture").get(c).get("mean"), "mean " + c);
+                    }
+                }
+            }
+            get(pa, "/models/nope/view", TOKEN).assertError(404, "unknown_model");
+            get(pb, "/models/" + WARM + "/view", TOKEN).assertError(404, "warming_up");
+            get(pa, "/models/k0/view?projection=coordinates&x=0&y=2", TOKEN).assertError(400, "invalid_parameter");
+            get(pa, "/models/k0/view?projection=sideways", TOKEN).assertError(400, "invalid_parameter");
+            // the listing's health numbers come from each model's state: those of its latest snapshot here
+            for (JsonNode m : get(pa, "/models?scope=all", TOKEN).json().get("models")) {
+                String k = m.get("key").asText();
+                if (k.equals(WARM)) {
+                    assertTrue(m.get("avg_log_likelihood").isNull() && m.get("anomaly_rate").isNull(), m.toString());
+                } else {
+                    JsonNode snapshot = SnapshotJson.mapper().readTree(latest.get(k));
+                    assertEquals(snapshot.get("avg_log_likelihood").asDouble(), m.get("avg_log_likelihood").asDouble(),
+                            k);
+                    assertEquals(snapshot.get("anomaly").get("rate").asDouble(), m.get("anomaly_rate").asDouble(), k);
+                }
+            }
+            assertEquals(Set.of("k1"), keys(get(pb, "/models?scope=all&q=K1", TOKEN).json()), "search, ignoring case");
+            // GET /instance: both members and their partitions, and this instance's dead letters by reason
+            JsonNode instA = get(pa, "/instance", TOKEN).json();
+            JsonNode instB = get(pb, "/instance", TOKEN).json();
+            assertEquals(2, instA.get("instances").size(), instA.toString());
+            Set<Integer> partitions = new TreeSet<>();
+            instA.get("instances").forEach(m -> m.get("active").forEach(n -> assertTrue(partitions.add(n.asInt()),
+                    "each partition active on one instance: " + instA)));
+            assertEquals(Set.of(0, 1, 2, 3), partitions);
+            long deadLetters = 0;
+            for (JsonNode inst : List.of(instA, instB)) {
+                assertTrue(inst.get("ready").asBoolean());
+                for (JsonNode n : inst.get("dead_letters")) {
+                    deadLetters += n.asLong();
+                }
+            }
+            assertEquals(bad.size(), deadLetters, "dead letters by reason, over both instances");
             String remote = KEYS.stream().filter(k -> owner.get(k) == pb).findFirst().orElseThrow();
             JsonNode warm = get(pa, "/models/" + WARM, TOKEN).assertError(404, "warming_up");
             assertEquals(WARM_POINTS, warm.get("points_seen").asInt());

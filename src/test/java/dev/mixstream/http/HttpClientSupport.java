@@ -42,6 +42,12 @@ final class HttpClientSupport {
             return null;
         }
 
+        /** The body of a 200 answer, as JSON (fails on any other status). */
+        JsonNode ok() {
+            assertEquals(200, status, text());
+            return json();
+        }
+
         JsonNode json() {
             try {
                 return JSON.readTree(body);
@@ -99,6 +105,51 @@ final class HttpClientSupport {
             return new Answer(r.statusCode(), r.headers().map(), r.body());
         } catch (IOException e) {
             throw new UncheckedIOException("HTTP " + path + " on port " + port, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The first event of a server-sent event stream (or the refusal's status with no event). */
+    record Event(int status, String name, String data) {
+        JsonNode json() {
+            try {
+                return JSON.readTree(data);
+            } catch (IOException e) {
+                throw new AssertionError("not JSON: " + data, e);
+            }
+        }
+    }
+
+    /** Opens an event stream and reads its first event (within 10 s), then closes it. */
+    static Event firstEvent(int port, String path, String token) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Accept", "text/event-stream").timeout(Duration.ofSeconds(10)).GET();
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        try {
+            HttpResponse<java.util.stream.Stream<String>> r = CLIENT.send(b.build(),
+                    HttpResponse.BodyHandlers.ofLines());
+            try (java.util.stream.Stream<String> lines = r.body()) {
+                if (r.statusCode() != 200) {
+                    return new Event(r.statusCode(), null, null);
+                }
+                String name = null;
+                java.util.Iterator<String> it = lines.iterator();
+                while (it.hasNext()) {
+                    String line = it.next();
+                    if (line.startsWith("event:")) {
+                        name = line.substring(6).trim();
+                    } else if (line.startsWith("data:")) {
+                        return new Event(200, name, line.substring(5).trim());
+                    }
+                }
+                throw new AssertionError("the event stream " + path + " ended without an event");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("events " + path + " on port " + port, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);

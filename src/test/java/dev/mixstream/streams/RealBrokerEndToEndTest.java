@@ -65,23 +65,7 @@ class RealBrokerEndToEndTest {
     }
 
     static MixstreamSettings settings(String bootstrap, String prefix, Path stateDir, Map<String, String> overrides) {
-        Map<String, String> p = new HashMap<>();
-        p.put("bootstrap.servers", bootstrap);
-        p.put("application.id", prefix + "-app");
-        p.put("state.dir", stateDir.toString());
-        p.put("commit.interval.ms", "100");
-        p.put("mixstream.topic.points", prefix + ".points");
-        p.put("mixstream.topic.responsibilities", prefix + ".responsibilities");
-        p.put("mixstream.topic.snapshots", prefix + ".snapshots");
-        p.put("mixstream.topic.dlq", prefix + ".dlq");
-        p.put("mixstream.topics.partitions", "4");
-        p.put("mixstream.components", "2");
-        p.put("mixstream.warmup", "30");
-        p.put("mixstream.snapshot.every.points", "100");
-        p.put("mixstream.snapshot.interval.ms", "0");
-        p.put("mixstream.http.port", "0"); // two instances in one JVM
-        p.putAll(overrides);
-        return MixstreamSettings.from(p);
+        return MixstreamSettings.from(TestApps.config(bootstrap, prefix, stateDir, overrides));
     }
 
     @Test
