@@ -23,6 +23,7 @@ import java.util.concurrent.Callable;
             DemoCommand.class,
             RunCommand.class,
             ProduceCommand.class,
+            ModelCommands.class,
             BrokerCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class,

@@ -3,19 +3,14 @@ package dev.mixstream.cli;
 import dev.mixstream.streams.MixstreamApp;
 import dev.mixstream.streams.MixstreamMetrics;
 import dev.mixstream.streams.MixstreamSettings;
-import dev.mixstream.streams.SettingsLoader;
 import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -41,40 +36,12 @@ public final class RunCommand extends MixstreamCommand {
 
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
-    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-            description = "Properties file (see config/mixstream.properties).")
-    Path config;
-
-    @Option(names = {"-b", "--bootstrap-servers"}, paramLabel = "HOST:PORT",
-            description = "Kafka bootstrap servers (overrides bootstrap.servers).")
-    String bootstrapServers;
-
-    @Option(names = "--set", paramLabel = "KEY=VALUE", showDefaultValue = CommandLine.Help.Visibility.NEVER,
-            preprocessor = KeyValueCheck.class,
-            description = "Set any mixstream.* or Kafka property (repeatable), for example --set mixstream.components=5.")
-    Map<String, String> overrides = new LinkedHashMap<>();
+    @Mixin
+    SettingsOptions settingsOptions = new SettingsOptions();
 
     @Option(names = "--shutdown-timeout", defaultValue = "30", paramLabel = "SECONDS",
             description = "How long a clean shutdown may take.")
     int shutdownSeconds;
-
-    /** The environment; replaceable in tests. */
-    Map<String, String> environment = System.getenv();
-
-    /** The merged, validated settings, or one line saying what is wrong. */
-    private MixstreamSettings loadSettings() {
-        Map<String, String> flags = new LinkedHashMap<>(overrides);
-        if (bootstrapServers != null) {
-            flags.put("bootstrap.servers", bootstrapServers);
-        }
-        try {
-            MixstreamSettings settings = SettingsLoader.load(config, environment, flags);
-            settings.requireBootstrapServers();
-            return settings;
-        } catch (IllegalArgumentException e) {
-            throw new CliException("invalid configuration: " + e.getMessage());
-        }
-    }
 
     /**
      * Logs one status line every interval (none when 0): state, records processed and their rate, dead letters,
@@ -105,7 +72,7 @@ public final class RunCommand extends MixstreamCommand {
 
     @Override
     protected int execute() throws Exception {
-        MixstreamSettings settings = loadSettings();
+        MixstreamSettings settings = settingsOptions.load();
         CountDownLatch stopped = new CountDownLatch(1);
         MixstreamApp app;
         try {

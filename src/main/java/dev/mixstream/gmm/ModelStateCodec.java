@@ -6,8 +6,8 @@ import java.nio.ByteBuffer;
  * The binary form of an {@link OnlineMixture}: its complete state, so that a decoded model continues
  * bit-identically (the state store's value format, read back on every restart and restore).
  *
- * <p>Version 2, big-endian (as {@link java.io.DataOutputStream} writes); version 1 is the same without the
- * anomaly block:
+ * <p>Version 3, big-endian (as {@link java.io.DataOutputStream} writes); version 2 is the same without the
+ * loaded-parameters block, version 1 also without the anomaly block:
  * <pre>
  * int    magic "MXS1"            short version = 1
  * config: int K, byte covariance-type code ({@link CovarianceType#code()}), double reg_covar,
@@ -20,13 +20,17 @@ import java.nio.ByteBuffer;
  * running:    statistics, int pending-batch count, [batch statistics if count &gt; 0],
  *             K doubles r_k, long points since re-fit, double recent log-likelihood,
  *             int collected re-fit points (−1: not collecting), then that many × D doubles,
- *             then (version 2) the anomaly block: long points since the reference's refresh,
+ *             then (version 3) the loaded-parameters block: byte pinned, and if 1, per component: double π,
+ *             D doubles μ, the covariance as stored (FULL: lower triangle row by row, otherwise D doubles) —
+ *             the parameters a model was {@link OnlineMixture#loaded} with, until its first M-step,
+ *             then (version ≥ 2) the anomaly block: long points since the reference's refresh,
  *             long points not learned, long anomalies, double anomaly rate,
  *             {@link LogLikelihoodReference#LEVELS} doubles, the reference's quantiles
  * statistics: double g, then per component: double weight, D doubles mean,
  *             scatter (FULL: lower triangle row by row, otherwise D doubles)
  * </pre>
- * Parameters are not stored: decoding recomputes them from the statistics (a deterministic M-step).
+ * Parameters are not stored (but for a loaded model before its first step): decoding recomputes them from the
+ * statistics (a deterministic M-step).
  * A version-1 state has no anomaly reference: decoding one computes it from the decoded parameters and
  * starts the anomaly counters at zero (its learning continues bit-identically; its anomaly scores are
  * those of a reference refreshed at the moment of decoding).
@@ -35,9 +39,11 @@ import java.nio.ByteBuffer;
  */
 public final class ModelStateCodec {
     static final int MAGIC = 0x4D585331; // "MXS1"
-    static final int VERSION = 2;
+    static final int VERSION = 3;
     /** The first version, without the anomaly block (still decoded). */
     static final int VERSION_1 = 1;
+    /** The second version, without the loaded-parameters block (still decoded). */
+    static final int VERSION_2 = 2;
     /** Bytes of the anomaly block (version 2, running models). */
     private static final int ANOMALY_BYTES = 3 * 8 + 8 + LogLikelihoodReference.LEVELS * 8;
     /** Bytes of the configuration block. */
@@ -85,6 +91,7 @@ public final class ModelStateCodec {
         } else {
             n += statisticsSize(m.statistics) + 4 + (m.batchCount > 0 ? statisticsSize(m.batch) : 0);
             n += 8 * m.drift.recentShare.length + 8 + 8 + 4 + m.drift.collectedCount * 8 * m.dimension;
+            n += 1 + (m.pinned ? m.mixture.components() * 8 * (1 + m.dimension + covarianceValues(m.mixture)) : 0);
             n += ANOMALY_BYTES;
         }
         return n;
@@ -106,7 +113,7 @@ public final class ModelStateCodec {
             throw new IllegalArgumentException("not a mixstream model state");
         }
         int version = in.getShort();
-        if (version != VERSION && version != VERSION_1) {
+        if (version != VERSION && version != VERSION_2 && version != VERSION_1) {
             throw new IllegalArgumentException("unsupported model state version " + version);
         }
         int configStart = in.position();
@@ -131,7 +138,7 @@ public final class ModelStateCodec {
             ByteBuffer in = ByteBuffer.wrap(bytes);
             Header h = readHeader(in, null);
             Double anomalyRate = null;
-            if (h.initialised() && h.version() == VERSION) {
+            if (h.initialised() && h.version() >= VERSION_2) {
                 // anomaly block: long, long, long, then double rate
                 anomalyRate = in.getDouble(bytes.length - ANOMALY_BYTES + 3 * 8);
             }
@@ -167,6 +174,9 @@ public final class ModelStateCodec {
             }
             if (h.initialised()) {
                 readRunning(in, m);
+                if (h.version() >= VERSION) {
+                    readPinned(in, m);
+                }
                 if (h.version() == VERSION_1) {
                     m.reference.refresh(m.mixture);
                 } else {
@@ -220,11 +230,75 @@ public final class ModelStateCodec {
         for (int i = 0; i < drift.collectedCount; i++) {
             putAll(out, drift.collected[i]);
         }
+        writePinned(out, m);
         out.putLong(m.pointsSinceReference);
         out.putLong(m.pointsNotLearned);
         out.putLong(m.anomalies);
         out.putDouble(m.anomalyRate);
         putAll(out, m.reference.quantiles);
+    }
+
+    /** Covariance values stored per component: FULL the lower triangle, otherwise D. */
+    private static int covarianceValues(GaussianMixture g) {
+        int d = g.dimension();
+        return g.covarianceType() == CovarianceType.FULL ? d * (d + 1) / 2 : d;
+    }
+
+    private static void writePinned(ByteBuffer out, OnlineMixture m) {
+        out.put((byte) (m.pinned ? 1 : 0));
+        if (!m.pinned) {
+            return;
+        }
+        GaussianMixture g = m.mixture;
+        int d = g.dimension();
+        double[] pi = g.weights();
+        for (int c = 0; c < g.components(); c++) {
+            out.putDouble(pi[c]);
+            putAll(out, g.meanArray(c));
+            double[] cov = g.covarianceArray(c);
+            if (g.covarianceType() == CovarianceType.FULL) {
+                for (int i = 0; i < d; i++) {
+                    for (int j = 0; j <= i; j++) {
+                        out.putDouble(cov[i * d + j]);
+                    }
+                }
+            } else {
+                putAll(out, cov);
+            }
+        }
+    }
+
+    /** The loaded parameters replace those the decoder re-computed from the statistics. */
+    private static void readPinned(ByteBuffer in, OnlineMixture m) {
+        m.pinned = in.get() != 0;
+        if (!m.pinned) {
+            return;
+        }
+        GaussianMixture g = m.mixture;
+        int d = g.dimension();
+        for (int c = 0; c < g.components(); c++) {
+            g.setWeight(c, in.getDouble());
+            double[] mean = g.meanArray(c);
+            for (int i = 0; i < d; i++) {
+                mean[i] = in.getDouble();
+            }
+            double[] cov = g.covarianceArray(c);
+            if (g.covarianceType() == CovarianceType.FULL) {
+                for (int i = 0; i < d; i++) {
+                    for (int j = 0; j <= i; j++) {
+                        double v = in.getDouble();
+                        cov[i * d + j] = v;
+                        cov[j * d + i] = v;
+                    }
+                }
+            } else {
+                for (int i = 0; i < d; i++) {
+                    cov[i] = in.getDouble();
+                }
+            }
+            g.refactor(c, m.config.regCovar());
+        }
+        m.statistics.changedAll(); // the first M-step re-computes every component, as the loaded model's does
     }
 
     private static void readAnomalies(ByteBuffer in, OnlineMixture m) {

@@ -75,6 +75,8 @@ public final class OnlineMixture {
     SufficientStatistics batch;
     int batchCount;
     GaussianMixture mixture;
+    /** True while {@link #mixture} holds parameters given to {@link #loaded}, not yet re-computed by an M-step. */
+    boolean pinned;
     private PointScore score;
 
     long pointsSeen;
@@ -527,5 +529,53 @@ public final class OnlineMixture {
         pointsApplied += batchSize;
         effectiveCount = batchSize / eta; // n_eff = m / η
         statistics.maximise(mixture, regCovar); // M-step
+        pinned = false;
+    }
+
+    /**
+     * A model that starts from given parameters (e.g. a snapshot fitted offline) instead of a warm-up: its next
+     * point is scored by exactly these parameters, and learning continues from them. They stand for
+     * n₀ = min(nEff, m / η_min) points — the snapshot's effective count, capped at the steady-state count of the
+     * configured half-life (m / η_min; uncapped without one) — so its sufficient statistics are those of n₀
+     * points with these parameters (W_k = π_k, m_k = μ_k, C_k = π_k (Σ_k − reg·I)), and its step count is the one
+     * a warm-up of n₀ points stands for (n₀ / m − 1), so the next step has the step size of a model that learned
+     * n₀ points. Its points seen, re-fits and anomaly counters start at 0.
+     *
+     * @param config     the model's configuration; its K and covariance type must be those of the parameters
+     * @param parameters π, μ, Σ (copied)
+     * @param nEff       the effective number of points behind the parameters (&gt; 0)
+     * @param avgLogLikelihood the parameters' average log-likelihood per point (the drift watch's reference)
+     * @throws IllegalArgumentException when K or the covariance type differ, or nEff is not positive
+     */
+    public static OnlineMixture loaded(MixtureConfig config, GaussianMixture parameters, double nEff,
+                                       double avgLogLikelihood) {
+        if (parameters.components() != config.components() || parameters.covarianceType() != config.covarianceType()) {
+            throw new IllegalArgumentException("the configuration has K=" + config.components() + " "
+                    + config.covarianceType().wireName() + ", the parameters K=" + parameters.components() + " "
+                    + parameters.covarianceType().wireName());
+        }
+        if (!(nEff > 0) || !Double.isFinite(avgLogLikelihood)) {
+            throw new IllegalArgumentException("n_eff must be > 0 and the average log-likelihood finite");
+        }
+        OnlineMixture m = new OnlineMixture(config);
+        m.dimension = parameters.dimension();
+        m.warmup = config.warmupFor(m.dimension);
+        m.allocateRunning();
+        m.statistics.setFrom(parameters, m.regCovar);
+        m.mixture = parameters.copy();
+        m.pinned = true;
+        double window = m.minStep > 0 ? m.batchSize / m.minStep : Double.POSITIVE_INFINITY;
+        double n0 = Math.min(nEff, window);
+        m.effectiveCount = n0;
+        m.steps = Math.max(0, Math.round(n0 / m.batchSize) - 1);
+        m.avgLogLikelihood = avgLogLikelihood;
+        m.refreshReference();
+        m.drift.restart(m.mixture, avgLogLikelihood);
+        return m;
+    }
+
+    /** Whether the parameters are still exactly those the model was {@link #loaded} with. */
+    public boolean isPinned() {
+        return pinned;
     }
 }

@@ -170,6 +170,35 @@ final class SufficientStatistics {
         g = next;
     }
 
+    /**
+     * The statistics of a unit mass of points distributed as {@code p}: W_k = π_k, m_k = μ_k,
+     * C_k = π_k (Σ_k − regCovar·I) (the M-step's inverse; a diagonal below regCovar is taken as 0), g = 1.
+     */
+    void setFrom(GaussianMixture p, double regCovar) {
+        g = 1.0;
+        double[] pi = p.weights();
+        for (int c = 0; c < k; c++) {
+            double w = pi[c];
+            weight[c] = w;
+            System.arraycopy(p.meanArray(c), 0, mean[c], 0, d);
+            double[] cov = p.covarianceArray(c);
+            double[] sc = scatter[c];
+            if (type == CovarianceType.FULL) {
+                for (int i = 0; i < d; i++) {
+                    for (int j = 0; j < i; j++) {
+                        sc[i * d + j] = w * cov[i * d + j]; // C_ij = π Σ_ij
+                    }
+                    sc[i * d + i] = w * Math.max(0, cov[i * d + i] - regCovar); // C_ii = π (Σ_ii − reg)
+                }
+            } else {
+                for (int i = 0; i < d; i++) {
+                    sc[i] = w * Math.max(0, cov[i] - regCovar);
+                }
+            }
+        }
+        changedAll();
+    }
+
     /** Rescales the weights (and scatters) so that Σ_k W_k = 1 with g = 1; means are unchanged. */
     void normalise() {
         double total = totalWeight();

@@ -24,6 +24,7 @@ public final class MixstreamConfig {
     public static final String SNAPSHOTS_TOPIC_CONFIG = "mixstream.topic.snapshots";
     public static final String DLQ_TOPIC_CONFIG = "mixstream.topic.dlq";
     public static final String ANOMALIES_TOPIC_CONFIG = "mixstream.topic.anomalies";
+    public static final String CONTROL_TOPIC_CONFIG = "mixstream.topic.control";
     public static final String TOPICS_CREATE_CONFIG = "mixstream.topics.create";
     public static final String TOPICS_PARTITIONS_CONFIG = "mixstream.topics.partitions";
     public static final String TOPICS_REPLICATION_FACTOR_CONFIG = "mixstream.topics.replication.factor";
@@ -97,6 +98,9 @@ public final class MixstreamConfig {
                     "Parameter snapshots of each model (compacted).")
             .define(DLQ_TOPIC_CONFIG, Type.STRING, "mixstream.dlq", TOPIC_NAME, Importance.HIGH,
                     "Dead-letter topic: records that cannot be used, with the reason in headers.")
+            .define(CONTROL_TOPIC_CONFIG, Type.STRING, "mixstream.control", TOPIC_NAME, Importance.MEDIUM,
+                    "Input topic of model commands, keyed by model id: {\"op\":\"load\",\"snapshot\":{...}}, "
+                            + "{\"op\":\"reset\"}, {\"op\":\"delete\"} (README \"Model lifecycle\").")
             .define(ANOMALIES_TOPIC_CONFIG, Type.STRING, SettingText.NONE, OPTIONAL_TOPIC_NAME, Importance.MEDIUM,
                     "A copy of every flagged point's responsibilities record, for alerting consumers that want only "
                             + "anomalies; none = off.")

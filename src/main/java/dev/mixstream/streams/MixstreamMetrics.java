@@ -60,6 +60,19 @@ public final class MixstreamMetrics {
             warmingUp--;
         }
 
+        /** A running model starts a warm-up again (it was reset). */
+        void reset() {
+            warmingUp++;
+        }
+
+        /** A model was removed ({@code warming}: it was still warming up). */
+        void removed(boolean warming) {
+            held--;
+            if (warming) {
+                warmingUp--;
+            }
+        }
+
         public long held() {
             return held;
         }

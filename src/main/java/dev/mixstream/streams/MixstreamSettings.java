@@ -26,6 +26,7 @@ import java.util.TreeMap;
  * @param snapshotsTopic        compacted snapshot topic
  * @param dlqTopic              dead-letter topic
  * @param anomaliesTopic        topic of the flagged points' records, or null (off)
+ * @param controlTopic          input topic of model commands (load, reset, delete), keyed by model id
  * @param mixture               the engine configuration of new models
  * @param anomaly               which points are flagged, and whether they are learned (all models)
  * @param snapshotEveryPoints   a snapshot of a model every this many of its points (0 = never)
@@ -49,6 +50,7 @@ public record MixstreamSettings(
         String snapshotsTopic,
         String dlqTopic,
         String anomaliesTopic,
+        String controlTopic,
         MixtureConfig mixture,
         AnomalyPolicy anomaly,
         long snapshotEveryPoints,
@@ -133,6 +135,7 @@ public record MixstreamSettings(
                 (String) v.get(POINTS_TOPIC_CONFIG), (String) v.get(RESPONSIBILITIES_TOPIC_CONFIG),
                 (String) v.get(SNAPSHOTS_TOPIC_CONFIG), (String) v.get(DLQ_TOPIC_CONFIG),
                 SettingText.NONE.equalsIgnoreCase((String) v.get(ANOMALIES_TOPIC_CONFIG)) ? null : (String) v.get(ANOMALIES_TOPIC_CONFIG),
+                (String) v.get(CONTROL_TOPIC_CONFIG),
                 mixture(v),
                 new AnomalyPolicy((Double) v.get(ANOMALY_ALPHA_CONFIG), (Boolean) v.get(ANOMALY_LEARN_CONFIG)),
                 (Long) v.get(SNAPSHOT_EVERY_POINTS_CONFIG),
@@ -153,8 +156,7 @@ public record MixstreamSettings(
                         (Integer) v.get(HTTP_MAX_BODY_BYTES_CONFIG), (Integer) v.get(DASHBOARD_RECENT_POINTS_CONFIG),
                         (Integer) v.get(DASHBOARD_RECENT_MODELS_CONFIG)),
                 java.util.Collections.unmodifiableMap(kafka));
-        if (new java.util.HashSet<>(s.outputTopics()).size() + 1 != s.topics().size()
-                || s.outputTopics().contains(s.pointsTopic)) {
+        if (new java.util.HashSet<>(s.topics()).size() != s.topics().size()) {
             throw new IllegalArgumentException("mixstream.topic.* must name " + s.topics().size() + " different topics");
         }
         return s;
@@ -203,9 +205,9 @@ public record MixstreamSettings(
         }
     }
 
-    /** Every topic the application reads or writes (not its internal ones): points first. */
+    /** Every topic the application reads or writes (not its internal ones): points first, then control. */
     public java.util.List<String> topics() {
-        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(pointsTopic));
+        java.util.List<String> all = new java.util.ArrayList<>(java.util.List.of(pointsTopic, controlTopic));
         all.addAll(outputTopics());
         return all;
     }
@@ -223,7 +225,7 @@ public record MixstreamSettings(
     /** The same settings with other HTTP settings. */
     public MixstreamSettings withHttp(HttpSettings h) {
         return new MixstreamSettings(pointsTopic, responsibilitiesTopic, snapshotsTopic, dlqTopic, anomaliesTopic,
-                mixture, anomaly, snapshotEveryPoints, snapshotIntervalMs, modelCacheSize, maxValueBytes, maxDimension,
+                controlTopic, mixture, anomaly, snapshotEveryPoints, snapshotIntervalMs, modelCacheSize, maxValueBytes, maxDimension,
                 dlqMaxValueBytes, createTopics, topicPartitions, topicReplicationFactor, statusIntervalMs, instanceId,
                 h, kafka);
     }

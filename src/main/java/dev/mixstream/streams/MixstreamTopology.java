@@ -43,6 +43,9 @@ public final class MixstreamTopology {
     /** Name of the internal topic carrying misrouted points to their model's task. */
     public static final String REROUTED = "mixstream-rerouted";
     static final String SOURCE = "points-source";
+    static final String CONTROL_SOURCE = "control-source";
+    static final String CONTROL_MARKED = "marked-commands";
+    static final String INPUTS = "points-and-commands";
     static final String OWNED = "owned-points";
     static final String MISROUTED = "misrouted-points";
     static final String MERGED = "routed-points";
@@ -88,8 +91,13 @@ public final class MixstreamTopology {
                 Serdes.ByteArray()).withCachingEnabled());
         KStream<byte[], byte[]> points = b.stream(settings.pointsTopic(), Consumed.with(bytes, bytes)
                 .withTimestampExtractor(new NonNegativeTimestampExtractor()).withName(SOURCE));
-        KStream<byte[], byte[]> owned = points.process(() -> PointRouter.owned(pointsPartitions), Named.as(OWNED));
-        KStream<byte[], byte[]> rerouted = points
+        // model commands take the points' way to the model's task, marked as commands
+        KStream<byte[], byte[]> control = b.stream(settings.controlTopic(), Consumed.with(bytes, bytes)
+                        .withTimestampExtractor(new NonNegativeTimestampExtractor()).withName(CONTROL_SOURCE))
+                .process(CommandMarker::new, Named.as(CONTROL_MARKED));
+        KStream<byte[], byte[]> inputs = points.merge(control, Named.as(INPUTS));
+        KStream<byte[], byte[]> owned = inputs.process(() -> PointRouter.owned(pointsPartitions), Named.as(OWNED));
+        KStream<byte[], byte[]> rerouted = inputs
                 .process(() -> PointRouter.misrouted(pointsPartitions, settings.pointsTopic()), Named.as(MISROUTED))
                 .repartition(Repartitioned.<byte[], byte[]>as(REROUTED).withKeySerde(bytes).withValueSerde(bytes)
                         .withNumberOfPartitions(pointsPartitions));

@@ -1,6 +1,7 @@
 package dev.mixstream.streams;
 
 import dev.mixstream.dashboard.RecentActivity;
+import dev.mixstream.gmm.MixtureConfig;
 import dev.mixstream.gmm.OnlineMixture;
 import dev.mixstream.gmm.PointProblem;
 import dev.mixstream.gmm.PointScore;
@@ -98,6 +99,10 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         if (key != record.key()) {
             record = record.withKey(key);
         }
+        if (ModelCommand.isCommand(record.headers())) {
+            command(record, settings.controlTopic(), partition, offset);
+            return;
+        }
         String model;
         if (key == null || key.length == 0) {
             model = DEFAULT_MODEL;
@@ -168,6 +173,80 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         if (score.anomaly() && settings.anomaliesTopic() != null) {
             context.forward(new Record<>(currentKey, value, currentTimestamp), MixstreamTopology.ANOMALIES_SINK);
         }
+    }
+
+    /**
+     * A control-topic command for the model of the record's key: load, reset or delete. A bad command is a dead
+     * letter and changes nothing. Each answers on the snapshots topic: the loaded model's snapshot, or a
+     * tombstone for a reset or deleted one.
+     */
+    private void command(Record<byte[], byte[]> record, String topic, int partition, long offset) {
+        record.headers().remove(ModelCommand.HEADER);
+        byte[] key = record.key();
+        if (key == null || key.length == 0) {
+            deadLetter(record, RejectReason.INVALID_COMMAND, "a command needs its model's key", topic, partition,
+                    offset);
+            return;
+        }
+        if (Utf8.firstInvalid(key) >= 0) {
+            deadLetter(record, RejectReason.NOT_UTF8, "key is not valid UTF-8", topic, partition, offset);
+            return;
+        }
+        ModelCommand c;
+        try {
+            c = ModelCommand.parse(record.value(), settings.maxValueBytes(), settings.maxDimension());
+        } catch (Rejection r) {
+            deadLetter(record, r.reason(), r.detail(), topic, partition, offset);
+            return;
+        }
+        String model = new String(key, StandardCharsets.UTF_8);
+        OnlineMixture before = store.get(model);
+        activity.forget(model);
+        changedSinceSnapshot.remove(model);
+        switch (c.op()) {
+            case LOAD -> {
+                OnlineMixture loaded = inForce(OnlineMixture.loaded(configFor(c), c.parameters(), c.snapshot().nEff(),
+                        c.snapshot().avgLogLikelihood()));
+                store.put(model, loaded);
+                if (before == null) {
+                    census.added(false);
+                } else if (!before.isInitialised()) {
+                    census.initialised();
+                }
+                emitSnapshot(model, loaded, record.timestamp());
+            }
+            case RESET -> {
+                store.put(model, inForce(null));
+                if (before == null) {
+                    census.added(true);
+                } else if (before.isInitialised()) {
+                    census.reset();
+                }
+                forgetSnapshot(model, record.timestamp());
+            }
+            case DELETE -> {
+                if (before != null) {
+                    store.remove(model);
+                    census.removed(!before.isInitialised());
+                }
+                forgetSnapshot(model, record.timestamp());
+            }
+        }
+    }
+
+    /** The configured settings with the loaded snapshot's K and covariance type (the configured W if it fits K). */
+    private MixtureConfig configFor(ModelCommand c) {
+        MixtureConfig base = settings.mixture();
+        int k = c.parameters().components();
+        int w = base.warmup() == 0 || base.warmup() >= k ? base.warmup() : 0;
+        return base.withWarmup(w).withComponents(k).withCovarianceType(c.parameters().covarianceType());
+    }
+
+    /** The model's snapshot is no more: a tombstone on the snapshots topic, and none in the snapshots store. */
+    private void forgetSnapshot(String model, long timestamp) {
+        snapshots.delete(model);
+        context.forward(new Record<>(model.getBytes(StandardCharsets.UTF_8), null, timestamp),
+                MixstreamTopology.SNAPSHOTS_SINK);
     }
 
     /** The stored model (or a new one if null) under the settings in force, which apply to every model. */

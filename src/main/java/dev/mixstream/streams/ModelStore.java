@@ -128,6 +128,13 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
         }
     }
 
+    /** Removes the model: forgets its decoded state and deletes it from the underlying store (a tombstone). */
+    public void remove(String model) {
+        discard(model);
+        stored.delete(model);
+        writes++;
+    }
+
     /**
      * The summary of every model in the underlying store (states as last written; call it before any update,
      * at a task's start, to count the models the task holds). Reads every state's header, not its parameters.

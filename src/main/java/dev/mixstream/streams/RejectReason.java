@@ -24,6 +24,8 @@ public enum RejectReason {
     NOT_UTF8,
     /** A value larger than mixstream.max.value.bytes, or a vector longer than mixstream.max.dimension. */
     TOO_LARGE,
+    /** A control-topic record that is not a valid command (unknown op, no key, a snapshot that cannot be loaded). */
+    INVALID_COMMAND,
     /** Anything unexpected while processing the record. */
     PROCESSING_ERROR;
 

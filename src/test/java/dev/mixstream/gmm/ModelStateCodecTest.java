@@ -10,6 +10,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,12 +37,12 @@ class ModelStateCodecTest {
 
     @ParameterizedTest
     @EnumSource(ModelStateFixtures.class)
-    void aVersion2StateDecodesAndReEncodesToTheSameBytes(ModelStateFixtures fixture) {
-        byte[] committed = fixture.committed(2);
+    void aVersion3StateDecodesAndReEncodesToTheSameBytes(ModelStateFixtures fixture) {
+        byte[] committed = fixture.committed(3);
         OnlineMixture decoded = ModelStateCodec.decode(committed);
         assertEquals(fixture.points, decoded.pointsSeen());
         assertEquals(fixture.config, decoded.config());
-        assertArrayEquals(committed, ModelStateCodec.encode(decoded), "version 2 is still the format written");
+        assertArrayEquals(committed, ModelStateCodec.encode(decoded), "version 3 is still the format written");
         assertArrayEquals(committed, ModelStateCodec.encode(fixture.replay(ScoreSink.IGNORE)),
                 "today's engine builds the same state from the same points");
     }
@@ -50,7 +51,7 @@ class ModelStateCodecTest {
     @ParameterizedTest
     @EnumSource(ModelStateFixtures.class)
     void theSummaryReadsTheHeaderAsTheDecoderDoes(ModelStateFixtures fixture) {
-        for (int version : new int[]{1, 2}) {
+        for (int version : new int[]{1, 2, 3}) {
             byte[] state = fixture.committed(version);
             OnlineMixture m = ModelStateCodec.decode(state);
             ModelSummary s = ModelStateCodec.summary(state);
@@ -62,7 +63,7 @@ class ModelStateCodecTest {
             assertEquals(m.dimension() < 0 ? -1 : m.warmup(), s.warmup());
             assertEquals(m.isInitialised() ? m.avgLogLikelihood() : null, s.avgLogLikelihood());
             // a version-1 state has no anomaly block: its rate is unknown, not zero
-            assertEquals(m.isInitialised() && version == 2 ? m.anomalyRate() : null, s.anomalyRate());
+            assertEquals(m.isInitialised() && version >= 2 ? m.anomalyRate() : null, s.anomalyRate());
         }
         assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.summary(new byte[]{1, 2, 3, 4, 5, 6}));
         assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.summary(
@@ -101,10 +102,83 @@ class ModelStateCodecTest {
                 Arrays.copyOfRange(v2, VERSION_AT + 2, v1.length), "the learning state is laid out as in version 1");
     }
 
+    /** Version 3 adds one byte (no loaded parameters) before the anomaly block of a running model. */
+    @ParameterizedTest
+    @EnumSource(ModelStateFixtures.class)
+    void aVersion2StateIsAVersion3StateWithoutItsLoadedParametersBlock(ModelStateFixtures fixture) {
+        byte[] v2 = fixture.committed(2);
+        byte[] v3 = fixture.committed(3);
+        assertEquals(3, v3[VERSION_AT + 1]);
+        boolean running = ModelStateCodec.decode(v2).isInitialised();
+        int anomalyBlock = running ? 4 * 8 + LogLikelihoodReference.LEVELS * 8 : 0;
+        int learning = v2.length - anomalyBlock;
+        assertEquals(v2.length + (running ? 1 : 0), v3.length);
+        assertArrayEquals(Arrays.copyOfRange(v2, VERSION_AT + 2, learning),
+                Arrays.copyOfRange(v3, VERSION_AT + 2, learning), "the learning state is laid out as in version 2");
+        if (running) {
+            assertEquals(0, v3[learning], "not loaded");
+            assertArrayEquals(Arrays.copyOfRange(v2, learning, v2.length),
+                    Arrays.copyOfRange(v3, learning + 1, v3.length), "the anomaly block follows");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ModelStateFixtures.class)
+    void aDecodedVersion3StateContinuesBitIdenticallyAnomaliesIncluded(ModelStateFixtures fixture) {
+        continuesLikeTheReplay(fixture, 3, true);
+    }
+
     @ParameterizedTest
     @EnumSource(ModelStateFixtures.class)
     void aDecodedVersion2StateContinuesBitIdenticallyAnomaliesIncluded(ModelStateFixtures fixture) {
         continuesLikeTheReplay(fixture, 2, true);
+    }
+
+    /**
+     * A loaded model scores its first points with exactly the given parameters (as {@link FrozenMixture} does with
+     * them), through an encode and decode too; after its first step its parameters come from its statistics, and
+     * the decoded copy still learns on bit-identically.
+     */
+    @ParameterizedTest
+    @EnumSource(CovarianceType.class)
+    void aLoadedModelScoresWithItsParametersExactlyUntilItLearnsAndSurvivesEncoding(CovarianceType type) {
+        ModelStateFixtures source = ModelStateFixtures.RUNNING_FULL_NO_HALF_LIFE;
+        MixtureConfig config = MixtureConfig.defaults(2, type).withHalfLife(300);
+        OnlineMixture fitted = new OnlineMixture(config);
+        double[][] xs = source.history(900);
+        for (int i = 0; i < 600; i++) {
+            fitted.learn(xs[i], null, ScoreSink.IGNORE);
+        }
+        GaussianMixture p = fitted.parameters();
+        OnlineMixture loaded = OnlineMixture.loaded(config, p, 5_000, fitted.avgLogLikelihood());
+        assertTrue(loaded.isPinned());
+        assertEquals(config.withBatchSize(1).minStepSize() > 0 ? 1 / config.minStepSize() : 5_000,
+                loaded.effectiveCount(), 1e-6, "n0 capped at the half-life's window");
+        byte[] state = ModelStateCodec.encode(loaded);
+        OnlineMixture decoded = ModelStateCodec.decode(state);
+        assertTrue(decoded.isPinned());
+        assertArrayEquals(state, ModelStateCodec.encode(decoded));
+        FrozenMixture frozen = new FrozenMixture(p, AnomalyPolicy.DEFAULT);
+        PointScore expected = frozen.score(xs[600]);
+        String want = Double.doubleToRawLongBits(expected.logLikelihood()) + " " + Arrays.toString(expected.responsibilities())
+                + " " + Double.doubleToRawLongBits(expected.anomalyScore());
+        for (OnlineMixture m : List.of(loaded, decoded)) {
+            String[] got = new String[1];
+            m.learn(xs[600], null, s -> got[0] = Double.doubleToRawLongBits(s.logLikelihood()) + " "
+                    + Arrays.toString(s.responsibilities()) + " " + Double.doubleToRawLongBits(s.anomalyScore()));
+            assertEquals(want, got[0], "the first point is scored by the loaded parameters, bit for bit");
+            assertFalse(m.isPinned(), "its first step re-computed the parameters");
+        }
+        List<String> a = new ArrayList<>();
+        List<String> b = new ArrayList<>();
+        for (int i = 601; i < 900; i++) {
+            loaded.learn(xs[i], null, into(a, true));
+            decoded.learn(xs[i], null, into(b, true));
+        }
+        assertEquals(a, b);
+        assertArrayEquals(ModelStateCodec.encode(loaded), ModelStateCodec.encode(decoded));
+        assertEquals(0, loaded.refits());
+        assertTrue(loaded.pointsSeen() == 300 && loaded.isInitialised());
     }
 
     @ParameterizedTest
@@ -163,8 +237,8 @@ class ModelStateCodecTest {
                 () -> ModelStateCodec.decode(unknownType));
         assertTrue(e.getMessage().contains("covariance type code 9"), e.getMessage());
         byte[] future = bytes.clone();
-        future[5] = 3;
+        future[5] = 4;
         e = assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.decode(future));
-        assertEquals("unsupported model state version 3", e.getMessage());
+        assertEquals("unsupported model state version 4", e.getMessage());
     }
 }

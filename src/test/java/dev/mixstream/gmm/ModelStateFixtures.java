@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 /**
- * Model states written by each format version (directories {@code model-state-v1}, {@code model-state-v2}),
+ * Model states written by each format version (directories {@code model-state-v1}, {@code -v2}, {@code -v3}),
  * committed under {@code src/test/resources} so that every later version is tested against bytes that a real
  * earlier version wrote. Each fixture is a named, deterministic history of points; {@link #main} wrote the
  * files (run it only to add the fixtures of a new format version; never to refresh an existing one).
