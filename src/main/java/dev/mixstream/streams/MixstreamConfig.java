@@ -25,6 +25,7 @@ public final class MixstreamConfig {
     public static final String DLQ_TOPIC_CONFIG = "mixstream.topic.dlq";
     public static final String ANOMALIES_TOPIC_CONFIG = "mixstream.topic.anomalies";
     public static final String CONTROL_TOPIC_CONFIG = "mixstream.topic.control";
+    public static final String MODEL_TTL_CONFIG = "mixstream.model.ttl";
     public static final String TOPICS_CREATE_CONFIG = "mixstream.topics.create";
     public static final String TOPICS_PARTITIONS_CONFIG = "mixstream.topics.partitions";
     public static final String TOPICS_REPLICATION_FACTOR_CONFIG = "mixstream.topics.replication.factor";
@@ -87,6 +88,7 @@ public final class MixstreamConfig {
     private static final Checked HTTP_PORT = new Checked("a port in [0, 65535] (0 = any free port), or none (off)",
             v -> HttpSettings.port(v));
     private static final Checked INSTANCE_ID = new Checked("auto, none or an id", InstanceIdentity::validate);
+    private static final Checked TTL = new Checked("none, or a duration such as 7d, 12h, 30m, 90s", ModelTtl::parse);
 
     /** The declaration. */
     public static final ConfigDef DEFINITION = new ConfigDef()
@@ -101,6 +103,9 @@ public final class MixstreamConfig {
             .define(CONTROL_TOPIC_CONFIG, Type.STRING, "mixstream.control", TOPIC_NAME, Importance.MEDIUM,
                     "Input topic of model commands, keyed by model id: {\"op\":\"load\",\"snapshot\":{...}}, "
                             + "{\"op\":\"reset\"}, {\"op\":\"delete\"} (README \"Model lifecycle\").")
+            .define(MODEL_TTL_CONFIG, Type.STRING, SettingText.NONE, TTL, Importance.MEDIUM,
+                    "Remove a model that received no point for this long (stream time: record timestamps), with a "
+                            + "tombstone on the snapshots topic; none = never.")
             .define(ANOMALIES_TOPIC_CONFIG, Type.STRING, SettingText.NONE, OPTIONAL_TOPIC_NAME, Importance.MEDIUM,
                     "A copy of every flagged point's responsibilities record, for alerting consumers that want only "
                             + "anomalies; none = off.")

@@ -36,6 +36,7 @@ public final class MixstreamMetrics {
     private final Counter anomalies;
     private final Counter refits;
     private final Counter snapshots;
+    private final Counter expired;
     private final Timer processing;
     /** Models held and warming up, per active task (stream thread), so a task's census leaves with it. */
     private final Map<String, ModelCensus> census = new ConcurrentHashMap<>();
@@ -97,6 +98,8 @@ public final class MixstreamMetrics {
                 .register(registry);
         snapshots = Counter.builder("mixstream.snapshots").description("Snapshots written to the snapshots topic")
                 .register(registry);
+        expired = Counter.builder("mixstream.models.expired")
+                .description("Models removed after mixstream.model.ttl without a point").register(registry);
         processing = Timer.builder("mixstream.record.processing")
                 .description("Time the estimator takes per record (parse, score, learn, forward)")
                 .serviceLevelObjectives(micros(2), micros(5), micros(10), micros(20), micros(50), micros(100),
@@ -150,6 +153,15 @@ public final class MixstreamMetrics {
 
     void snapshot() {
         snapshots.increment();
+    }
+
+    void expired() {
+        expired.increment();
+    }
+
+    /** Models removed for idleness so far. */
+    public long expiredModels() {
+        return (long) expired.count();
     }
 
     /** The census of a task's models, new and empty (replacing one left by an earlier assignment). */

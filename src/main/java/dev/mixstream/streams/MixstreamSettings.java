@@ -27,6 +27,7 @@ import java.util.TreeMap;
  * @param dlqTopic              dead-letter topic
  * @param anomaliesTopic        topic of the flagged points' records, or null (off)
  * @param controlTopic          input topic of model commands (load, reset, delete), keyed by model id
+ * @param modelTtl              idle models are removed after this long (stream time), or off
  * @param mixture               the engine configuration of new models
  * @param anomaly               which points are flagged, and whether they are learned (all models)
  * @param snapshotEveryPoints   a snapshot of a model every this many of its points (0 = never)
@@ -51,6 +52,7 @@ public record MixstreamSettings(
         String dlqTopic,
         String anomaliesTopic,
         String controlTopic,
+        ModelTtl modelTtl,
         MixtureConfig mixture,
         AnomalyPolicy anomaly,
         long snapshotEveryPoints,
@@ -135,7 +137,7 @@ public record MixstreamSettings(
                 (String) v.get(POINTS_TOPIC_CONFIG), (String) v.get(RESPONSIBILITIES_TOPIC_CONFIG),
                 (String) v.get(SNAPSHOTS_TOPIC_CONFIG), (String) v.get(DLQ_TOPIC_CONFIG),
                 SettingText.NONE.equalsIgnoreCase((String) v.get(ANOMALIES_TOPIC_CONFIG)) ? null : (String) v.get(ANOMALIES_TOPIC_CONFIG),
-                (String) v.get(CONTROL_TOPIC_CONFIG),
+                (String) v.get(CONTROL_TOPIC_CONFIG), ModelTtl.parse((String) v.get(MODEL_TTL_CONFIG)),
                 mixture(v),
                 new AnomalyPolicy((Double) v.get(ANOMALY_ALPHA_CONFIG), (Boolean) v.get(ANOMALY_LEARN_CONFIG)),
                 (Long) v.get(SNAPSHOT_EVERY_POINTS_CONFIG),
@@ -225,7 +227,7 @@ public record MixstreamSettings(
     /** The same settings with other HTTP settings. */
     public MixstreamSettings withHttp(HttpSettings h) {
         return new MixstreamSettings(pointsTopic, responsibilitiesTopic, snapshotsTopic, dlqTopic, anomaliesTopic,
-                controlTopic, mixture, anomaly, snapshotEveryPoints, snapshotIntervalMs, modelCacheSize, maxValueBytes, maxDimension,
+                controlTopic, modelTtl, mixture, anomaly, snapshotEveryPoints, snapshotIntervalMs, modelCacheSize, maxValueBytes, maxDimension,
                 dlqMaxValueBytes, createTopics, topicPartitions, topicReplicationFactor, statusIntervalMs, instanceId,
                 h, kafka);
     }

@@ -40,6 +40,8 @@ public final class MixstreamTopology {
     public static final String STORE = "mixstream-models";
     /** Name of the state store holding each model's latest snapshot (the JSON sent to the snapshots topic). */
     public static final String SNAPSHOT_STORE = "mixstream-snapshots";
+    /** Stream time of each model's latest point (only with mixstream.model.ttl). */
+    public static final String LAST_SEEN_STORE = "mixstream-last-seen";
     /** Name of the internal topic carrying misrouted points to their model's task. */
     public static final String REROUTED = "mixstream-rerouted";
     static final String SOURCE = "points-source";
@@ -89,6 +91,12 @@ public final class MixstreamTopology {
         b.addStateStore(new ModelStoreBuilder(STORE, settings.modelCacheSize()));
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SNAPSHOT_STORE), Serdes.String(),
                 Serdes.ByteArray()).withCachingEnabled());
+        String[] stores = {STORE, SNAPSHOT_STORE};
+        if (settings.modelTtl().enabled()) {
+            b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(LAST_SEEN_STORE),
+                    Serdes.String(), Serdes.Long()).withCachingEnabled());
+            stores = new String[]{STORE, SNAPSHOT_STORE, LAST_SEEN_STORE};
+        }
         KStream<byte[], byte[]> points = b.stream(settings.pointsTopic(), Consumed.with(bytes, bytes)
                 .withTimestampExtractor(new NonNegativeTimestampExtractor()).withName(SOURCE));
         // model commands take the points' way to the model's task, marked as commands
@@ -102,7 +110,7 @@ public final class MixstreamTopology {
                 .repartition(Repartitioned.<byte[], byte[]>as(REROUTED).withKeySerde(bytes).withValueSerde(bytes)
                         .withNumberOfPartitions(pointsPartitions));
         KStream<byte[], byte[]> out = owned.merge(rerouted, Named.as(MERGED))
-                .process(() -> new MixtureProcessor(settings, metrics, activity), Named.as(PROCESSOR), STORE, SNAPSHOT_STORE);
+                .process(() -> new MixtureProcessor(settings, metrics, activity), Named.as(PROCESSOR), stores);
         out.to(settings.responsibilitiesTopic(), Produced.with(bytes, bytes).withName(RESPONSIBILITIES_SINK));
         out.to(settings.snapshotsTopic(), Produced.with(bytes, bytes).withName(SNAPSHOTS_SINK));
         out.to(settings.dlqTopic(), Produced.with(bytes, bytes).withName(DLQ_SINK));

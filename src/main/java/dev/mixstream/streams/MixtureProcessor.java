@@ -44,9 +44,13 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
     private ModelStore store;
     /** The latest snapshot of each model, exactly as sent to the snapshots topic (the HTTP API serves it). */
     private KeyValueStore<String, byte[]> snapshots;
+    /** Stream time of each model's latest point or command (null when mixstream.model.ttl is off). */
+    private KeyValueStore<String, Long> lastSeen;
     private MixstreamMetrics.ModelCensus census;
     private String task;
     private final Set<String> changedSinceSnapshot = new LinkedHashSet<>();
+    /** Whether the models held without a last-seen time (from before the TTL was set) were given one. */
+    private boolean backfilled;
 
     // per-record state used by the score sink
     private String currentModel;
@@ -72,6 +76,12 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         task = context.taskId().toString();
         census = metrics.census(task);
         store.forEachSummary(s -> census.added(!s.initialised())); // the models this task holds from the start
+        ModelTtl ttl = settings.modelTtl();
+        lastSeen = ttl.enabled() ? context.getStateStore(MixstreamTopology.LAST_SEEN_STORE) : null;
+        if (ttl.enabled()) {
+            context.schedule(Duration.ofMillis(ttl.checkIntervalMillis()), PunctuationType.STREAM_TIME,
+                    this::expireIdleModels);
+        }
         if (settings.snapshotIntervalMs() > 0) {
             context.schedule(Duration.ofMillis(settings.snapshotIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
                     this::snapshotChangedModels);
@@ -153,6 +163,9 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
             metrics.refits(mixture.refits() - refitsBefore);
         }
         changedSinceSnapshot.add(model);
+        if (lastSeen != null) {
+            lastSeen.put(model, record.timestamp());
+        }
         long every = settings.snapshotEveryPoints();
         if (mixture.isInitialised() && (!wasInitialised || every > 0 && mixture.pointsSeen() % every == 0)) {
             emitSnapshot(model, mixture, record.timestamp());
@@ -203,6 +216,13 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         OnlineMixture before = store.get(model);
         activity.forget(model);
         changedSinceSnapshot.remove(model);
+        if (lastSeen != null) {
+            if (c.op() == ModelCommand.Op.DELETE) {
+                lastSeen.delete(model);
+            } else {
+                lastSeen.put(model, record.timestamp());
+            }
+        }
         switch (c.op()) {
             case LOAD -> {
                 OnlineMixture loaded = inForce(OnlineMixture.loaded(configFor(c), c.parameters(), c.snapshot().nEff(),
@@ -240,6 +260,46 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         int k = c.parameters().components();
         int w = base.warmup() == 0 || base.warmup() >= k ? base.warmup() : 0;
         return base.withWarmup(w).withComponents(k).withCovarianceType(c.parameters().covarianceType());
+    }
+
+    /**
+     * Removes the models whose latest point is older than {@code mixstream.model.ttl} in stream time, each with a
+     * tombstone on the snapshots topic if it had a snapshot. Models held from before the TTL was set (no entry yet)
+     * count from this check.
+     */
+    private void expireIdleModels(long streamTime) {
+        long ttl = settings.modelTtl().millis();
+        java.util.List<String> idle = new java.util.ArrayList<>();
+        try (org.apache.kafka.streams.state.KeyValueIterator<String, Long> all = lastSeen.all()) {
+            while (all.hasNext()) {
+                var kv = all.next();
+                if (kv.value != null && streamTime - kv.value > ttl) {
+                    idle.add(kv.key);
+                }
+            }
+        }
+        if (!backfilled) {
+            backfilled = true;
+            store.forEachKey(k -> {
+                if (lastSeen.get(k) == null) {
+                    lastSeen.put(k, streamTime);
+                }
+            });
+        }
+        for (String model : idle) {
+            OnlineMixture m = store.get(model);
+            if (m != null) {
+                store.remove(model);
+                census.removed(!m.isInitialised());
+            }
+            lastSeen.delete(model);
+            activity.forget(model);
+            changedSinceSnapshot.remove(model);
+            if (snapshots.get(model) != null) {
+                forgetSnapshot(model, streamTime);
+            }
+            metrics.expired();
+        }
     }
 
     /** The model's snapshot is no more: a tombstone on the snapshots topic, and none in the snapshots store. */

@@ -150,6 +150,25 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
         }
     }
 
+    /** Every model key in the underlying store (as last written). */
+    public void forEachKey(Consumer<String> action) {
+        java.util.List<String> keys = new java.util.ArrayList<>();
+        try (KeyValueIterator<String, byte[]> all = stored.all()) {
+            while (all.hasNext()) {
+                var kv = all.next();
+                if (kv.value != null) {
+                    keys.add(kv.key);
+                }
+            }
+        }
+        keys.forEach(action);
+    }
+
+    /** Models held: the underlying store's entries (as last written). */
+    public long count() {
+        return stored.approximateNumEntries();
+    }
+
     /** The state last written for the model, encoded, or null; unwritten updates are not included. */
     public byte[] storedBytes(String model) {
         return stored.get(model);

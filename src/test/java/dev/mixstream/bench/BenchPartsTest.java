@@ -76,8 +76,9 @@ class BenchPartsTest {
         int header = 4 + 2 + 57 + 4 + 4 + 40 + 16 + 1; // magic, version, configuration, D, W, counters, flag
         int statistics = 8 + 5 * 8 * (1 + 8 + 36);
         int tracking = 4 + 5 * 8 + 8 + 8 + 4;
+        int loaded = 1; // no loaded parameters (state version 3)
         int anomaly = 3 * 8 + 8 + 91 * 8; // counters, recent rate, the reference's log-likelihood quantiles
-        assertEquals(header + statistics + tracking + anomaly, s.runningBytes());
+        assertEquals(header + statistics + tracking + loaded + anomaly, s.runningBytes());
         // warming up: W − 1 buffered points of 8 doubles, each with a 4-byte (null) tag length
         assertEquals(header + 4 + (s.warmup() - 1) * (8 * 8 + 4), s.warmupBytes());
         assertTrue(ModelSizes.measure(5, 8, CovarianceType.DIAG).runningBytes() < s.runningBytes());

@@ -217,6 +217,58 @@ class ModelLifecycleTopologyTest {
         assertArrayEquals(before, store().get("m"), "the model is untouched");
     }
 
+    /**
+     * 100 000 keys, one point each, 10 ms apart in record time (1 000 s), with a time to live of 60 s: the store
+     * never holds much more than the 6 000 keys of the last 60 s (plus one check interval, 6 s), and each expired
+     * model that had a snapshot gets a tombstone.
+     */
+    @Test
+    void idleModelsExpireAndTheStoreStaysBoundedUnderChurningKeys() throws Exception {
+        driver.close();
+        settings = MixstreamTopologyTest.settings(Map.of("mixstream.model.ttl", "60s", "mixstream.warmup", "3"));
+        Properties props = settings.streamsProperties();
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve("ttl").toString());
+        driver = new TopologyTestDriver(MixstreamTopology.build(settings, 1), props, Instant.ofEpochMilli(0));
+        ByteArraySerializer ser = new ByteArraySerializer();
+        ByteArrayDeserializer de = new ByteArrayDeserializer();
+        points = driver.createInputTopic(settings.pointsTopic(), ser, ser);
+        snapshots = driver.createOutputTopic(settings.snapshotsTopic(), de, de);
+        int keys = 100_000;
+        long most = 0;
+        double[][] xs = sample(3, 1, 0);
+        for (int i = 0; i < keys; i++) {
+            long t = 10L * i;
+            // every 1000th key is a running model (3 points = its warm-up), with a snapshot to forget
+            int n = i % 1000 == 0 ? 3 : 1;
+            for (int j = 0; j < n; j++) {
+                points.pipeInput(utf8("k" + i), utf8(String.format(Locale.ROOT, "[%s,%s]", xs[j][0], xs[j][1])), t);
+            }
+            if (i % 5000 == 4999) {
+                most = Math.max(most, count());
+            }
+        }
+        assertTrue(most <= 6_000 + 600 + 10, "the store stays bounded: at most " + most + " models");
+        assertTrue(most >= 5_900, "models live their 60 s: " + most);
+        List<TestRecord<byte[], byte[]>> snaps = snapshots.readRecordsToList();
+        long tombstones = snaps.stream().filter(r -> r.value() == null).count();
+        long running = keys / 1000;
+        assertTrue(tombstones >= running - 8 && tombstones < running, "a tombstone for each expired model that had a "
+                + "snapshot (the last ~60 s not expired yet): " + tombstones);
+        assertNull(store().get("k0"), "the first model is gone");
+        assertTrue(store().get("k" + (keys - 1)) != null, "the last one lives");
+    }
+
+    private long count() {
+        long n = 0;
+        try (var all = store().all()) {
+            while (all.hasNext()) {
+                all.next();
+                n++;
+            }
+        }
+        return n;
+    }
+
     private static String header(TestRecord<byte[], byte[]> r, String name) {
         Header h = r.headers().lastHeader(name);
         return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);

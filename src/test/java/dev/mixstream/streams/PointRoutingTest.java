@@ -53,14 +53,15 @@ class PointRoutingTest {
     }
 
     @Test
-    void theTopologyHasOneSubTopologyReadingThePointsAndTheInternalTopic() {
+    void theTopologyHasOneSubTopologyReadingThePointsTheCommandsAndTheInternalTopic() {
         Topology t = MixstreamTopology.build(MixstreamTopologyTest.settings(Map.of()), 4);
         Set<TopologyDescription.Subtopology> subs = t.describe().subtopologies();
         assertEquals(1, subs.size(), t.describe().toString());
         Set<String> sources = subs.iterator().next().nodes().stream()
                 .filter(n -> n instanceof TopologyDescription.Source)
                 .flatMap(n -> ((TopologyDescription.Source) n).topicSet().stream()).collect(Collectors.toSet());
-        assertEquals(Set.of("mixstream.points", MixstreamTopology.REROUTED + "-repartition"), sources);
+        assertEquals(Set.of("mixstream.points", "mixstream.control", MixstreamTopology.REROUTED + "-repartition"), sources,
+                "points and commands, and the rerouted of both");
     }
 
     @Test
