@@ -67,17 +67,21 @@ public final class ModelCommands extends MixstreamCommand {
         /** The line that reports the answer. */
         abstract String done(ControlClient.Answer a);
 
+        /** The settings in use (set when the command runs). */
+        MixstreamSettings settings;
+
         @Override
         protected int execute() throws Exception {
             if (key.isEmpty()) {
                 throw usage("--key must not be empty: a command names its model");
             }
             byte[] c = command();
-            MixstreamSettings s = settingsOptions.load();
-            try (ControlClient client = new ControlClient(s)) {
+            settings = settingsOptions.load();
+            try (ControlClient client = new ControlClient(settings)) {
                 ControlClient.Answer a = client.send(key, c, noWait ? null : Duration.ofSeconds(timeoutSeconds));
                 PrintWriter out = out();
-                out.println(a == null ? "sent to " + s.controlTopic() + " (not waiting for the answer)" : done(a));
+                out.println(a == null ? "sent to " + settings.controlTopic() + " (not waiting for the answer)"
+                        : done(a));
                 out.flush();
             }
             return 0;
@@ -117,37 +121,45 @@ public final class ModelCommands extends MixstreamCommand {
             MixtureSnapshot s = SnapshotJson.fromBytes(a.snapshot());
             return String.format(Locale.ROOT, "loaded %s: K=%d, D=%d, %s covariances, n_eff %.0f (its snapshot is "
                     + "on %s, partition %d, offset %d)", key, s.components(), s.dimension(), s.covarianceType(),
-                    s.nEff(), settingsOptions.load().snapshotsTopic(), a.partition(), a.offset());
+                    s.nEff(), settings.snapshotsTopic(), a.partition(), a.offset());
+        }
+    }
+
+    /** A command the application answers with the key's tombstone: {@code {"op": <op>}}. */
+    abstract static class Tombstoning extends Change {
+        private final String op;
+        private final String effect;
+
+        Tombstoning(String op, String effect) {
+            this.op = op;
+            this.effect = effect;
+        }
+
+        @Override
+        byte[] command() {
+            return ("{\"op\":\"" + op + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
+
+        @Override
+        String done(ControlClient.Answer a) {
+            return effect.formatted(key) + " (snapshot tombstone at partition " + a.partition() + ", offset "
+                    + a.offset() + ")";
         }
     }
 
     @Command(name = "reset", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
             header = "Forget a model's parameters: its next point starts a warm-up.")
-    static final class Reset extends Change {
-        @Override
-        byte[] command() {
-            return "{\"op\":\"reset\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        }
-
-        @Override
-        String done(ControlClient.Answer a) {
-            return "reset " + key + ": its next point starts a warm-up (snapshot tombstone at partition "
-                    + a.partition() + ", offset " + a.offset() + ")";
+    static final class Reset extends Tombstoning {
+        Reset() {
+            super("reset", "reset %s: its next point starts a warm-up");
         }
     }
 
     @Command(name = "delete", mixinStandardHelpOptions = true, sortOptions = false, showDefaultValues = true,
             header = "Remove a model and its snapshot (a tombstone on the snapshots topic).")
-    static final class Delete extends Change {
-        @Override
-        byte[] command() {
-            return "{\"op\":\"delete\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        }
-
-        @Override
-        String done(ControlClient.Answer a) {
-            return "deleted " + key + " (snapshot tombstone at partition " + a.partition() + ", offset "
-                    + a.offset() + ")";
+    static final class Delete extends Tombstoning {
+        Delete() {
+            super("delete", "deleted %s");
         }
     }
 
