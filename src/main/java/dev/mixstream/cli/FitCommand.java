@@ -286,7 +286,12 @@ public final class FitCommand extends MixstreamCommand {
             ScoreSink sink = scores == null ? ScoreSink.IGNORE : scores;
             for (int pass = 0; pass < passes; pass++) {
                 Stats passStats = pass == 0 ? stats : new Stats();
-                read(csv, passStats, bar, pass * size, x -> model.learn(x, null, sink));
+                read(csv, passStats, bar, pass * size, x -> {
+                    if (model.dimension() < 0) {
+                        requireSafeWarmup(config, x.length);
+                    }
+                    model.learn(x, null, sink);
+                });
             }
             requireRowsForComponents(stats.rows);
             if (!model.isInitialised()) {
@@ -303,6 +308,18 @@ public final class FitCommand extends MixstreamCommand {
         return new Fitted(MixtureSnapshot.of(model), "avg log-likelihood " + format(model.avgLogLikelihood())
                 + " (prequential" + (config.hasNoHalfLife() ? "" : ", half-life " + format(config.halfLife())) + ")"
                 + (model.refits() > 0 ? ", " + model.refits() + " drift re-fits" : ""));
+    }
+
+    /** Refuses an explicit --warmup below the safe minimum for K and the data's D ({@link MixtureConfig#safeWarmup}). */
+    private void requireSafeWarmup(MixtureConfig config, int dimension) {
+        int safe = config.safeWarmup(dimension);
+        if (config.warmup() != 0 && config.warmup() < safe) {
+            throw usage("--warmup " + config.warmup() + " is below the safe minimum for K=" + config.components() + " "
+                    + config.covarianceType().wireName() + " at D=" + dimension + ": " + safe + " points ("
+                    + (config.covarianceType() == CovarianceType.FULL ? "2·K·(D+1)" : "2·K·2")
+                    + "); a shorter warm-up collapses components onto a few points. Use --warmup " + safe
+                    + " or more, or auto");
+        }
     }
 
     /** The --scores-out file: one responsibilities record per answered point, as JSON lines. */

@@ -113,6 +113,23 @@ public record MixtureConfig(
         return (int) Math.min(Math.max(100L, w), 1_000_000L);
     }
 
+    /**
+     * The least warm-up that places K components safely: twice the points that make each component's covariance
+     * estimable, 2·K·(D + 1) for full covariances (D + 1 points span a D-dimensional covariance) and 2·K·2 for
+     * diagonal or spherical ones. Below it, initial fits put components on one or two points each and collapse
+     * onto the covariance floor (seen with W = 5, K = 3, D = 2). The automatic W, max(100, 10·K·(D + 1)), is always
+     * above it.
+     */
+    public static int safeWarmup(int components, CovarianceType type, int dimension) {
+        long perComponent = type == CovarianceType.FULL ? dimension + 1L : 2L;
+        return (int) Math.min(2L * components * perComponent, Integer.MAX_VALUE);
+    }
+
+    /** {@link #safeWarmup(int, CovarianceType, int)} for this K and covariance type. */
+    public int safeWarmup(int dimension) {
+        return safeWarmup(components, covarianceType, dimension);
+    }
+
     /** The warm-up length W for data of the given dimension. */
     public int warmupFor(int dimension) {
         return warmup > 0 ? warmup : defaultWarmup(components, dimension);

@@ -169,6 +169,32 @@ public final class OnlineMixture {
         return mixture;
     }
 
+    /** Points waiting in the warm-up buffer, in input order (0 once initialised). */
+    public int buffered() {
+        return mixture == null ? buffered : 0;
+    }
+
+    /** The tag of the i-th point in the warm-up buffer ({@code 0 ≤ i <} {@link #buffered()}). */
+    public byte[] bufferedTag(int i) {
+        java.util.Objects.checkIndex(i, buffered());
+        return bufferTags[i];
+    }
+
+    /** A copy of the i-th point in the warm-up buffer. */
+    public double[] bufferedPoint(int i) {
+        java.util.Objects.checkIndex(i, buffered());
+        return buffer[i].clone();
+    }
+
+    /**
+     * Replaces the tag of the i-th point in the warm-up buffer: its score at initialisation carries the new one (the
+     * caller's record of the point, e.g. that it was answered already). Nothing else changes.
+     */
+    public void retag(int i, byte[] tag) {
+        java.util.Objects.checkIndex(i, buffered());
+        bufferTags[i] = tag;
+    }
+
     /** Points given to {@link #learn} so far. */
     public long pointsSeen() {
         return pointsSeen;

@@ -54,7 +54,7 @@ public record MixtureSnapshot(
                     + m.warmup() + " points)");
         }
         return of(m.parameters(), m.effectiveCount(), m.pointsSeen(), m.avgLogLikelihood(), m.refits(),
-                SnapshotConfig.of(m.config())).withAnomaly(SnapshotAnomaly.of(m));
+                SnapshotConfig.of(m.config().withWarmup(m.warmup()))).withAnomaly(SnapshotAnomaly.of(m));
     }
 
     /** The snapshot of explicit parameters (e.g. a batch EM fit). */

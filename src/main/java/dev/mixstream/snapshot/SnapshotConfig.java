@@ -6,7 +6,8 @@ import dev.mixstream.gmm.MixtureConfig;
 
 /**
  * The configuration recorded in a snapshot, with scikit-learn-style names. {@code half_life} is
- * null when statistics are never forgotten; {@code warmup} 0 means automatic. A batch EM fit
+ * null when statistics are never forgotten; {@code warmup} is the W in force (a model's snapshot resolves
+ * {@code auto} to its value for the model's D; 0 = automatic only where no D is known yet). A batch EM fit
  * records {@code method} "batch_em" with its {@code n_init}, {@code max_iter} and {@code tol}.
  */
 public record SnapshotConfig(

@@ -39,6 +39,13 @@ public final class ConfigurationReference {
                     .append(values(k)).append(" | `").append(environmentVariable(k.name)).append("` | ")
                     .append(k.documentation).append(" |\n");
         }
+        b.append("\nPer-key settings: each rule named in `").append(MixstreamConfig.MODEL_OVERRIDES_CONFIG)
+                .append("` is set by these keys (`<rule>`: lower-case letters and digits); a setting a rule leaves out "
+                        + "is the global one:\n\n");
+        b.append("| key | meaning |\n|---|---|\n");
+        for (ModelOverrides.Setting setting : ModelOverrides.Setting.values()) {
+            b.append("| `").append(setting.key("<rule>")).append("` | ").append(setting.meaning()).append(" |\n");
+        }
         b.append("\nKafka properties mixstream sets unless configured otherwise (any other Kafka Streams or client "
                 + "property passes through unchanged):\n\n");
         b.append("| key | default | environment variable | meaning |\n|---|---|---|---|\n");

@@ -26,6 +26,7 @@ public final class MixstreamConfig {
     public static final String ANOMALIES_TOPIC_CONFIG = "mixstream.topic.anomalies";
     public static final String CONTROL_TOPIC_CONFIG = "mixstream.topic.control";
     public static final String MODEL_TTL_CONFIG = "mixstream.model.ttl";
+    public static final String MODEL_OVERRIDES_CONFIG = "mixstream.model.overrides";
     public static final String TOPICS_CREATE_CONFIG = "mixstream.topics.create";
     public static final String TOPICS_PARTITIONS_CONFIG = "mixstream.topics.partitions";
     public static final String TOPICS_REPLICATION_FACTOR_CONFIG = "mixstream.topics.replication.factor";
@@ -36,6 +37,7 @@ public final class MixstreamConfig {
     public static final String STEP_EXPONENT_CONFIG = "mixstream.step.exponent";
     public static final String BATCH_SIZE_CONFIG = "mixstream.batch.size";
     public static final String WARMUP_CONFIG = "mixstream.warmup";
+    public static final String WARMUP_MAX_WAIT_CONFIG = "mixstream.warmup.max.wait";
     public static final String INIT_ITERATIONS_CONFIG = "mixstream.init.iterations";
     public static final String MIN_WEIGHT_CONFIG = "mixstream.min.weight";
     public static final String SEED_CONFIG = "mixstream.seed";
@@ -88,7 +90,8 @@ public final class MixstreamConfig {
     private static final Checked HTTP_PORT = new Checked("a port in [0, 65535] (0 = any free port), or none (off)",
             v -> HttpSettings.port(v));
     private static final Checked INSTANCE_ID = new Checked("auto, none or an id", InstanceIdentity::validate);
-    private static final Checked TTL = new Checked("none, or a duration such as 7d, 12h, 30m, 90s", ModelTtl::parse);
+    private static final Checked DURATION = new Checked("none, or a duration such as 7d, 12h, 30m, 90s",
+            StreamDuration::parse);
 
     /** The declaration. */
     public static final ConfigDef DEFINITION = new ConfigDef()
@@ -103,9 +106,14 @@ public final class MixstreamConfig {
             .define(CONTROL_TOPIC_CONFIG, Type.STRING, "mixstream.control", TOPIC_NAME, Importance.MEDIUM,
                     "Input topic of model commands, keyed by model id: {\"op\":\"load\",\"snapshot\":{...}}, "
                             + "{\"op\":\"reset\"}, {\"op\":\"delete\"} (README \"Model lifecycle\").")
-            .define(MODEL_TTL_CONFIG, Type.STRING, SettingText.NONE, TTL, Importance.MEDIUM,
+            .define(MODEL_TTL_CONFIG, Type.STRING, SettingText.NONE, DURATION, Importance.MEDIUM,
                     "Remove a model that received no point for this long (stream time: record timestamps), with a "
                             + "tombstone on the snapshots topic; none = never.")
+            .define(MODEL_OVERRIDES_CONFIG, Type.LIST, "", Importance.MEDIUM,
+                    "Per-key settings: the names of the rules, tried in this order; each rule is set by "
+                            + "mixstream.model.override.<rule>.* (keys, and any of components, covariance.type, "
+                            + "half.life, warmup, min.weight: see \"Per-key settings\" below). A new model takes the "
+                            + "first matching rule's settings and keeps them until it is reset.")
             .define(ANOMALIES_TOPIC_CONFIG, Type.STRING, SettingText.NONE, OPTIONAL_TOPIC_NAME, Importance.MEDIUM,
                     "A copy of every flagged point's responsibilities record, for alerting consumers that want only "
                             + "anomalies; none = off.")
@@ -130,6 +138,11 @@ public final class MixstreamConfig {
                     Importance.LOW, "Points per stepwise-EM step (mini-batch).")
             .define(WARMUP_CONFIG, Type.STRING, SettingText.AUTO, WARMUP, Importance.MEDIUM,
                     "W, points buffered before a model is initialised by EM, or auto = max(100, 10·K·(D+1)).")
+            .define(WARMUP_MAX_WAIT_CONFIG, Type.STRING, "60s", DURATION, Importance.MEDIUM,
+                    "A point that has waited this long (stream time) in its model's warm-up is answered at once with "
+                            + "a {\"status\":\"warming_up\"} record instead of responsibilities, so a key that sends "
+                            + "fewer than W points still gets its answers; every point is answered once. none = wait "
+                            + "for the warm-up's end.")
             .define(INIT_ITERATIONS_CONFIG, Type.INT, MixtureConfig.DEFAULT_INIT_ITERATIONS,
                     Range.between(1, 1_000_000), Importance.LOW, "EM iterations at initialisation and re-fits.")
             .define(MIN_WEIGHT_CONFIG, Type.STRING, SettingText.AUTO, MIN_WEIGHT, Importance.MEDIUM,
@@ -201,7 +214,11 @@ public final class MixstreamConfig {
     /** The default of a key as written in a properties file. */
     public static String defaultText(String key) {
         ConfigDef.ConfigKey k = DEFINITION.configKeys().get(key);
-        return k == null || !k.hasDefault() || k.defaultValue == null ? null : String.valueOf(k.defaultValue);
+        if (k == null || !k.hasDefault() || k.defaultValue == null) {
+            return null;
+        }
+        return k.defaultValue instanceof java.util.List<?> list
+                ? String.join(",", list.stream().map(String::valueOf).toList()) : String.valueOf(k.defaultValue);
     }
 
     /**

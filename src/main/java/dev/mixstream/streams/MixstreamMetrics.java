@@ -37,6 +37,7 @@ public final class MixstreamMetrics {
     private final Counter refits;
     private final Counter snapshots;
     private final Counter expired;
+    private final Counter warmingUp;
     private final Timer processing;
     /** Models held and warming up, per active task (stream thread), so a task's census leaves with it. */
     private final Map<String, ModelCensus> census = new ConcurrentHashMap<>();
@@ -100,6 +101,9 @@ public final class MixstreamMetrics {
                 .register(registry);
         expired = Counter.builder("mixstream.models.expired")
                 .description("Models removed after mixstream.model.ttl without a point").register(registry);
+        warmingUp = Counter.builder("mixstream.points.warming.up")
+                .description("Points answered as warming up after mixstream.warmup.max.wait in a warm-up")
+                .register(registry);
         processing = Timer.builder("mixstream.record.processing")
                 .description("Time the estimator takes per record (parse, score, learn, forward)")
                 .serviceLevelObjectives(micros(2), micros(5), micros(10), micros(20), micros(50), micros(100),
@@ -157,6 +161,15 @@ public final class MixstreamMetrics {
 
     void expired() {
         expired.increment();
+    }
+
+    void warmingUp() {
+        warmingUp.increment();
+    }
+
+    /** Points answered as warming up so far. */
+    public long warmingUpAnswers() {
+        return (long) warmingUp.count();
     }
 
     /** Models removed for idleness so far. */

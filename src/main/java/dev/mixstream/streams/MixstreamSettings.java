@@ -28,7 +28,9 @@ import java.util.TreeMap;
  * @param anomaliesTopic        topic of the flagged points' records, or null (off)
  * @param controlTopic          input topic of model commands (load, reset, delete), keyed by model id
  * @param modelTtl              idle models are removed after this long (stream time), or off
- * @param mixture               the engine configuration of new models
+ * @param warmupMaxWait         a point waiting this long (stream time) in a warm-up is answered as warming up, or off
+ * @param mixture               the engine configuration of new models (the global one; see {@link #mixtureFor})
+ * @param overrides             per-key settings: the configuration of new models whose key matches a rule
  * @param anomaly               which points are flagged, and whether they are learned (all models)
  * @param snapshotEveryPoints   a snapshot of a model every this many of its points (0 = never)
  * @param snapshotIntervalMs    wall-clock interval of snapshots of models that changed (0 = never)
@@ -52,8 +54,10 @@ public record MixstreamSettings(
         String dlqTopic,
         String anomaliesTopic,
         String controlTopic,
-        ModelTtl modelTtl,
+        StreamDuration modelTtl,
+        StreamDuration warmupMaxWait,
         MixtureConfig mixture,
+        ModelOverrides overrides,
         AnomalyPolicy anomaly,
         long snapshotEveryPoints,
         long snapshotIntervalMs,
@@ -109,10 +113,13 @@ public record MixstreamSettings(
     public static MixstreamSettings from(Map<String, String> properties) {
         Map<String, String> p = new LinkedHashMap<>(KEYS);
         Map<String, String> kafka = new TreeMap<>(KAFKA_DEFAULTS);
+        Map<String, String> rules = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : properties.entrySet()) {
             String key = e.getKey().trim();
             String value = e.getValue() == null ? "" : e.getValue().trim();
-            if (key.startsWith("mixstream.")) {
+            if (ModelOverrides.isRuleKey(key)) {
+                rules.put(key, value);
+            } else if (key.startsWith("mixstream.")) {
                 if (!KEYS.containsKey(key)) {
                     throw new IllegalArgumentException("unknown configuration key " + key
                             + " (known: " + String.join(", ", KEYS.keySet()) + ")");
@@ -133,12 +140,22 @@ public record MixstreamSettings(
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
+        MixtureConfig mixture = mixture(v);
+        checkWarmup(WARMUP_CONFIG, mixture, null);
+        @SuppressWarnings("unchecked")
+        ModelOverrides overrides = ModelOverrides.parse((java.util.List<String>) v.get(MODEL_OVERRIDES_CONFIG), rules,
+                mixture, Double.isNaN(SettingText.minWeight((String) v.get(MIN_WEIGHT_CONFIG))));
+        for (ModelOverrides.Rule r : overrides.rules()) {
+            checkWarmup(r.set().contains(ModelOverrides.Setting.WARMUP) ? ModelOverrides.Setting.WARMUP.key(r.name())
+                    : WARMUP_CONFIG, r.config(), r);
+        }
         MixstreamSettings s = new MixstreamSettings(
                 (String) v.get(POINTS_TOPIC_CONFIG), (String) v.get(RESPONSIBILITIES_TOPIC_CONFIG),
                 (String) v.get(SNAPSHOTS_TOPIC_CONFIG), (String) v.get(DLQ_TOPIC_CONFIG),
                 SettingText.NONE.equalsIgnoreCase((String) v.get(ANOMALIES_TOPIC_CONFIG)) ? null : (String) v.get(ANOMALIES_TOPIC_CONFIG),
-                (String) v.get(CONTROL_TOPIC_CONFIG), ModelTtl.parse((String) v.get(MODEL_TTL_CONFIG)),
-                mixture(v),
+                (String) v.get(CONTROL_TOPIC_CONFIG), StreamDuration.parse((String) v.get(MODEL_TTL_CONFIG)),
+                StreamDuration.parse((String) v.get(WARMUP_MAX_WAIT_CONFIG)),
+                mixture, overrides,
                 new AnomalyPolicy((Double) v.get(ANOMALY_ALPHA_CONFIG), (Boolean) v.get(ANOMALY_LEARN_CONFIG)),
                 (Long) v.get(SNAPSHOT_EVERY_POINTS_CONFIG),
                 (Long) v.get(SNAPSHOT_INTERVAL_MS_CONFIG),
@@ -181,6 +198,31 @@ public record MixstreamSettings(
         } catch (InvalidMixtureConfigException e) {
             throw new IllegalArgumentException(MixstreamConfig.KEY_OF.get(e.parameter()) + " " + e.problem(), e);
         }
+    }
+
+    /**
+     * Refuses an explicit warm-up below {@link MixtureConfig#safeWarmup} for the smallest D (1): the dimension of a
+     * model is known only at its first point, so larger D are checked there (the processor warns).
+     */
+    private static void checkWarmup(String key, MixtureConfig c, ModelOverrides.Rule rule) {
+        int least = c.safeWarmup(1);
+        if (c.warmup() != 0 && c.warmup() < least) {
+            throw new IllegalArgumentException(key + "=" + c.warmup() + (rule == null ? "" : " (rule " + rule.name()
+                    + ")") + " is below the safe minimum for K=" + c.components() + " " + c.covarianceType().wireName()
+                    + ": " + least + " points at D=1 (" + (c.covarianceType() == dev.mixstream.gmm.CovarianceType.FULL
+                    ? "2·K·(D+1) for D dimensions" : "2·K·2") + "); a shorter warm-up collapses components onto a "
+                    + "few points. Set it to at least " + least + ", or auto");
+        }
+    }
+
+    /** The configuration a new model with this key starts with: its rule's ({@code mixstream.model.overrides}) or the global one. */
+    public MixtureConfig mixtureFor(String model) {
+        return overrides.configFor(model);
+    }
+
+    /** Whether a {@code mixstream.*} key is one of the settings (declared, or a per-key rule's). */
+    public static boolean isKnownKey(String key) {
+        return KEYS.containsKey(key) || ModelOverrides.isRuleKey(key);
     }
 
     /** The properties for KafkaStreams: the Kafka pass-through plus our handler and its settings. */
@@ -227,7 +269,7 @@ public record MixstreamSettings(
     /** The same settings with other HTTP settings. */
     public MixstreamSettings withHttp(HttpSettings h) {
         return new MixstreamSettings(pointsTopic, responsibilitiesTopic, snapshotsTopic, dlqTopic, anomaliesTopic,
-                controlTopic, modelTtl, mixture, anomaly, snapshotEveryPoints, snapshotIntervalMs, modelCacheSize, maxValueBytes, maxDimension,
+                controlTopic, modelTtl, warmupMaxWait, mixture, overrides, anomaly, snapshotEveryPoints, snapshotIntervalMs, modelCacheSize, maxValueBytes, maxDimension,
                 dlqMaxValueBytes, createTopics, topicPartitions, topicReplicationFactor, statusIntervalMs, instanceId,
                 h, kafka);
     }

@@ -32,6 +32,7 @@ import java.util.Set;
  * last record of every commit.
  */
 final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MixtureProcessor.class);
     static final String DEFAULT_MODEL = ModelPartitioner.DEFAULT_MODEL;
 
     private final MixstreamSettings settings;
@@ -49,6 +50,14 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
     private MixstreamMetrics.ModelCensus census;
     private String task;
     private final Set<String> changedSinceSnapshot = new LinkedHashSet<>();
+    /** The (K, type, W, D) combinations already warned about as below the safe warm-up. */
+    private final Set<String> warnedShortWarmup = new java.util.HashSet<>();
+    /**
+     * The models in a warm-up with points not answered yet, and the earliest arrival (record timestamp) among those
+     * points; {@link Long#MIN_VALUE} = not known yet (models held at the task's start), looked up at the next check.
+     * Rebuilt from the store at each start; what is answered is in the points' tags, in the model's state.
+     */
+    private final java.util.Map<String, Long> waiting = new java.util.HashMap<>();
     /** Whether the models held without a last-seen time (from before the TTL was set) were given one. */
     private boolean backfilled;
 
@@ -75,12 +84,23 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         changedSinceSnapshot.clear();
         task = context.taskId().toString();
         census = metrics.census(task);
-        store.forEachSummary(s -> census.added(!s.initialised())); // the models this task holds from the start
-        ModelTtl ttl = settings.modelTtl();
+        waiting.clear();
+        store.forEachSummary((key, s) -> { // the models this task holds from the start
+            census.added(!s.initialised());
+            if (!s.initialised() && s.pointsSeen() > 0) {
+                waiting.put(key, Long.MIN_VALUE);
+            }
+        });
+        StreamDuration ttl = settings.modelTtl();
         lastSeen = ttl.enabled() ? context.getStateStore(MixstreamTopology.LAST_SEEN_STORE) : null;
         if (ttl.enabled()) {
             context.schedule(Duration.ofMillis(ttl.checkIntervalMillis()), PunctuationType.STREAM_TIME,
                     this::expireIdleModels);
+        }
+        StreamDuration wait = settings.warmupMaxWait();
+        if (wait.enabled()) {
+            context.schedule(Duration.ofMillis(wait.checkIntervalMillis()), PunctuationType.STREAM_TIME,
+                    this::answerWaitingPoints);
         }
         if (settings.snapshotIntervalMs() > 0) {
             context.schedule(Duration.ofMillis(settings.snapshotIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
@@ -130,7 +150,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
             return;
         }
         OnlineMixture stored = store.get(model);
-        OnlineMixture mixture = inForce(stored);
+        OnlineMixture mixture = inForce(model, stored);
         PointProblem problem = mixture.check(point.x());
         if (problem != null) {
             deadLetter(record, RejectReason.of(problem), problem.describe(point.x(), mixture.dimension()), topic,
@@ -143,7 +163,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         boolean wasInitialised = mixture.isInitialised();
         long refitsBefore = mixture.refits();
         try {
-            currentMeta = new PointMeta(point.id(), point.ts(), partition, offset);
+            currentMeta = new PointMeta(point.id(), point.ts(), partition, offset, record.timestamp());
             currentTag = currentMeta.encode();
             currentXJson = point.xJson();
             mixture.learn(point.x(), currentTag, this::emitScore);
@@ -156,6 +176,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         }
         if (stored == null) {
             census.added(!mixture.isInitialised());
+            warnIfWarmupShort(mixture);
         } else if (!wasInitialised && mixture.isInitialised()) {
             census.initialised();
         }
@@ -166,6 +187,13 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         if (lastSeen != null) {
             lastSeen.put(model, record.timestamp());
         }
+        if (mixture.isInitialised()) {
+            waiting.remove(model);
+        } else if (mixture.buffered() == 1 || waiting.containsKey(model)) {
+            waiting.merge(model, record.timestamp(), Math::min);
+        } else {
+            waiting.put(model, Long.MIN_VALUE); // older points not tracked here: the next check reads their tags
+        }
         long every = settings.snapshotEveryPoints();
         if (mixture.isInitialised() && (!wasInitialised || every > 0 && mixture.pointsSeen() % every == 0)) {
             emitSnapshot(model, mixture, record.timestamp());
@@ -173,6 +201,9 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
     }
 
     private void emitScore(PointScore score) {
+        if (score.tag() != currentTag && PointMeta.isAnswered(score.tag())) {
+            return; // a warm-up point answered as warming up already: one answer per point
+        }
         // the current record's point echoes its own x text; warm-up points answered at initialisation carry
         // their metadata in their tag and have x formatted from the stored doubles (the same numbers)
         byte[] value = score.tag() == currentTag
@@ -215,6 +246,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         String model = new String(key, StandardCharsets.UTF_8);
         OnlineMixture before = store.get(model);
         activity.forget(model);
+        answerBeforeForgetting(model, before, record.timestamp());
         changedSinceSnapshot.remove(model);
         if (lastSeen != null) {
             if (c.op() == ModelCommand.Op.DELETE) {
@@ -225,7 +257,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         }
         switch (c.op()) {
             case LOAD -> {
-                OnlineMixture loaded = inForce(OnlineMixture.loaded(configFor(c), c.parameters(), c.snapshot().nEff(),
+                OnlineMixture loaded = inForce(model, OnlineMixture.loaded(configFor(model, c), c.parameters(), c.snapshot().nEff(),
                         c.snapshot().avgLogLikelihood()));
                 store.put(model, loaded);
                 if (before == null) {
@@ -236,7 +268,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
                 emitSnapshot(model, loaded, record.timestamp());
             }
             case RESET -> {
-                store.put(model, inForce(null));
+                store.put(model, inForce(model, null));
                 if (before == null) {
                     census.added(true);
                 } else if (before.isInitialised()) {
@@ -254,9 +286,12 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         }
     }
 
-    /** The configured settings with the loaded snapshot's K and covariance type (the configured W if it fits K). */
-    private MixtureConfig configFor(ModelCommand c) {
-        MixtureConfig base = settings.mixture();
+    /**
+     * The key's settings (its rule's, or the global ones) with the loaded snapshot's K and covariance type (the
+     * configured W if it fits K).
+     */
+    private MixtureConfig configFor(String model, ModelCommand c) {
+        MixtureConfig base = settings.mixtureFor(model);
         int k = c.parameters().components();
         int w = base.warmup() == 0 || base.warmup() >= k ? base.warmup() : 0;
         return base.withWarmup(w).withComponents(k).withCovarianceType(c.parameters().covarianceType());
@@ -288,6 +323,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         }
         for (String model : idle) {
             OnlineMixture m = store.get(model);
+            answerBeforeForgetting(model, m, streamTime);
             if (m != null) {
                 store.remove(model);
                 census.removed(!m.isInitialised());
@@ -302,6 +338,93 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         }
     }
 
+    /**
+     * Warns once per task and setting when a new model's W is below the safe minimum for its D (the start-up check
+     * knows only D = 1): its components may collapse onto a few points.
+     */
+    private void warnIfWarmupShort(OnlineMixture m) {
+        MixtureConfig c = m.config();
+        int safe = c.safeWarmup(m.dimension());
+        if (m.warmup() < safe && warnedShortWarmup.add(c.components() + "/" + c.covarianceType() + "/" + m.warmup()
+                + "/" + m.dimension())) {
+            LOG.warn("model {}: warm-up W={} is below the safe minimum {} for K={} {} at D={}; its components may "
+                            + "collapse onto a few points: set {} (or the key's rule's warmup) to at least {}, or auto",
+                    currentModel, m.warmup(), safe, c.components(), c.covarianceType().wireName(), m.dimension(),
+                    MixstreamConfig.WARMUP_CONFIG, safe);
+        }
+    }
+
+    /**
+     * Answers every warm-up point that arrived {@code mixstream.warmup.max.wait} or more before this stream time with a
+     * warming-up record ({@link #answerWaiting}).
+     */
+    private void answerWaitingPoints(long streamTime) {
+        long deadline = streamTime - settings.warmupMaxWait().millis();
+        for (var entry : java.util.List.copyOf(waiting.entrySet())) {
+            if (entry.getValue() > deadline) {
+                continue;
+            }
+            String model = entry.getKey();
+            OnlineMixture m = store.get(model);
+            long oldest = m == null ? Long.MAX_VALUE : answerWaiting(model, m, deadline, streamTime);
+            if (oldest == Long.MAX_VALUE) {
+                waiting.remove(model);
+            } else {
+                waiting.put(model, oldest);
+            }
+        }
+    }
+
+    /**
+     * Answers the model's unanswered warm-up points that arrived at or before {@code deadline} with a warming-up
+     * record, and marks each answered in its tag (in the model's state, so the answer and the mark commit together;
+     * the model is put back in the store if it changed). A point whose tag has no arrival time (written by an earlier
+     * version) starts waiting at {@code now}.
+     *
+     * @return the earliest arrival among the points still unanswered, or {@link Long#MAX_VALUE}
+     */
+    private long answerWaiting(String model, OnlineMixture m, long deadline, long now) {
+        long oldest = Long.MAX_VALUE;
+        boolean changed = false;
+        byte[] key = model.getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < m.buffered(); i++) {
+            byte[] tag = m.bufferedTag(i);
+            if (PointMeta.isAnswered(tag)) {
+                continue;
+            }
+            PointMeta meta = PointMeta.decode(tag);
+            if (meta.arrival() == null) {
+                meta = meta.arrivedAt(now);
+                m.retag(i, meta.encode());
+                changed = true;
+            }
+            if (meta.arrival() > deadline) {
+                oldest = Math.min(oldest, meta.arrival());
+                continue;
+            }
+            byte[] value = writer.writeWarmingUp(model, m.bufferedPoint(i), meta, null, m.pointsSeen(), m.warmup());
+            context.forward(new Record<>(key, value, now), MixstreamTopology.RESPONSIBILITIES_SINK);
+            m.retag(i, meta.asAnswered().encode());
+            metrics.warmingUp();
+            changed = true;
+        }
+        if (changed) {
+            store.put(model, m);
+        }
+        return oldest;
+    }
+
+    /**
+     * Before a model in its warm-up is replaced or removed (load, reset, delete, expiry), its points not answered yet
+     * get their answer: warming up, since no model will ever score them.
+     */
+    private void answerBeforeForgetting(String model, OnlineMixture m, long now) {
+        waiting.remove(model);
+        if (m != null && !m.isInitialised() && m.buffered() > 0) {
+            answerWaiting(model, m, Long.MAX_VALUE, now);
+        }
+    }
+
     /** The model's snapshot is no more: a tombstone on the snapshots topic, and none in the snapshots store. */
     private void forgetSnapshot(String model, long timestamp) {
         snapshots.delete(model);
@@ -309,9 +432,12 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
                 MixstreamTopology.SNAPSHOTS_SINK);
     }
 
-    /** The stored model (or a new one if null) under the settings in force, which apply to every model. */
-    private OnlineMixture inForce(OnlineMixture stored) {
-        OnlineMixture m = stored != null ? stored : new OnlineMixture(settings.mixture());
+    /**
+     * The stored model, or a new one with the key's settings ({@code mixstream.model.overrides}), under the anomaly
+     * policy in force (which applies to every model).
+     */
+    private OnlineMixture inForce(String model, OnlineMixture stored) {
+        OnlineMixture m = stored != null ? stored : new OnlineMixture(settings.mixtureFor(model));
         m.setAnomalyPolicy(settings.anomaly());
         return m;
     }
@@ -328,7 +454,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
 
     private void snapshotChangedModels(long now) {
         for (String model : Set.copyOf(changedSinceSnapshot)) {
-            OnlineMixture mixture = inForce(store.get(model));
+            OnlineMixture mixture = inForce(model, store.get(model));
             if (mixture.isInitialised()) {
                 emitSnapshot(model, mixture, now);
             }

@@ -139,12 +139,12 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
      * The summary of every model in the underlying store (states as last written; call it before any update,
      * at a task's start, to count the models the task holds). Reads every state's header, not its parameters.
      */
-    public void forEachSummary(Consumer<ModelSummary> action) {
+    public void forEachSummary(java.util.function.BiConsumer<String, ModelSummary> action) {
         try (KeyValueIterator<String, byte[]> all = stored.all()) {
             while (all.hasNext()) {
-                byte[] state = all.next().value;
-                if (state != null) {
-                    action.accept(ModelStateCodec.summary(state));
+                var kv = all.next();
+                if (kv.value != null) {
+                    action.accept(kv.key, ModelStateCodec.summary(kv.value));
                 }
             }
         }

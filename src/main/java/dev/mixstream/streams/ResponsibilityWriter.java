@@ -36,6 +36,9 @@ public final class ResponsibilityWriter {
     private static final byte[] MODEL_VERSION = ascii(",\"model_version\":");
     private static final byte[] PARTITION = ascii(",\"partition\":");
     private static final byte[] OFFSET = ascii(",\"offset\":");
+    private static final byte[] WARMING_UP = ascii(",\"status\":\"warming_up\"");
+    private static final byte[] POINTS_SEEN = ascii(",\"points_seen\":");
+    private static final byte[] WARMUP = ascii(",\"warmup\":");
 
     private byte[] buffer = new byte[512];
     private int size;
@@ -60,23 +63,7 @@ public final class ResponsibilityWriter {
      *              format {@code score.point()}
      */
     byte[] write(String model, PointScore score, PointMeta meta, byte[] xJson) {
-        size = 0;
-        put(MODEL);
-        putQuoted(escapedModel(model));
-        if (meta != null && meta.id() != null) {
-            put(ID);
-            putQuoted(JsonStringEncoder.getInstance().quoteAsUTF8(meta.id()));
-        }
-        if (meta != null && meta.ts() != null) {
-            put(TS);
-            putLong(meta.ts());
-        }
-        put(X);
-        if (xJson != null) {
-            put(xJson);
-        } else {
-            putArray(score.point());
-        }
+        putPoint(model, meta, xJson, score.point());
         put(RESPONSIBILITIES);
         putArray(score.responsibilities());
         put(COMPONENT);
@@ -98,6 +85,49 @@ public final class ResponsibilityWriter {
         }
         put(MODEL_VERSION);
         putLong(score.modelVersion());
+        return end(meta);
+    }
+
+    /**
+     * The answer to a point that waited {@code mixstream.warmup.max.wait} in its model's warm-up:
+     * {@code {"model","id","ts","x","status":"warming_up","points_seen","warmup","partition","offset"}}, with the
+     * model's points so far and its W, and no responsibilities (there is no model yet).
+     *
+     * @param xJson the point's coordinates as a JSON array, or null to format {@code x}
+     */
+    byte[] writeWarmingUp(String model, double[] x, PointMeta meta, byte[] xJson, long pointsSeen, int warmup) {
+        putPoint(model, meta, xJson, x);
+        put(WARMING_UP);
+        put(POINTS_SEEN);
+        putLong(pointsSeen);
+        put(WARMUP);
+        putLong(warmup);
+        return end(meta);
+    }
+
+    /** {"model","id","ts","x" of a record. */
+    private void putPoint(String model, PointMeta meta, byte[] xJson, double[] x) {
+        size = 0;
+        put(MODEL);
+        putQuoted(escapedModel(model));
+        if (meta != null && meta.id() != null) {
+            put(ID);
+            putQuoted(JsonStringEncoder.getInstance().quoteAsUTF8(meta.id()));
+        }
+        if (meta != null && meta.ts() != null) {
+            put(TS);
+            putLong(meta.ts());
+        }
+        put(X);
+        if (xJson != null) {
+            put(xJson);
+        } else {
+            putArray(x);
+        }
+    }
+
+    /** ,"partition","offset"} (when the input's metadata is known) and the record's bytes. */
+    private byte[] end(PointMeta meta) {
         if (meta != null) {
             put(PARTITION);
             putLong(meta.partition());

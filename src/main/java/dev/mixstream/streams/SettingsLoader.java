@@ -61,7 +61,7 @@ public final class SettingsLoader {
      */
     static Map<String, String> knownOnly(Map<String, String> fromEnv, Map<String, String> env) {
         Map<String, String> out = new LinkedHashMap<>(fromEnv);
-        out.keySet().removeIf(key -> key.startsWith("mixstream.") && !MixstreamSettings.KEYS.containsKey(key));
+        out.keySet().removeIf(key -> key.startsWith("mixstream.") && !MixstreamSettings.isKnownKey(key));
         java.util.Set<String> ignored = new java.util.TreeSet<>();
         env.keySet().forEach(name -> {
             Map<String, String> one = fromEnvironment(Map.of(name, ""));

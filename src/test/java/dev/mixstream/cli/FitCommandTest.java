@@ -82,7 +82,9 @@ class FitCommandTest {
         MixtureConfig config = MixtureConfig.defaults(3).withHalfLife(500).withSeed(7);
         OnlineMixture m = online(config, 1);
         assertSameParameters(m.parameters(), s);
-        assertEquals(config, s.config().toMixtureConfig());
+        // the snapshot records the W in force: auto resolved for K = 3, D = 3 to max(100, 10·K·(D+1))
+        assertEquals(config.withWarmup(120), s.config().toMixtureConfig());
+        assertEquals(MixtureConfig.defaultWarmup(3, 3), s.config().warmup());
         assertEquals("online", s.config().method());
         assertEquals(1500, s.pointsSeen());
         assertEquals(m.effectiveCount(), s.nEff());
@@ -92,7 +94,7 @@ class FitCommandTest {
     @Test
     void unsetOptionsAreTheEngineDefaults() throws IOException {
         MixtureSnapshot s = fit("-k", "3");
-        assertEquals(MixtureConfig.defaults(3), s.config().toMixtureConfig());
+        assertEquals(MixtureConfig.defaults(3).withWarmup(MixtureConfig.defaultWarmup(3, 3)), s.config().toMixtureConfig());
         assertSameParameters(online(MixtureConfig.defaults(3), 1).parameters(), s);
     }
 
@@ -257,6 +259,11 @@ class FitCommandTest {
         }
         Run r = run("fit", "-i", in, "-k", "3", "-o", out, "--step-exponent", "2");
         assertTrue(r.err().startsWith("--step-exponent must be in (0.5, 1], got 2.0"), r::toString);
+        // W = 20 is more than K = 3 but below the safe minimum 2·K·(D+1) = 24 for these D = 3 points
+        r = run("fit", "-i", in, "-k", "3", "-o", out, "--warmup", "20");
+        assertEquals(2, r.code(), r::toString);
+        assertTrue(r.err().startsWith("--warmup 20 is below the safe minimum for K=3 full at D=3: 24 points"), r::toString);
+        assertEquals(0, run("fit", "-i", in, "-k", "3", "-o", out, "--warmup", "24").code(), "the minimum itself is fine");
         r = run("fit", "-i", in, "-k", "3", "-o", out, "--scores-out", out + "l", "--passes", "2");
         assertTrue(r.err().startsWith("--scores-out replays the stream, which sees every point once"), r::toString);
     }

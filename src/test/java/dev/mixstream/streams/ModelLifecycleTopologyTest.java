@@ -220,12 +220,14 @@ class ModelLifecycleTopologyTest {
     /**
      * 100 000 keys, one point each, 10 ms apart in record time (1 000 s), with a time to live of 60 s: the store
      * never holds much more than the 6 000 keys of the last 60 s (plus one check interval, 6 s), and each expired
-     * model that had a snapshot gets a tombstone.
+     * model that had a snapshot gets a tombstone; no point is answered twice, and every point but those of the last
+     * minute is answered (the single points of warming models as warming up).
      */
     @Test
     void idleModelsExpireAndTheStoreStaysBoundedUnderChurningKeys() throws Exception {
         driver.close();
-        settings = MixstreamTopologyTest.settings(Map.of("mixstream.model.ttl", "60s", "mixstream.warmup", "3"));
+        settings = MixstreamTopologyTest.settings(Map.of("mixstream.model.ttl", "60s", "mixstream.components", "1",
+                "mixstream.warmup", "6"));
         Properties props = settings.streamsProperties();
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.resolve("ttl").toString());
         driver = new TopologyTestDriver(MixstreamTopology.build(settings, 1), props, Instant.ofEpochMilli(0));
@@ -233,20 +235,33 @@ class ModelLifecycleTopologyTest {
         ByteArrayDeserializer de = new ByteArrayDeserializer();
         points = driver.createInputTopic(settings.pointsTopic(), ser, ser);
         snapshots = driver.createOutputTopic(settings.snapshotsTopic(), de, de);
+        responsibilities = driver.createOutputTopic(settings.responsibilitiesTopic(), de, de);
+        java.util.BitSet answered = new java.util.BitSet();
+        long answers = 0;
         int keys = 100_000;
         long most = 0;
-        double[][] xs = sample(3, 1, 0);
+        double[][] xs = sample(6, 1, 0);
         for (int i = 0; i < keys; i++) {
             long t = 10L * i;
-            // every 1000th key is a running model (3 points = its warm-up), with a snapshot to forget
-            int n = i % 1000 == 0 ? 3 : 1;
+            // every 1000th key is a running model (6 points = its warm-up), with a snapshot to forget
+            int n = i % 1000 == 0 ? 6 : 1;
             for (int j = 0; j < n; j++) {
                 points.pipeInput(utf8("k" + i), utf8(String.format(Locale.ROOT, "[%s,%s]", xs[j][0], xs[j][1])), t);
             }
             if (i % 5000 == 4999) {
                 most = Math.max(most, count());
+                for (TestRecord<byte[], byte[]> r : responsibilities.readRecordsToList()) {
+                    int offset = JSON.readTree(r.value()).get("offset").asInt();
+                    assertFalse(answered.get(offset), "one answer per point: offset " + offset);
+                    answered.set(offset);
+                    answers++;
+                }
             }
         }
+        // each single point waited in its warm-up (W = 6) and was answered as warming up, after the 60 s of
+        // mixstream.warmup.max.wait or when its model expired, whichever came first; only the last ~66 s wait still
+        long inputs = keys - keys / 1000 + 6L * (keys / 1000);
+        assertTrue(answers <= inputs && answers >= inputs - 6_600 - 10, answers + " of " + inputs + " answered");
         assertTrue(most <= 6_000 + 600 + 10, "the store stays bounded: at most " + most + " models");
         assertTrue(most >= 5_900, "models live their 60 s: " + most);
         List<TestRecord<byte[], byte[]>> snaps = snapshots.readRecordsToList();

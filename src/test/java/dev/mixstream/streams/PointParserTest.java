@@ -77,9 +77,16 @@ class PointParserTest {
     @Test
     void pointMetaRoundTrips() {
         for (PointMeta m : new PointMeta[]{new PointMeta("évt-1", 42L, 3, 99L), new PointMeta(null, null, 0, 0),
-                new PointMeta("", null, -1, -1), new PointMeta(null, -5L, 7, Long.MAX_VALUE)}) {
+                new PointMeta("", null, -1, -1), new PointMeta(null, -5L, 7, Long.MAX_VALUE),
+                new PointMeta("a", 1L, 2, 3L, 4L), new PointMeta(null, null, 2, 3L, -4L).asAnswered(),
+                new PointMeta("é", 9L, 0, 0).arrivedAt(7).asAnswered()}) {
             assertEquals(m, PointMeta.decode(m.encode()));
+            assertEquals(m.answered(), PointMeta.isAnswered(m.encode()));
         }
+        // a tag written before arrivals were recorded (flags, partition, offset, ts, id) still decodes
+        byte[] old = java.nio.ByteBuffer.allocate(1 + 4 + 8 + 8 + 1).put((byte) 3).putInt(5).putLong(6).putLong(7)
+                .put((byte) 'x').array();
+        assertEquals(new PointMeta("x", 7L, 5, 6), PointMeta.decode(old));
     }
 
     private String detail(String s) {

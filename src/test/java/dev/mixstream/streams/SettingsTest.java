@@ -73,6 +73,73 @@ class SettingsTest {
         assertFails("mixstream.componets", Map.of("mixstream.componets", "3"));
         assertFails("processing.guarantee", Map.of("processing.guarantee", "exactly_once"));
         assertFails("mixstream.instance.id", Map.of("mixstream.instance.id", "two words"));
+        assertFails("mixstream.warmup.max.wait", Map.of("mixstream.warmup.max.wait", "soon"));
+    }
+
+    /** A warm-up too short for K is refused with the minimum; so is a rule's. */
+    @Test
+    void aWarmUpBelowTheSafeMinimumIsRefusedWithTheMinimum() {
+        assertFails("mixstream.warmup=5 is below the safe minimum for K=3 full: 12 points at D=1",
+                Map.of("mixstream.warmup", "5"));
+        assertFails("mixstream.warmup=11", Map.of("mixstream.warmup", "11"));
+        assertEquals(12, MixstreamSettings.from(Map.of("mixstream.warmup", "12")).mixture().warmup());
+        assertFails("Set it to at least 20", Map.of("mixstream.warmup", "19", "mixstream.components", "5",
+                "mixstream.covariance.type", "diag"));
+        assertFails("mixstream.model.override.big.warmup=30 (rule big) is below the safe minimum for K=8",
+                Map.of("mixstream.model.overrides", "big", "mixstream.model.override.big.keys", "big-*",
+                        "mixstream.model.override.big.components", "8", "mixstream.model.override.big.warmup", "30"));
+        assertFails("mixstream.warmup=20 (rule big) is below the safe minimum for K=8",
+                Map.of("mixstream.warmup", "20", "mixstream.model.overrides", "big",
+                        "mixstream.model.override.big.keys", "big-*", "mixstream.model.override.big.components", "8"));
+        assertEquals(12, dev.mixstream.gmm.MixtureConfig.safeWarmup(3, dev.mixstream.gmm.CovarianceType.FULL, 1));
+        assertEquals(18, dev.mixstream.gmm.MixtureConfig.safeWarmup(3, dev.mixstream.gmm.CovarianceType.FULL, 2));
+        assertEquals(12, dev.mixstream.gmm.MixtureConfig.safeWarmup(3, dev.mixstream.gmm.CovarianceType.DIAG, 50));
+    }
+
+    /** Every mistake in a rule is reported at start, naming the key. */
+    @Test
+    void perKeyRulesAreValidatedAtStart() {
+        Map<String, String> rule = Map.of("mixstream.model.overrides", "sensors",
+                "mixstream.model.override.sensors.keys", "sensor-*");
+        assertFails("rule sensors needs mixstream.model.override.sensors.keys",
+                Map.of("mixstream.model.overrides", "sensors"));
+        assertFails("mixstream.model.override.pumps.keys belongs to no rule listed",
+                with(rule, "mixstream.model.override.pumps.keys", "pump-*"));
+        assertFails("unknown rule setting mixstream.model.override.sensors.compnents",
+                with(rule, "mixstream.model.override.sensors.compnents", "5"));
+        assertFails("mixstream.model.override.sensors.components: must be an integer",
+                with(rule, "mixstream.model.override.sensors.components", "five"));
+        assertFails("mixstream.model.override.sensors.covariance.type",
+                with(rule, "mixstream.model.override.sensors.covariance.type", "tied"));
+        assertFails("mixstream.model.override.sensors.half.life",
+                with(rule, "mixstream.model.override.sensors.half.life", "0"));
+        assertFails("mixstream.model.override.sensors.min.weight",
+                with(rule, "mixstream.model.override.sensors.min.weight", "0.6"));
+        assertFails("not a valid regular expression", Map.of("mixstream.model.overrides", "sensors",
+                "mixstream.model.override.sensors.keys", "regex:sensor-(["));
+        assertFails("rule name 'Sensors'", Map.of("mixstream.model.overrides", "Sensors"));
+        assertFails("lists rule a twice", Map.of("mixstream.model.overrides", "a,a"));
+        // an explicit global min weight that a rule's K cannot take is named with the rule
+        assertFails("mixstream.min.weight (for rule sensors)", with(with(rule, "mixstream.min.weight", "0.2"),
+                "mixstream.model.override.sensors.components", "6"));
+    }
+
+    @Test
+    void aRuleCanBeSetFromTheEnvironment() {
+        Map<String, String> env = Map.of("MIXSTREAM_MODEL_OVERRIDES", "sensors",
+                "MIXSTREAM_MODEL_OVERRIDE_SENSORS_KEYS", "sensor-*",
+                "MIXSTREAM_MODEL_OVERRIDE_SENSORS_HALF_LIFE", "5000",
+                "MIXSTREAM_MODEL_OVERRIDE_SENSORS_COVARIANCE_TYPE", "spherical");
+        MixstreamSettings s = SettingsLoader.load(null, env, Map.of());
+        assertEquals(5000.0, s.mixtureFor("sensor-1").halfLife());
+        assertEquals(dev.mixstream.gmm.CovarianceType.SPHERICAL, s.mixtureFor("sensor-1").covarianceType());
+        assertEquals(s.mixture(), s.mixtureFor("pump-1"));
+    }
+
+    private static Map<String, String> with(Map<String, String> base, String key, String value) {
+        Map<String, String> m = new java.util.HashMap<>(base);
+        m.put(key, value);
+        return m;
     }
 
     @Test

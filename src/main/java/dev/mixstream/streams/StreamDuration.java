@@ -8,14 +8,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code mixstream.model.ttl}: how long a model may go without a point before it is removed (stream time), or
- * {@link #OFF}. Written as a number and a unit: {@code 7d}, {@code 12h}, {@code 30m}, {@code 90s}, {@code 500ms}.
+ * A length of stream time (record timestamps), or {@link #OFF}: {@code mixstream.model.ttl}, how long a model may go
+ * without a point before it is removed, and {@code mixstream.warmup.max.wait}, how long a point may wait in a
+ * warm-up before it is answered as warming up. Written as a number and a unit: {@code 7d}, {@code 12h},
+ * {@code 30m}, {@code 90s}, {@code 500ms}.
  *
- * @param millis the time to live in milliseconds, or 0 when off
+ * @param millis the length in milliseconds, or 0 when off
  */
-public record ModelTtl(long millis) {
-    /** Models live forever. */
-    public static final ModelTtl OFF = new ModelTtl(0);
+public record StreamDuration(long millis) {
+    /** Never. */
+    public static final StreamDuration OFF = new StreamDuration(0);
     private static final Pattern TEXT = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
 
     /**
@@ -23,7 +25,7 @@ public record ModelTtl(long millis) {
      *
      * @throws IllegalArgumentException saying what is accepted
      */
-    public static ModelTtl parse(String text) {
+    public static StreamDuration parse(String text) {
         String t = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
         if (t.equals(SettingText.NONE)) {
             return OFF;
@@ -43,14 +45,14 @@ public record ModelTtl(long millis) {
         if (d.toMillis() < 1) {
             throw new IllegalArgumentException("must be at least 1ms, or none");
         }
-        return new ModelTtl(d.toMillis());
+        return new StreamDuration(d.toMillis());
     }
 
     public boolean enabled() {
         return millis > 0;
     }
 
-    /** How often (stream time) idle models are looked for: a tenth of the time to live, at least 1 s. */
+    /** How often (stream time) the limit is checked: a tenth of it, and at most once per second. */
     public long checkIntervalMillis() {
         return Math.max(1000, millis / 10);
     }
