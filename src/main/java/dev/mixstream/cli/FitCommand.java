@@ -2,7 +2,9 @@ package dev.mixstream.cli;
 
 import dev.mixstream.gmm.AnomalyPolicy;
 import dev.mixstream.gmm.BatchEm;
+import dev.mixstream.gmm.ComponentSelection;
 import dev.mixstream.gmm.CovarianceType;
+import dev.mixstream.gmm.InformationCriterion;
 import dev.mixstream.gmm.InvalidMixtureConfigException;
 import dev.mixstream.gmm.MixtureConfig;
 import dev.mixstream.gmm.MixtureParameter;
@@ -66,9 +68,19 @@ public final class FitCommand extends MixstreamCommand {
             description = "CSV file of points, one per row (.gz is decompressed).")
     Path input;
 
-    @Option(names = {"-k", "--components"}, required = true, paramLabel = "K", showDefaultValue = Visibility.NEVER,
-            description = "Number of Gaussian components.")
+    @Option(names = {"-k", "--components"}, required = true, paramLabel = "K|auto", showDefaultValue = Visibility.NEVER,
+            converter = AutoIntConverter.class,
+            description = "Number of Gaussian components, or auto (with --batch-em): fit each K from 1 to "
+                    + "--max-components and keep the best by --criterion.")
     int components;
+
+    @Option(names = "--max-components", paramLabel = "N",
+            description = "With --components auto: the largest K tried.")
+    int maxComponents;
+
+    @Option(names = "--criterion", paramLabel = "bic|aic", converter = CriterionConverter.class,
+            description = "With --components auto: bic (Bayesian information criterion) or aic (Akaike's); lower wins.")
+    InformationCriterion criterion;
 
     @Option(names = {"-o", "--model-out"}, required = true, paramLabel = "MODEL.json",
             description = "Where to write the model snapshot (JSON).")
@@ -92,7 +104,7 @@ public final class FitCommand extends MixstreamCommand {
 
     @Option(names = "--warmup", paramLabel = "W|auto", converter = AutoIntConverter.class,
             description = "Points buffered before the model is initialised by EM (online); "
-                    + "auto = max(100, 10·K·(D+1)).")
+                    + "auto = max(100, 10·K·(D+1)); at least 2·K·(D+1) (full) or 4·K (diag, spherical).")
     int warmup;
 
     @Option(names = "--init-iterations", paramLabel = "N",
@@ -179,8 +191,14 @@ public final class FitCommand extends MixstreamCommand {
             MixtureParameter.MIN_WEIGHT, "--min-weight",
             MixtureParameter.SEED, "--seed");
 
-    /** The engine configuration the options describe. */
+    /** Whether K is chosen by the data (--components auto). */
+    private boolean autoComponents() {
+        return components == 0;
+    }
+
+    /** The engine configuration the options describe (K = 1 with --components auto: each K is set in turn). */
     MixtureConfig config() {
+        int components = autoComponents() ? 1 : this.components;
         try {
             return new MixtureConfig(components, covariance, regCovar, halfLife, stepExponent, batchSize, warmup,
                     initIterations, Double.isNaN(minWeight) ? MixtureConfig.defaultMinWeight(components) : minWeight,
@@ -213,6 +231,17 @@ public final class FitCommand extends MixstreamCommand {
             anomaly = new AnomalyPolicy(anomalyAlpha, anomalyLearn);
         } catch (IllegalArgumentException e) {
             throw usage("--anomaly-alpha must be in (0, 1), got " + anomalyAlpha);
+        }
+        if (autoComponents() && !batchEm) {
+            throw usage("--components auto needs --batch-em (online K selection is not built yet)");
+        }
+        for (String name : new String[]{"--max-components", "--criterion"}) {
+            if (!autoComponents() && parsed.hasMatchedOption(name)) {
+                throw usage(name + " applies to --components auto only");
+            }
+        }
+        if (autoComponents() && (maxComponents < 1 || maxComponents > MixtureConfig.MAX_COMPONENTS)) {
+            throw usage("--max-components must be in [1, " + MixtureConfig.MAX_COMPONENTS + "], got " + maxComponents);
         }
         MixtureConfig config = config();
         BatchEm.Options batchOptions = null;
@@ -265,12 +294,36 @@ public final class FitCommand extends MixstreamCommand {
         List<double[]> points = new ArrayList<>();
         read(csv, stats, bar, 0, x -> points.add(x));
         double[][] data = points.toArray(new double[0][]);
+        if (autoComponents()) {
+            return selectComponents(data, config, batchOptions);
+        }
         requireRowsForComponents(data.length);
         BatchEm.Result r = BatchEm.fit(data, config, batchOptions);
         MixtureSnapshot snapshot = MixtureSnapshot.of(r.mixture(), data.length, data.length, r.meanLogLikelihood(), 0,
                 SnapshotConfig.ofBatch(config, batchOptions.nInit(), batchOptions.maxIter(), batchOptions.tol()));
         return new Fitted(snapshot, "mean log-likelihood " + format(r.meanLogLikelihood()) + ", " + r.iterations()
                 + " EM iterations, " + (r.converged() ? "converged" : "not converged"));
+    }
+
+    /** --components auto: every K from 1 to --max-components, the table on stderr, the best kept. */
+    private Fitted selectComponents(double[][] data, MixtureConfig config, BatchEm.Options batchOptions) {
+        ComponentSelection.Result r = ComponentSelection.select(data, config, batchOptions, maxComponents, criterion);
+        String name = criterion.name();
+        err().printf(Locale.ROOT, "%4s %16s %10s %16s%n", "K", "log-likelihood", "parameters", name);
+        for (ComponentSelection.Candidate c : r.candidates()) {
+            err().printf(Locale.ROOT, "%4d %16.4f %10d %16.4f%s%n", c.components(), c.meanLogLikelihood() * data.length,
+                    c.parameters(), c.criterionValue(), c == r.chosen() ? "  <- chosen" : "");
+        }
+        if (r.candidates().size() < maxComponents) {
+            err().println("note: K stopped at " + r.candidates().size() + ", the number of rows");
+        }
+        ComponentSelection.Candidate best = r.chosen();
+        MixtureConfig chosen = ComponentSelection.forComponents(config, best.components());
+        MixtureSnapshot snapshot = MixtureSnapshot.of(best.fit().mixture(), data.length, data.length,
+                best.meanLogLikelihood(), 0, SnapshotConfig.ofBatch(chosen, batchOptions.nInit(), batchOptions.maxIter(),
+                        batchOptions.tol()).withSelection(criterion, maxComponents, best.criterionValue()));
+        return new Fitted(snapshot, "K=" + best.components() + " chosen by " + name + " among 1.." + r.candidates().size()
+                + ", mean log-likelihood " + format(best.meanLogLikelihood()));
     }
 
     /**
@@ -436,11 +489,25 @@ public final class FitCommand extends MixstreamCommand {
                 case "--model-id" -> "default";
                 case "--anomaly-alpha" -> MixstreamConfig.defaultText(MixstreamConfig.ANOMALY_ALPHA_CONFIG);
                 case "--anomaly-learn" -> MixstreamConfig.defaultText(MixstreamConfig.ANOMALY_LEARN_CONFIG);
+                case "--max-components" -> "10";
+                case "--criterion" -> "bic";
                 case "--n-init" -> Integer.toString(b.nInit());
                 case "--max-iter" -> Integer.toString(b.maxIter());
                 case "--tol" -> Double.toString(b.tol());
                 default -> null;
             };
+        }
+    }
+
+    /** bic or aic. */
+    static final class CriterionConverter implements ITypeConverter<InformationCriterion> {
+        @Override
+        public InformationCriterion convert(String value) {
+            try {
+                return InformationCriterion.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.mixstream.snapshot;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.mixstream.gmm.CovarianceType;
 import dev.mixstream.gmm.MixtureConfig;
@@ -8,7 +9,9 @@ import dev.mixstream.gmm.MixtureConfig;
  * The configuration recorded in a snapshot, with scikit-learn-style names. {@code half_life} is
  * null when statistics are never forgotten; {@code warmup} is the W in force (a model's snapshot resolves
  * {@code auto} to its value for the model's D; 0 = automatic only where no D is known yet). A batch EM fit
- * records {@code method} "batch_em" with its {@code n_init}, {@code max_iter} and {@code tol}.
+ * records {@code method} "batch_em" with its {@code n_init}, {@code max_iter} and {@code tol}; one whose K was chosen
+ * ({@code fit --components auto}) also {@code criterion} (bic or aic), {@code max_components} (the largest K tried)
+ * and {@code criterion_value} (the chosen K's).
  */
 public record SnapshotConfig(
         @JsonProperty("method") String method,
@@ -24,20 +27,30 @@ public record SnapshotConfig(
         @JsonProperty("seed") long seed,
         @JsonProperty("n_init") Integer nInit,
         @JsonProperty("max_iter") Integer maxIter,
-        @JsonProperty("tol") Double tol) {
+        @JsonProperty("tol") Double tol,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("criterion") String criterion,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("max_components") Integer maxComponents,
+        @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("criterion_value") Double criterionValue) {
 
     /** The record of an online configuration. */
     public static SnapshotConfig of(MixtureConfig c) {
         return new SnapshotConfig("online", c.components(), c.covarianceType().wireName(), c.regCovar(),
                 c.hasNoHalfLife() ? null : c.halfLife(), c.stepExponent(), c.batchSize(), c.warmup(),
-                c.initIterations(), c.minWeight(), c.seed(), null, null, null);
+                c.initIterations(), c.minWeight(), c.seed(), null, null, null, null, null, null);
     }
 
     /** The record of a batch EM fit. */
     public static SnapshotConfig ofBatch(MixtureConfig c, int nInit, int maxIter, double tol) {
         SnapshotConfig o = of(c);
         return new SnapshotConfig("batch_em", o.nComponents, o.covarianceType, o.regCovar, o.halfLife, o.stepExponent,
-                o.batchSize, o.warmup, o.initIterations, o.minWeight, o.seed, nInit, maxIter, tol);
+                o.batchSize, o.warmup, o.initIterations, o.minWeight, o.seed, nInit, maxIter, tol, null, null, null);
+    }
+
+    /** The same, recording that K was chosen by {@code criterion} among 1 … maxComponents, with its value. */
+    public SnapshotConfig withSelection(dev.mixstream.gmm.InformationCriterion criterion, int maxComponents,
+                                        double value) {
+        return new SnapshotConfig(method, nComponents, covarianceType, regCovar, halfLife, stepExponent, batchSize,
+                warmup, initIterations, minWeight, seed, nInit, maxIter, tol, criterion.wireName(), maxComponents, value);
     }
 
     /** Back to an engine configuration. */

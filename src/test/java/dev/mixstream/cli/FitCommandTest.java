@@ -4,6 +4,7 @@ import dev.mixstream.cli.CliTestSupport.Run;
 import dev.mixstream.gmm.BatchEm;
 import dev.mixstream.gmm.CovarianceType;
 import dev.mixstream.gmm.GaussianMixture;
+import dev.mixstream.gmm.InformationCriterion;
 import dev.mixstream.gmm.MixtureConfig;
 import dev.mixstream.gmm.OnlineMixture;
 import dev.mixstream.gmm.ScoreSink;
@@ -227,6 +228,36 @@ class FitCommandTest {
         assertFalse(r.err().contains("Exception"), r::toString);
     }
 
+    /** --components auto: every K from 1 to N by batch EM, the table on stderr, BIC's choice in the snapshot. */
+    @Test
+    void componentsAutoChoosesKByTheCriterionAndRecordsIt() throws IOException {
+        Path out = dir.resolve("auto.json");
+        Run r = run("fit", "-i", csv.toString(), "-o", out.toString(), "--components", "auto", "--batch-em",
+                "--max-components", "5", "--seed", "3");
+        assertEquals(0, r.code(), r::toString);
+        MixtureSnapshot s = SnapshotJson.read(out);
+        assertEquals(3, s.components(), "the data have three clusters: " + r.err());
+        assertEquals("bic", s.config().criterion());
+        assertEquals(5, s.config().maxComponents());
+        String[] lines = r.err().split("\n");
+        assertTrue(lines[0].matches("\\s+K\\s+log-likelihood\\s+parameters\\s+BIC"), lines[0]);
+        for (int k = 1; k <= 5; k++) {
+            assertTrue(lines[k].trim().startsWith(k + " "), lines[k]);
+        }
+        assertTrue(lines[3].endsWith("<- chosen"), lines[3]);
+        // the chosen K's fit is the plain batch fit with that K, and its BIC is the one recorded
+        MixtureSnapshot plain = fit("--components", "3", "--batch-em", "--seed", "3");
+        assertTrue(Arrays.deepEquals(plain.means(), s.means()));
+        assertEquals(InformationCriterion.BIC.value(s.avgLogLikelihood(), points.length,
+                InformationCriterion.parameters(3, 3, CovarianceType.FULL)), s.config().criterionValue());
+        Run aic = run("fit", "-i", csv.toString(), "-o", dir.resolve("aic.json").toString(), "-k", "auto",
+                "--batch-em", "--max-components", "4", "--criterion", "aic");
+        assertEquals(0, aic.code(), aic::toString);
+        assertTrue(aic.err().contains(" AIC"), aic::toString);
+        assertEquals("aic", SnapshotJson.read(dir.resolve("aic.json")).config().criterion());
+        assertEquals(null, plain.config().criterion(), "a fixed K records no criterion");
+    }
+
     @Test
     void usageErrorsExitTwo() {
         String in = csv.toString();
@@ -250,6 +281,11 @@ class FitCommandTest {
             {"fit", "-i", in, "-k", "3", "-o", out, "--model-id", "m"},           // needs --scores-out
             {"fit", "-i", in, "-k", "3", "-o", out, "--anomaly-alpha", "1"},
             {"fit", "-i", in, "-k", "3", "-o", out, "--batch-em", "--no-anomaly-learn"},
+            {"fit", "-i", in, "-k", "auto", "-o", out},                          // needs --batch-em
+            {"fit", "-i", in, "-k", "3", "-o", out, "--batch-em", "--max-components", "4"},
+            {"fit", "-i", in, "-k", "3", "-o", out, "--batch-em", "--criterion", "aic"},
+            {"fit", "-i", in, "-k", "auto", "-o", out, "--batch-em", "--criterion", "hqic"},
+            {"fit", "-i", in, "-k", "auto", "-o", out, "--batch-em", "--max-components", "0"},
         };
         for (String[] args : cases) {
             Run r = run(args);

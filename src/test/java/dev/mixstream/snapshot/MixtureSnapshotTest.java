@@ -52,7 +52,10 @@ class MixtureSnapshotTest {
             Path file = dir.resolve(type + ".json");
             SnapshotJson.write(s, file);
             assertEquals(json, SnapshotJson.toJson(SnapshotJson.read(file)));
-            assertEquals(m.config(), back.config().toMixtureConfig());
+            // the configuration in force: W resolved from auto (0) to the model's own
+            assertEquals(0, m.config().warmup());
+            assertEquals(m.warmup(), back.config().warmup());
+            assertEquals(m.config().withWarmup(m.warmup()), back.config().toMixtureConfig());
         }
     }
 

@@ -54,8 +54,15 @@ final class ExactlyOnceAssertions {
                                   List<ConsumerRecord<String, byte[]>> responsibilities,
                                   List<ConsumerRecord<String, byte[]>> snapshots,
                                   List<ConsumerRecord<String, byte[]>> deadLetters) {
-        Map<String, KeyedPointStream.KeyResult> expected =
-                stream.uninterrupted(settings.mixture(), settings.snapshotEveryPoints());
+        assertExactlyOnce(stream, stream.uninterrupted(settings.mixture(), settings.snapshotEveryPoints()),
+                responsibilities, snapshots, deadLetters);
+    }
+
+    /** As above, against a given reference (e.g. one where some keys start from loaded models). */
+    static void assertExactlyOnce(KeyedPointStream stream, Map<String, KeyedPointStream.KeyResult> expected,
+                                  List<ConsumerRecord<String, byte[]>> responsibilities,
+                                  List<ConsumerRecord<String, byte[]>> snapshots,
+                                  List<ConsumerRecord<String, byte[]>> deadLetters) {
         assertResponsibilities(stream, expected, responsibilities);
         assertDeadLetters(stream, deadLetters);
         assertSnapshots(stream, expected, snapshots);

@@ -119,9 +119,20 @@ final class KeyedPointStream {
      * application publishes at initialisation and every {@code snapshotEvery} points.
      */
     Map<String, KeyResult> uninterrupted(MixtureConfig config, long snapshotEvery) {
+        return uninterrupted(config, snapshotEvery, Map.of());
+    }
+
+    /**
+     * As {@link #uninterrupted(MixtureConfig, long)}, with the keys of {@code loaded} starting from those models (as
+     * after a {@code load} command, which publishes the loaded model's snapshot at 0 points) instead of a warm-up.
+     * The given models are learned on: pass copies.
+     */
+    Map<String, KeyResult> uninterrupted(MixtureConfig config, long snapshotEvery, Map<String, OnlineMixture> loaded) {
         PointParser parser = new PointParser(Integer.MAX_VALUE, 4096);
         Map<String, KeyResult> results = new TreeMap<>();
-        Map<String, OnlineMixture> models = new LinkedHashMap<>();
+        Map<String, OnlineMixture> models = new LinkedHashMap<>(loaded);
+        loaded.forEach((key, m) -> results.computeIfAbsent(key, k -> new KeyResult(new LinkedHashMap<>(), new TreeMap<>()))
+                .snapshots().put(0L, MixtureSnapshot.of(m)));
         for (Input in : valid()) {
             OnlineMixture m = models.computeIfAbsent(in.key(), k -> new OnlineMixture(config));
             KeyResult r = results.computeIfAbsent(in.key(), k -> new KeyResult(new LinkedHashMap<>(), new TreeMap<>()));
