@@ -63,6 +63,7 @@ public final class BatchEm {
                 best = f;
             }
         }
+        best = SplitMerge.improve(points, best, config.regCovar(), options.maxIter(), options.tol());
         return new Result(best.mixture, best.meanLogLikelihood, best.iterations, best.converged);
     }
 
