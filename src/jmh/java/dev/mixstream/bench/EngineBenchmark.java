@@ -45,7 +45,8 @@ public class EngineBenchmark {
     @Param({"full"})
     public String covariance;
 
-    @Param({"1", "64"})
+    /** 256: the case whose steady-state guard failed before split-and-merge (AccuracyTest, 16x64). */
+    @Param({"1", "64", "256"})
     public int batchSize;
 
     private static final int POOL = 1 << 16;
