@@ -187,12 +187,14 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         if (lastSeen != null) {
             lastSeen.put(model, record.timestamp());
         }
-        if (mixture.isInitialised()) {
-            waiting.remove(model);
-        } else if (mixture.buffered() == 1 || waiting.containsKey(model)) {
-            waiting.merge(model, record.timestamp(), Math::min);
-        } else {
-            waiting.put(model, Long.MIN_VALUE); // older points not tracked here: the next check reads their tags
+        if (!mixture.isInitialised()) {
+            if (mixture.buffered() == 1 || waiting.containsKey(model)) {
+                waiting.merge(model, record.timestamp(), Math::min);
+            } else {
+                waiting.put(model, Long.MIN_VALUE); // older points not tracked here: the next check reads their tags
+            }
+        } else if (!wasInitialised) {
+            waiting.remove(model); // its warm-up just ended (a running model is never in the map)
         }
         long every = settings.snapshotEveryPoints();
         if (mixture.isInitialised() && (!wasInitialised || every > 0 && mixture.pointsSeen() % every == 0)) {

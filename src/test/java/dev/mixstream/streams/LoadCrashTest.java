@@ -10,8 +10,6 @@ import dev.mixstream.snapshot.MixtureSnapshot;
 import dev.mixstream.snapshot.SnapshotJson;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -20,7 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,34 +38,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * snapshot each, bit-identical scores and snapshots.
  */
 @Timeout(300)
-class LoadCrashTest {
+class LoadCrashTest extends AppProcessTestBase {
     private static final Duration WAIT = Duration.ofSeconds(120);
     private static final int RATE = 400;
     private static final List<String> LOADED = List.of("k1", "k4");
-    private static EmbeddedBroker broker;
-    private final List<AppProcess> apps = new ArrayList<>();
-    private final List<AutoCloseable> clients = new ArrayList<>();
 
+    /** Hides the base's: as AppCrashTest's broker, it aborts a killed producer's transaction 1 s after its timeout. */
     @BeforeAll
     static void startBroker() {
         broker = EmbeddedBroker.builder().port(0)
                 .property("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000")
                 .start();
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
-    @AfterEach
-    void killEverything() throws Exception {
-        apps.forEach(AppProcess::close);
-        for (AutoCloseable c : clients) {
-            c.close();
-        }
     }
 
     /** What {@code fit --model-out} would write for the history: the engine over other points of the same kind. */
@@ -114,14 +94,14 @@ class LoadCrashTest {
             for (String key : LOADED) {
                 control.send(new ProducerRecord<>(settings.controlTopic(), key, command)).get();
             }
-            AppProcess app1 = startApp(dir, config);
+            AppProcess app1 = start(dir, config);
             awaitSnapshots(out, LOADED.size());
             app1.kill(); // right after the loads committed, before any point
             log(t0, "SIGKILL after the loads");
 
             // a fresh state directory: the loaded models come back from the changelog only
             Map<String, String> fresh = CrashTestSupport.withStateDir(config, dir.resolve("state-b"));
-            AppProcess app2 = startApp(dir, fresh);
+            AppProcess app2 = start(dir, fresh);
             producer.produce(first, 0).join();
             out.awaitResponsibilities(validFirst, WAIT);
             log(t0, "app 2 (fresh state dir) caught up");
@@ -132,7 +112,7 @@ class LoadCrashTest {
             app2.kill();
             log(t0, "SIGKILL mid-stream after " + out.responsibilities().size() + " committed outputs");
 
-            AppProcess app3 = startApp(dir, fresh); // the same state directory
+            AppProcess app3 = start(dir, fresh); // the same state directory
             producing.join();
             out.awaitResponsibilities(stream.valid().size(), WAIT);
             assertEquals(143, app3.stop(Duration.ofSeconds(60)), "SIGTERM: clean shutdown (128 + 15)");
@@ -167,15 +147,4 @@ class LoadCrashTest {
         System.out.printf("[%5.1f s] %s%n", (System.nanoTime() - t0) / 1e9, what);
     }
 
-    private AppProcess startApp(Path dir, Map<String, String> config) {
-        AppProcess app = AppProcess.start(dir.resolve("app-" + (apps.size() + 1) + ".log"),
-                CrashTestSupport.runArgs(config));
-        apps.add(app);
-        return app;
-    }
-
-    private <T extends AutoCloseable> T track(T client) {
-        clients.add(client);
-        return client;
-    }
 }
