@@ -369,7 +369,7 @@ public final class FitCommand extends MixstreamCommand {
         if (config.warmup() != 0 && config.warmup() < safe) {
             throw usage("--warmup " + config.warmup() + " is below the safe minimum for K=" + config.components() + " "
                     + config.covarianceType().wireName() + " at D=" + dimension + ": " + safe + " points ("
-                    + (config.covarianceType() == CovarianceType.FULL ? "2·K·(D+1)" : "2·K·2")
+                    + MixtureConfig.safeWarmupFormula(config.covarianceType())
                     + "); a shorter warm-up collapses components onto a few points. Use --warmup " + safe
                     + " or more, or auto");
         }

@@ -94,10 +94,11 @@ public final class RunCommand extends MixstreamCommand {
         Runtime.getRuntime().addShutdownHook(hook);
         dev.mixstream.gmm.MixtureConfig m = settings.mixture();
         LOG.info("mixstream running: {} -> {}, {}, {} (application.id {}, {}); new models: K={}, covariance {}, "
-                        + "half-life {}", settings.pointsTopic(), settings.responsibilitiesTopic(),
+                        + "half-life {}{}", settings.pointsTopic(), settings.responsibilitiesTopic(),
                 settings.snapshotsTopic(), settings.dlqTopic(), settings.kafka().get("application.id"),
                 settings.kafka().get("processing.guarantee"), m.components(), m.covarianceType().wireName(),
-                dev.mixstream.gmm.SettingText.halfLife(m.halfLife()));
+                dev.mixstream.gmm.SettingText.halfLife(m.halfLife()), settings.overrides().rules().isEmpty() ? ""
+                        : " (" + settings.overrides().rules().size() + " per-key rules)");
         stopped.await();
         status.shutdownNow();
         KafkaStreams.State end = app.state();

@@ -125,6 +125,11 @@ public record MixtureConfig(
         return (int) Math.min(2L * components * perComponent, Integer.MAX_VALUE);
     }
 
+    /** {@link #safeWarmup(int, CovarianceType, int)} as a formula, for messages: 2·K·(D+1) or 2·K·2. */
+    public static String safeWarmupFormula(CovarianceType type) {
+        return type == CovarianceType.FULL ? "2·K·(D+1)" : "2·K·2";
+    }
+
     /** {@link #safeWarmup(int, CovarianceType, int)} for this K and covariance type. */
     public int safeWarmup(int dimension) {
         return safeWarmup(components, covarianceType, dimension);

@@ -209,8 +209,8 @@ public record MixstreamSettings(
         if (c.warmup() != 0 && c.warmup() < least) {
             throw new IllegalArgumentException(key + "=" + c.warmup() + (rule == null ? "" : " (rule " + rule.name()
                     + ")") + " is below the safe minimum for K=" + c.components() + " " + c.covarianceType().wireName()
-                    + ": " + least + " points at D=1 (" + (c.covarianceType() == dev.mixstream.gmm.CovarianceType.FULL
-                    ? "2·K·(D+1) for D dimensions" : "2·K·2") + "); a shorter warm-up collapses components onto a "
+                    + ": " + least + " points at D=1 (" + MixtureConfig.safeWarmupFormula(c.covarianceType())
+                    + " for D dimensions); a shorter warm-up collapses components onto a "
                     + "few points. Set it to at least " + least + ", or auto");
         }
     }
