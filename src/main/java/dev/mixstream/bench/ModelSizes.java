@@ -7,8 +7,9 @@ import dev.mixstream.gmm.OnlineMixture;
 
 /**
  * Bytes one model takes in the state store (its {@link ModelStateCodec} form): while warming up
- * (the buffer of W − 1 points, just before initialisation) and once running (statistics, drift
- * tracking; no pending mini-batch, no re-fit in progress).
+ * (the buffer of W − 1 points, just before initialisation) and once running, W points after its
+ * initialisation (statistics, drift tracking, and for FULL covariances with batch size 1 the Cholesky
+ * factors that rank-one updates moved; no pending mini-batch, no re-fit in progress).
  */
 public final class ModelSizes {
     /** One row of the table. */
@@ -27,7 +28,7 @@ public final class ModelSizes {
         double[] x = new double[dimension];
         java.util.SplittableRandom rng = new java.util.SplittableRandom(7);
         int warmupBytes = 0;
-        for (int i = 0; i < warmup; i++) {
+        for (int i = 0; i < 2 * warmup; i++) {
             if (i == warmup - 1) {
                 warmupBytes = ModelStateCodec.encode(model).length;
             }

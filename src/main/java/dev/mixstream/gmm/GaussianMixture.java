@@ -31,6 +31,11 @@ public final class GaussianMixture {
     private final double[] logDets;
     /** FULL: each factor array wrapped as a matrix, decomposed in place. */
     private final DMatrixRMaj[] factorMatrices;
+    /**
+     * FULL: true when the factor was moved by {@link #rankOneUpdate} and the covariance array is not yet
+     * L Lᵀ; readers of the covariance recompute it first ({@link #syncCovariance}).
+     */
+    private final boolean[] covarianceStale;
 
     // work arrays
     private final double[] diff;
@@ -54,6 +59,7 @@ public final class GaussianMixture {
         for (int c = 0; c < factorMatrices.length; c++) {
             factorMatrices[c] = DMatrixRMaj.wrap(d, d, factors[c]);
         }
+        this.covarianceStale = new boolean[k];
         this.diff = new double[d];
         this.logProb = new double[k];
         this.scratchResp = new double[k];
@@ -167,6 +173,7 @@ public final class GaussianMixture {
             m.weights[c] = weights[c];
             m.logWeights[c] = logWeights[c];
             System.arraycopy(means[c], 0, m.means[c], 0, d);
+            syncCovariance(c);
             System.arraycopy(covariances[c], 0, m.covariances[c], 0, covariances[c].length);
             System.arraycopy(factors[c], 0, m.factors[c], 0, factors[c].length);
             System.arraycopy(inverseDiagonals[c], 0, m.inverseDiagonals[c], 0, d);
@@ -206,6 +213,7 @@ public final class GaussianMixture {
 
     /** Σ_k as a full D×D matrix (a copy), whatever the covariance type. */
     public double[][] covariance(int c) {
+        syncCovariance(c);
         double[][] out = new double[d][d];
         for (int i = 0; i < d; i++) {
             if (type == CovarianceType.FULL) {
@@ -340,6 +348,7 @@ public final class GaussianMixture {
 
     /** σ_k,i = √Σ_k,ii, the standard deviation of coordinate i under component c. */
     public double standardDeviation(int c, int i) {
+        syncCovariance(c);
         return Math.sqrt(type == CovarianceType.FULL ? covariances[c][i * d + i] : covariances[c][i]);
     }
 
@@ -349,8 +358,91 @@ public final class GaussianMixture {
         return means[c];
     }
 
+    /** Σ_k's storage, up to date, to read or to write (a writer then calls {@link #refactor}). */
     double[] covarianceArray(int c) {
+        syncCovariance(c);
         return covariances[c];
+    }
+
+    /** Σ_k's storage for a caller that overwrites all of it and then calls {@link #refactor}. */
+    double[] covarianceToOverwrite(int c) {
+        covarianceStale[c] = false;
+        return covariances[c];
+    }
+
+    /** L_k's storage (FULL: row-major lower triangle; otherwise σ per dimension), for the state codec. */
+    double[] factorArray(int c) {
+        return factors[c];
+    }
+
+    /**
+     * Takes a factor written into {@link #factorArray} as L_k (FULL): 1/L_ii and log|Σ_k| from it, Σ_k = L_k L_kᵀ
+     * when next read.
+     *
+     * @return false if a diagonal entry of the factor is not a finite positive number
+     */
+    boolean factorWritten(int c) {
+        covarianceStale[c] = true;
+        return fromFactor(c, d + 1);
+    }
+
+    /**
+     * Moves component c to Σ' = (1−r) Σ + r(1−r) δδᵀ in O(D²) (FULL only), the covariance one point of
+     * relative weight r and offset δ = x − μ_old gives when nothing else changes: L' = √(1−r) · chol(L Lᵀ + r δδᵀ),
+     * by the rank-one Cholesky update (LINPACK dchud: one Givens rotation per column). The mean is not touched;
+     * the covariance array is recomputed from L' when next read.
+     *
+     * @param work D doubles, overwritten
+     * @return false if the result is not a finite positive-definite factor (the caller then refactors from
+     * the statistics); the factor is then undefined
+     */
+    boolean rankOneUpdate(int c, double r, double[] delta, double[] work) {
+        double[] l = factors[c];
+        double[] inv = inverseDiagonals[c];
+        double root = Math.sqrt(r);
+        for (int i = 0; i < d; i++) {
+            work[i] = root * delta[i]; // v = √r δ
+        }
+        double shrink = Math.sqrt(1 - r); // √(1−r) scales every entry of L'
+        for (int j = 0; j < d; j++) {
+            int jj = j * d + j;
+            double ljj = l[jj];
+            double vj = work[j];
+            double rjj = Math.sqrt(ljj * ljj + vj * vj); // the rotated diagonal, hypot(L_jj, v_j)
+            double cos = rjj * inv[j]; // c = r_jj / L_jj ≥ 1
+            double sin = vj * inv[j]; //  s = v_j / L_jj
+            l[jj] = shrink * rjj;
+            inv[j] = 1.0 / l[jj]; // 1 / L'_jj, as a factorisation computes it (the only division)
+            double inverseCos = ljj * shrink * inv[j]; // 1/c = L_jj / r_jj
+            for (int i = j + 1; i < d; i++) {
+                int ij = i * d + j;
+                double t = (l[ij] + sin * work[i]) * inverseCos; // L'_ij = (L_ij + s v_i) / c
+                work[i] = cos * work[i] - sin * t; //                v_i ← c v_i − s L'_ij
+                l[ij] = shrink * t;
+            }
+        }
+        covarianceStale[c] = true;
+        return logDeterminantFromFactor(c, d + 1);
+    }
+
+    /** Σ_k = L_k L_kᵀ into the covariance array, when {@link #rankOneUpdate} left it behind. */
+    private void syncCovariance(int c) {
+        if (!covarianceStale[c]) {
+            return;
+        }
+        double[] l = factors[c];
+        double[] cov = covariances[c];
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j <= i; j++) {
+                double v = 0;
+                for (int m = 0; m <= j; m++) {
+                    v += l[i * d + m] * l[j * d + m]; // Σ_ij = Σ_m L_im L_jm
+                }
+                cov[i * d + j] = v;
+                cov[j * d + i] = v;
+            }
+        }
+        covarianceStale[c] = false;
     }
 
     void setWeight(int c, double w) {
@@ -365,6 +457,7 @@ public final class GaussianMixture {
      * updated accordingly so that parameters and factor always agree.
      */
     void refactor(int c, double floor) {
+        covarianceStale[c] = false;
         if (factorize(c)) {
             return;
         }
@@ -406,7 +499,6 @@ public final class GaussianMixture {
     private boolean factorize(int c) {
         double[] cov = covariances[c];
         double[] f = factors[c];
-        double[] inv = inverseDiagonals[c];
         int stride;
         if (type == CovarianceType.FULL) {
             System.arraycopy(cov, 0, f, 0, d * d);
@@ -420,10 +512,28 @@ public final class GaussianMixture {
             }
             stride = 1;
         }
-        // Any NaN or infinity in Σ reaches some diagonal entry of L through the recurrence, so checking
-        // the diagonal is enough. log|Σ| = 2 Σ log L_ii is taken as 2 log Π L_ii (one logarithm instead
-        // of D); factors outside [2^−400, 2^400], and the product whenever it leaves that range, are
-        // folded into the sum directly, so the product can neither overflow nor underflow.
+        return fromFactor(c, stride);
+    }
+
+    /** 1/L_ii and log|Σ_c| from the factor's diagonal (entries {@code stride} apart); false unless all are finite and > 0. */
+    private boolean fromFactor(int c, int stride) {
+        double[] f = factors[c];
+        double[] inv = inverseDiagonals[c];
+        for (int i = 0; i < d; i++) {
+            inv[i] = 1.0 / f[i * stride]; // checked below
+        }
+        return logDeterminantFromFactor(c, stride);
+    }
+
+    /**
+     * log|Σ_c| from the factor's diagonal (entries {@code stride} apart); false unless all are finite and > 0.
+     * Any NaN or infinity in Σ reaches some diagonal entry of L through the recurrence, so checking the diagonal
+     * is enough. log|Σ| = 2 Σ log L_ii is taken as 2 log Π L_ii (one logarithm instead of D); factors outside
+     * [2^−400, 2^400], and the product whenever it leaves that range, are folded into the sum directly, so the
+     * product can neither overflow nor underflow.
+     */
+    private boolean logDeterminantFromFactor(int c, int stride) {
+        double[] f = factors[c];
         double logDet = 0;
         double product = 1;
         for (int i = 0; i < d; i++) {
@@ -431,7 +541,6 @@ public final class GaussianMixture {
             if (!(lii > 0) || !Double.isFinite(lii)) {
                 return false;
             }
-            inv[i] = 1.0 / lii;
             if (lii < 0x1p-400 || lii > 0x1p400) {
                 logDet += 2 * Math.log(lii);
                 continue;

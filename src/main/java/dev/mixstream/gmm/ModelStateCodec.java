@@ -6,8 +6,8 @@ import java.nio.ByteBuffer;
  * The binary form of an {@link OnlineMixture}: its complete state, so that a decoded model continues
  * bit-identically (the state store's value format, read back on every restart and restore).
  *
- * <p>Version 3, big-endian (as {@link java.io.DataOutputStream} writes); version 2 is the same without the
- * loaded-parameters block, version 1 also without the anomaly block:
+ * <p>Version 4, big-endian (as {@link java.io.DataOutputStream} writes); version 3 is the same without the
+ * factor block, version 2 also without the loaded-parameters block, version 1 also without the anomaly block:
  * <pre>
  * int    magic "MXS1"            short version = 1
  * config: int K, byte covariance-type code ({@link CovarianceType#code()}), double reg_covar,
@@ -23,14 +23,20 @@ import java.nio.ByteBuffer;
  *             then (version 3) the loaded-parameters block: byte pinned, and if 1, per component: double π,
  *             D doubles μ, the covariance as stored (FULL: lower triangle row by row, otherwise D doubles) —
  *             the parameters a model was {@link OnlineMixture#loaded} with, until its first M-step,
+ *             then (version 4) the factor block: byte present, and if 1 (FULL, batch size 1, not pinned), per
+ *             component: double W₀, int updates, and if updates &gt; 0 the Cholesky factor L (lower triangle
+ *             row by row) — a factor {@link IncrementalFactors} moved by rank-one updates, which the statistics
+ *             alone do not give (with 0 updates it is the statistics' own, recomputed as for any component),
  *             then (version ≥ 2) the anomaly block: long points since the reference's refresh,
  *             long points not learned, long anomalies, double anomaly rate,
  *             {@link LogLikelihoodReference#LEVELS} doubles, the reference's quantiles
  * statistics: double g, then per component: double weight, D doubles mean,
  *             scatter (FULL: lower triangle row by row, otherwise D doubles)
  * </pre>
- * Parameters are not stored (but for a loaded model before its first step): decoding recomputes them from the
- * statistics (a deterministic M-step).
+ * Parameters are not stored (but for a loaded model before its first step, and the factors of the factor block):
+ * decoding recomputes them from the statistics (a deterministic M-step). A version-3 state of a model with
+ * incremental factors decodes with every factor recomputed from the statistics (a refactorisation, as at any
+ * renormalisation).
  * A version-1 state has no anomaly reference: decoding one computes it from the decoded parameters and
  * starts the anomaly counters at zero (its learning continues bit-identically; its anomaly scores are
  * those of a reference refreshed at the moment of decoding).
@@ -39,7 +45,9 @@ import java.nio.ByteBuffer;
  */
 public final class ModelStateCodec {
     static final int MAGIC = 0x4D585331; // "MXS1"
-    static final int VERSION = 3;
+    static final int VERSION = 4;
+    /** The third version, without the factor block (still decoded). */
+    static final int VERSION_3 = 3;
     /** The first version, without the anomaly block (still decoded). */
     static final int VERSION_1 = 1;
     /** The second version, without the loaded-parameters block (still decoded). */
@@ -92,6 +100,7 @@ public final class ModelStateCodec {
             n += statisticsSize(m.statistics) + 4 + (m.batchCount > 0 ? statisticsSize(m.batch) : 0);
             n += 8 * m.drift.recentShare.length + 8 + 8 + 4 + m.drift.collectedCount * 8 * m.dimension;
             n += 1 + (m.pinned ? m.mixture.components() * 8 * (1 + m.dimension + covarianceValues(m.mixture)) : 0);
+            n += 1 + factorBlockSize(m);
             n += ANOMALY_BYTES;
         }
         return n;
@@ -113,7 +122,7 @@ public final class ModelStateCodec {
             throw new IllegalArgumentException("not a mixstream model state");
         }
         int version = in.getShort();
-        if (version != VERSION && version != VERSION_2 && version != VERSION_1) {
+        if (version != VERSION && version != VERSION_3 && version != VERSION_2 && version != VERSION_1) {
             throw new IllegalArgumentException("unsupported model state version " + version);
         }
         int configStart = in.position();
@@ -174,8 +183,11 @@ public final class ModelStateCodec {
             }
             if (h.initialised()) {
                 readRunning(in, m);
-                if (h.version() >= VERSION) {
+                if (h.version() >= VERSION_3) {
                     readPinned(in, m);
+                }
+                if (h.version() >= VERSION) {
+                    readFactors(in, m);
                 }
                 if (h.version() == VERSION_1) {
                     m.reference.refresh(m.mixture);
@@ -231,6 +243,7 @@ public final class ModelStateCodec {
             putAll(out, drift.collected[i]);
         }
         writePinned(out, m);
+        writeFactors(out, m);
         out.putLong(m.pointsSinceReference);
         out.putLong(m.pointsNotLearned);
         out.putLong(m.anomalies);
@@ -299,6 +312,73 @@ public final class ModelStateCodec {
             g.refactor(c, m.config.regCovar());
         }
         m.statistics.changedAll(); // the first M-step re-computes every component, as the loaded model's does
+    }
+
+    /** Whether the factor block holds factors: FULL with batch size 1 (rank-one updates), not pinned. */
+    private static boolean writesFactors(OnlineMixture m) {
+        return !m.pinned && m.statistics.incrementalFactors() != null;
+    }
+
+    private static int factorBlockSize(OnlineMixture m) {
+        if (!writesFactors(m)) {
+            return 0;
+        }
+        int[] updates = m.statistics.incrementalFactors().updates;
+        int n = 0;
+        for (int u : updates) {
+            n += 8 + 4 + (u > 0 ? 8 * covarianceValues(m.mixture) : 0);
+        }
+        return n;
+    }
+
+    private static void writeFactors(ByteBuffer out, OnlineMixture m) {
+        out.put((byte) (writesFactors(m) ? 1 : 0));
+        if (!writesFactors(m)) {
+            return;
+        }
+        IncrementalFactors f = m.statistics.incrementalFactors();
+        int d = m.dimension;
+        for (int c = 0; c < m.mixture.components(); c++) {
+            out.putDouble(f.floorWeight[c]);
+            out.putInt(f.updates[c]);
+            if (f.updates[c] == 0) {
+                continue;
+            }
+            double[] l = m.mixture.factorArray(c);
+            for (int i = 0; i < d; i++) {
+                for (int j = 0; j <= i; j++) {
+                    out.putDouble(l[i * d + j]);
+                }
+            }
+        }
+    }
+
+    /** The factors as the encoded model had them, in place of those the decoder computed from the statistics. */
+    private static void readFactors(ByteBuffer in, OnlineMixture m) {
+        if (in.get() == 0) {
+            return;
+        }
+        IncrementalFactors f = m.statistics.incrementalFactors();
+        if (f == null || m.pinned) {
+            throw new IllegalArgumentException("corrupt model state: factors for a model that does not keep them");
+        }
+        int d = m.dimension;
+        for (int c = 0; c < m.mixture.components(); c++) {
+            f.floorWeight[c] = in.getDouble();
+            f.updates[c] = in.getInt();
+            if (f.updates[c] == 0) {
+                continue; // the factor the decoder computed from the statistics, as the model had it
+            }
+            double[] l = m.mixture.factorArray(c);
+            for (int i = 0; i < d; i++) {
+                for (int j = 0; j <= i; j++) {
+                    l[i * d + j] = in.getDouble();
+                }
+            }
+            if (!m.mixture.factorWritten(c)) {
+                throw new IllegalArgumentException("corrupt model state: factor " + c + " is not positive definite");
+            }
+        }
     }
 
     private static void readAnomalies(ByteBuffer in, OnlineMixture m) {

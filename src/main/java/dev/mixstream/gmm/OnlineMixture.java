@@ -468,6 +468,9 @@ public final class OnlineMixture {
     void allocateRunning() {
         int k = config.components();
         statistics = new SufficientStatistics(k, dimension, config.covarianceType());
+        if (batchSize == 1 && config.covarianceType() == CovarianceType.FULL) {
+            statistics.trackFactors(new IncrementalFactors(k, dimension, regCovar)); // O(D²) per point instead of O(D³)
+        }
         batch = batchSize == 1 ? null : new SufficientStatistics(k, dimension, config.covarianceType());
         mixture = new GaussianMixture(k, dimension, config.covarianceType());
         score = new PointScore(k);

@@ -41,6 +41,8 @@ final class SufficientStatistics {
     /** Components changed since the last {@link #maximise} into {@link #maximised}. */
     private final boolean[] changed;
     private GaussianMixture maximised;
+    /** When set, single-point steps move the factors of {@link #maximised} by rank-one updates. */
+    private IncrementalFactors incremental;
     private final double[] delta;
 
     /** g below which the stored values are rescaled to g = 1. */
@@ -56,6 +58,25 @@ final class SufficientStatistics {
         this.changed = new boolean[k];
         this.delta = new double[d];
         changedAll();
+    }
+
+    /**
+     * From now on, {@link #accumulate} brings the factors of the mixture last {@link #maximise}d into along by
+     * rank-one updates, so that the next M-step refactorises only the components whose update was refused (FULL).
+     */
+    void trackFactors(IncrementalFactors factors) {
+        this.incremental = factors;
+    }
+
+    /** The factor tracking in force, or null. */
+    IncrementalFactors incrementalFactors() {
+        return incremental;
+    }
+
+    /** Takes {@code target} as the mixture last maximised into, its factors decoded with the statistics. */
+    void maximisedInto(GaussianMixture target) {
+        maximised = target;
+        Arrays.fill(changed, false);
     }
 
     void reset() {
@@ -117,7 +138,12 @@ final class SufficientStatistics {
             }
             addOuter(scatter[c], delta, w * (1 - ratio)); // C' = C + w(1 − w/W') δδᵀ
             weight[c] = newWeight;
-            changed[c] = true;
+            if (changed[c] || incremental == null || maximised == null
+                    || !incremental.update(maximised, c, ratio, delta, newWeight)) {
+                changed[c] = true; // the next M-step refactorises it
+            } else {
+                System.arraycopy(m, 0, maximised.meanArray(c), 0, d); // μ = m; Σ moved by the update
+            }
         }
     }
 
@@ -233,7 +259,7 @@ final class SufficientStatistics {
             }
             changed[c] = false;
             System.arraycopy(mean[c], 0, target.meanArray(c), 0, d);
-            double[] cov = target.covarianceArray(c);
+            double[] cov = target.covarianceToOverwrite(c);
             double[] s = scatter[c];
             double inv = 1.0 / w;
             switch (type) {
@@ -261,6 +287,9 @@ final class SufficientStatistics {
                 }
             }
             target.refactor(c, regCovar);
+            if (incremental != null) {
+                incremental.refactored(c, w);
+            }
         }
     }
 
