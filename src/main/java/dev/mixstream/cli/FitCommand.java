@@ -15,7 +15,7 @@ import dev.mixstream.gmm.ScoreSink;
 import dev.mixstream.io.ColumnSelection;
 import dev.mixstream.io.CsvFormatException;
 import dev.mixstream.io.CsvPoints;
-import dev.mixstream.io.CsvRow;
+import dev.mixstream.io.PrefetchedRows;
 import dev.mixstream.snapshot.MixtureSnapshot;
 import dev.mixstream.snapshot.SnapshotConfig;
 import dev.mixstream.snapshot.SnapshotJson;
@@ -437,16 +437,9 @@ public final class FitCommand extends MixstreamCommand {
     /** Streams the input once through {@code consumer}; counts rows; fails on zero valid rows. */
     private void read(CsvPoints.Options options, Stats stats, Progress bar, long bytesBefore, PointConsumer consumer)
             throws IOException {
-        try (CsvPoints csv = CsvPoints.open(input, options)) {
-            long n = 0;
-            while (csv.hasNext()) {
-                CsvRow row = csv.next();
-                consumer.accept(row.values());
-                if ((++n & 0xFFF) == 0) {
-                    bar.update(bytesBefore + csv.bytesRead());
-                }
-            }
-            bar.update(bytesBefore + csv.bytesRead());
+        try (CsvPoints csv = CsvPoints.open(input, options);
+             PrefetchedRows rows = PrefetchedRows.start(csv)) { // parsing on one core, the consumer on another
+            rows.forEach(row -> consumer.accept(row.values()), bytes -> bar.update(bytesBefore + bytes));
             stats.rows = csv.rows();
             stats.bad = csv.badRows();
             if (csv.badRows() > 0 && bytesBefore == 0) {

@@ -11,12 +11,14 @@ import dev.mixstream.io.ColumnSelection;
 import dev.mixstream.io.CsvFormatException;
 import dev.mixstream.io.CsvPoints;
 import dev.mixstream.io.CsvRow;
+import dev.mixstream.io.PrefetchedRows;
 import dev.mixstream.snapshot.SnapshotJson;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -140,8 +142,6 @@ public final class ScoreCommand extends MixstreamCommand {
     /** Scores every row (and writes its line to the responsibilities file, if asked). */
     private Totals scoreRows(FrozenMixture frozen, CsvPoints.Options options) throws IOException {
         int k = frozen.parameters().components();
-        double total = 0;
-        long anomalies = 0;
         StringBuilder line = new StringBuilder(32 * (k + 6));
         try (CsvPoints csv = CsvPoints.open(input, options);
              Writer out = responsibilitiesOut == null ? null
@@ -156,37 +156,50 @@ public final class ScoreCommand extends MixstreamCommand {
                 line.append(",anomaly_score,anomaly,anomaly_features");
                 out.append(line).append('\n');
             }
-            long count = 0;
-            while (csv.hasNext()) {
-                CsvRow row = csv.next();
-                PointScore s = frozen.score(row.values());
-                total += s.logLikelihood();
-                anomalies += s.anomaly() ? 1 : 0;
-                if (out != null) {
-                    line.setLength(0);
-                    line.append(row.line()).append(',').append(s.component()).append(',').append(s.logLikelihood());
-                    for (int c = 0; c < k; c++) {
-                        line.append(',').append(s.responsibilities()[c]);
-                    }
-                    line.append(',').append(s.anomalyScore()).append(',').append(s.anomaly()).append(',');
-                    for (int i = 0; i < s.anomalyFeatureCount(); i++) {
-                        line.append(i > 0 ? ";" : "").append(s.anomalyFeature(i));
-                    }
-                    out.append(line).append('\n');
-                }
-                if ((++count & 0xFFF) == 0) {
-                    bar.update(csv.bytesRead());
-                }
+            Sums sums = new Sums();
+            try (PrefetchedRows rows = PrefetchedRows.start(csv)) { // parsing on one core, scoring on another
+                rows.forEach(row -> writeRow(frozen.score(row.values()), row, sums, out, line, k), bar::update);
+            } catch (UncheckedIOException e) {
+                throw e.getCause(); // writing the responsibilities file failed
             }
             if (csv.badRows() > 0) {
                 err().println("warning: skipped " + plural(csv.badRows(), "bad row") + " of " + input
                         + " (first: " + csv.firstBadRow().getMessage() + ")");
             }
-            return new Totals(csv.rows(), csv.badRows(), total, anomalies);
+            return new Totals(csv.rows(), csv.badRows(), sums.logLikelihood, sums.anomalies);
         } catch (CsvFormatException e) {
             throw new CliException(describe(input, e, columns != null)
                     + (e.problem() == CsvFormatException.Problem.WRONG_COLUMN_COUNT && columns == null
                     ? " (the model's dimension)" : ""));
+        }
+    }
+
+    /** Sums over the rows scored so far. */
+    private static final class Sums {
+        double logLikelihood;
+        long anomalies;
+    }
+
+    /** Adds one scored row to the sums and, with a responsibilities file, writes its line. */
+    private static void writeRow(PointScore s, CsvRow row, Sums sums, Writer out, StringBuilder line, int k) {
+        sums.logLikelihood += s.logLikelihood();
+        sums.anomalies += s.anomaly() ? 1 : 0;
+        if (out == null) {
+            return;
+        }
+        line.setLength(0);
+        line.append(row.line()).append(',').append(s.component()).append(',').append(s.logLikelihood());
+        for (int c = 0; c < k; c++) {
+            line.append(',').append(s.responsibilities()[c]);
+        }
+        line.append(',').append(s.anomalyScore()).append(',').append(s.anomaly()).append(',');
+        for (int i = 0; i < s.anomalyFeatureCount(); i++) {
+            line.append(i > 0 ? ";" : "").append(s.anomalyFeature(i));
+        }
+        try {
+            out.append(line).append('\n');
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
