@@ -19,7 +19,7 @@ import dev.mixstream.io.PrefetchedRows;
 import dev.mixstream.snapshot.MixtureSnapshot;
 import dev.mixstream.snapshot.SnapshotConfig;
 import dev.mixstream.snapshot.SnapshotJson;
-import dev.mixstream.streams.MixstreamConfig;
+
 import dev.mixstream.streams.ResponsibilityWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Help.Visibility;
@@ -458,8 +458,10 @@ public final class FitCommand extends MixstreamCommand {
     // ---- defaults and converters --------------------------------------------------------------
 
     /**
-     * Defaults shown in --help: the model settings' from their one declaration ({@link MixstreamConfig}), the
-     * batch options' from {@link BatchEm.Options#defaults()}.
+     * Defaults shown in --help: the model settings' from their one declaration ({@link MixtureConfig#defaultText},
+     * which {@link dev.mixstream.streams.MixstreamConfig} defines the stream's settings with), the anomaly options' from
+     * {@link AnomalyPolicy#DEFAULT}, the batch options' from {@link BatchEm.Options#defaults()}. None of them loads
+     * a Kafka class.
      */
     static final class Defaults implements IDefaultValueProvider {
         @Override
@@ -469,19 +471,19 @@ public final class FitCommand extends MixstreamCommand {
             }
             BatchEm.Options b = BatchEm.Options.defaults();
             return switch (option.longestName()) {
-                case "--covariance" -> MixstreamConfig.defaultText(MixstreamConfig.COVARIANCE_TYPE_CONFIG);
-                case "--half-life" -> MixstreamConfig.defaultText(MixstreamConfig.HALF_LIFE_CONFIG);
-                case "--step-exponent" -> MixstreamConfig.defaultText(MixstreamConfig.STEP_EXPONENT_CONFIG);
-                case "--batch-size" -> MixstreamConfig.defaultText(MixstreamConfig.BATCH_SIZE_CONFIG);
-                case "--warmup" -> MixstreamConfig.defaultText(MixstreamConfig.WARMUP_CONFIG);
-                case "--init-iterations" -> MixstreamConfig.defaultText(MixstreamConfig.INIT_ITERATIONS_CONFIG);
-                case "--min-weight" -> MixstreamConfig.defaultText(MixstreamConfig.MIN_WEIGHT_CONFIG);
-                case "--reg-covar" -> MixstreamConfig.defaultText(MixstreamConfig.REG_COVAR_CONFIG);
-                case "--seed" -> MixstreamConfig.defaultText(MixstreamConfig.SEED_CONFIG);
+                case "--covariance" -> MixtureConfig.defaultText(MixtureParameter.COVARIANCE_TYPE);
+                case "--half-life" -> MixtureConfig.defaultText(MixtureParameter.HALF_LIFE);
+                case "--step-exponent" -> MixtureConfig.defaultText(MixtureParameter.STEP_EXPONENT);
+                case "--batch-size" -> MixtureConfig.defaultText(MixtureParameter.BATCH_SIZE);
+                case "--warmup" -> MixtureConfig.defaultText(MixtureParameter.WARMUP);
+                case "--init-iterations" -> MixtureConfig.defaultText(MixtureParameter.INIT_ITERATIONS);
+                case "--min-weight" -> MixtureConfig.defaultText(MixtureParameter.MIN_WEIGHT);
+                case "--reg-covar" -> MixtureConfig.defaultText(MixtureParameter.REG_COVAR);
+                case "--seed" -> MixtureConfig.defaultText(MixtureParameter.SEED);
                 case "--passes" -> "1";
                 case "--model-id" -> "default";
-                case "--anomaly-alpha" -> MixstreamConfig.defaultText(MixstreamConfig.ANOMALY_ALPHA_CONFIG);
-                case "--anomaly-learn" -> MixstreamConfig.defaultText(MixstreamConfig.ANOMALY_LEARN_CONFIG);
+                case "--anomaly-alpha" -> Double.toString(AnomalyPolicy.DEFAULT.alpha());
+                case "--anomaly-learn" -> Boolean.toString(AnomalyPolicy.DEFAULT.learn());
                 case "--max-components" -> "10";
                 case "--criterion" -> "bic";
                 case "--n-init" -> Integer.toString(b.nInit());

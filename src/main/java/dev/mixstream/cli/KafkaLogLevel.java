@@ -69,7 +69,8 @@ enum KafkaLogLevel {
 
     /** Puts back levels {@link #apply} returned. */
     static void restore(Map<String, Level> previous) {
-        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+        // nothing to put back for a command that did not apply a level: logging stays uninitialised (fit, score)
+        if (!previous.isEmpty() && LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
             previous.forEach((name, level) -> context.getLogger(name).setLevel(level));
         }
     }

@@ -34,7 +34,13 @@ public final class RunCommand extends MixstreamCommand {
         return logs.levelOr(KafkaLogLevel.WARN);
     }
 
-    private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+    /**
+     * The command's logger, looked up when first used: picocli builds every subcommand at start-up, and a static
+     * logger here would initialise logback (a third of a second) for every command, {@code --version} included.
+     */
+    private static Logger log() {
+        return LoggerFactory.getLogger(RunCommand.class);
+    }
 
     @Mixin
     SettingsOptions settingsOptions = new SettingsOptions();
@@ -62,7 +68,7 @@ public final class RunCommand extends MixstreamCommand {
                 last[0] = processed;
                 last[1] = now;
                 MixstreamMetrics m = app.metrics();
-                LOG.info("status: {}, {} records processed, {} rec/s, {} dead letters, {} models held ({} warming "
+                log().info("status: {}, {} records processed, {} rec/s, {} dead letters, {} models held ({} warming "
                                 + "up), lag {}", app.state(), processed, Math.round(rate), m.deadLetters(),
                         m.models(false) + m.models(true), m.models(true), Math.round(m.pointsLag()));
             }, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
@@ -77,7 +83,7 @@ public final class RunCommand extends MixstreamCommand {
         MixstreamApp app;
         try {
             app = MixstreamApp.start(settings, (now, before) -> {
-                LOG.info("state {} -> {}", before, now);
+                log().info("state {} -> {}", before, now);
                 if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
                     stopped.countDown();
                 }
@@ -87,13 +93,13 @@ public final class RunCommand extends MixstreamCommand {
         }
         ScheduledExecutorService status = statusLine(app, settings.statusIntervalMs());
         Thread hook = new Thread(() -> {
-            LOG.info("shutting down");
+            log().info("shutting down");
             app.close(Duration.ofSeconds(shutdownSeconds));
             stopped.countDown();
         }, "mixstream-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         dev.mixstream.gmm.MixtureConfig m = settings.mixture();
-        LOG.info("mixstream running: {} -> {}, {}, {} (application.id {}, {}); new models: K={}, covariance {}, "
+        log().info("mixstream running: {} -> {}, {}, {} (application.id {}, {}); new models: K={}, covariance {}, "
                         + "half-life {}{}", settings.pointsTopic(), settings.responsibilitiesTopic(),
                 settings.snapshotsTopic(), settings.dlqTopic(), settings.kafka().get("application.id"),
                 settings.kafka().get("processing.guarantee"), m.components(), m.covarianceType().wireName(),

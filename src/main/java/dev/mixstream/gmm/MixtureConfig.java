@@ -46,6 +46,25 @@ public record MixtureConfig(
     public static final double DEFAULT_MIN_WEIGHT = 0.005;
     /** Default seed. */
     public static final long DEFAULT_SEED = 42L;
+    /**
+     * The default of a parameter as a setting's text (what {@code --help} and the configuration reference show):
+     * the one declaration both the stream's settings and the offline commands' options take their defaults from,
+     * readable without the Kafka configuration classes (so that {@code fit} and {@code score} start without them).
+     */
+    public static String defaultText(MixtureParameter p) {
+        return switch (p) {
+            case COMPONENTS -> Integer.toString(DEFAULT_COMPONENTS);
+            case COVARIANCE_TYPE -> CovarianceType.FULL.wireName();
+            case REG_COVAR -> Double.toString(DEFAULT_REG_COVAR);
+            case HALF_LIFE -> SettingText.halfLife(DEFAULT_HALF_LIFE);
+            case STEP_EXPONENT -> Double.toString(DEFAULT_STEP_EXPONENT);
+            case BATCH_SIZE -> Integer.toString(DEFAULT_BATCH_SIZE);
+            case WARMUP, MIN_WEIGHT -> SettingText.AUTO;
+            case INIT_ITERATIONS -> Integer.toString(DEFAULT_INIT_ITERATIONS);
+            case SEED -> Long.toString(DEFAULT_SEED);
+        };
+    }
+
     /** Largest supported K. */
     public static final int MAX_COMPONENTS = 1024;
 

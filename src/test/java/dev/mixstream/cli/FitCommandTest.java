@@ -92,6 +92,26 @@ class FitCommandTest {
         assertEquals(m.avgLogLikelihood(), s.avgLogLikelihood());
     }
 
+    /**
+     * fit shows the stream settings' defaults without loading Kafka's configuration classes: the texts it takes
+     * from the engine are those the stream's ConfigDef declares.
+     */
+    @Test
+    void theOptionDefaultsAreTheStreamSettingsDefaults() {
+        for (dev.mixstream.gmm.MixtureParameter p : dev.mixstream.gmm.MixtureParameter.values()) {
+            String declared = dev.mixstream.streams.MixstreamConfig.defaultText(dev.mixstream.streams.MixstreamConfig.KEY_OF.get(p));
+            assertEquals(declared, MixtureConfig.defaultText(p), p.paramName());
+        }
+        FitCommand.Defaults defaults = new FitCommand.Defaults();
+        picocli.CommandLine.Model.CommandSpec spec = new picocli.CommandLine(new FitCommand()).getCommandSpec();
+        assertEquals(dev.mixstream.streams.MixstreamConfig.defaultText(dev.mixstream.streams.MixstreamConfig.ANOMALY_ALPHA_CONFIG),
+                defaults.defaultValue(spec.findOption("--anomaly-alpha")));
+        assertEquals(dev.mixstream.streams.MixstreamConfig.defaultText(dev.mixstream.streams.MixstreamConfig.ANOMALY_LEARN_CONFIG),
+                defaults.defaultValue(spec.findOption("--anomaly-learn")));
+        assertEquals(dev.mixstream.streams.MixstreamConfig.defaultText(dev.mixstream.streams.MixstreamConfig.HALF_LIFE_CONFIG),
+                defaults.defaultValue(spec.findOption("--half-life")));
+    }
+
     @Test
     void unsetOptionsAreTheEngineDefaults() throws IOException {
         MixtureSnapshot s = fit("-k", "3");
