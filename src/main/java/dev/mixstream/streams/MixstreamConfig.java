@@ -43,6 +43,8 @@ public final class MixstreamConfig {
     public static final String SEED_CONFIG = "mixstream.seed";
     public static final String ANOMALY_ALPHA_CONFIG = "mixstream.anomaly.alpha";
     public static final String ANOMALY_LEARN_CONFIG = "mixstream.anomaly.learn";
+    public static final String OUTPUT_X_CONFIG = "mixstream.output.x";
+    public static final String OUTPUT_DIGITS_CONFIG = "mixstream.output.responsibility.digits";
     public static final String SNAPSHOT_EVERY_POINTS_CONFIG = "mixstream.snapshot.every.points";
     public static final String SNAPSHOT_INTERVAL_MS_CONFIG = "mixstream.snapshot.interval.ms";
     public static final String MODEL_CACHE_SIZE_CONFIG = "mixstream.model.cache.size";
@@ -89,6 +91,7 @@ public final class MixstreamConfig {
     });
     private static final Checked HTTP_PORT = new Checked("a port in [0, 65535] (0 = any free port), or none (off)",
             v -> HttpSettings.port(v));
+    private static final Checked DIGITS = new Checked("all, or an integer in [1, 15]", OutputFormat::parseDigits);
     private static final Checked INSTANCE_ID = new Checked("auto, none or an id", InstanceIdentity::validate);
     private static final Checked DURATION = new Checked("none, or a duration such as 7d, 12h, 30m, 90s",
             StreamDuration::parse);
@@ -156,6 +159,13 @@ public final class MixstreamConfig {
             .define(ANOMALY_LEARN_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM,
                     "Learn from flagged points; false answers them without learning them (a burst of outliers "
                             + "cannot drag the model; a lasting jump of the data still triggers a re-fit).")
+            .define(OUTPUT_X_CONFIG, Type.BOOLEAN, true, Importance.MEDIUM,
+                    "Whether responsibilities records echo the point's coordinates (\"x\"). Records without them are "
+                            + "about half as long; the input's id, ts, partition and offset still identify the point.")
+            .define(OUTPUT_DIGITS_CONFIG, Type.STRING, OutputFormat.ALL, DIGITS, Importance.MEDIUM,
+                    "Significant digits of each responsibility in responsibilities records: all (the shortest text "
+                            + "that reads back as the exact double) or 1 to 15 (rounded; the rounded values need not "
+                            + "sum to exactly 1). Log-likelihoods and anomaly scores are always written in full.")
             .define(SNAPSHOT_EVERY_POINTS_CONFIG, Type.LONG, 1000L, Range.atLeast(0), Importance.MEDIUM,
                     "A snapshot of a model every N of its points, and at initialisation (0 = never).")
             .define(SNAPSHOT_INTERVAL_MS_CONFIG, Type.LONG, 10_000L, Range.atLeast(0), Importance.MEDIUM,

@@ -32,6 +32,7 @@ import java.util.TreeMap;
  * @param mixture               the engine configuration of new models (the global one; see {@link #mixtureFor})
  * @param overrides             per-key settings: the configuration of new models whose key matches a rule
  * @param anomaly               which points are flagged, and whether they are learned (all models)
+ * @param output                what the responsibilities records carry (echoed x, digits of responsibilities)
  * @param snapshotEveryPoints   a snapshot of a model every this many of its points (0 = never)
  * @param snapshotIntervalMs    wall-clock interval of snapshots of models that changed (0 = never)
  * @param modelCacheSize        decoded models kept in memory per stream task
@@ -59,6 +60,7 @@ public record MixstreamSettings(
         MixtureConfig mixture,
         ModelOverrides overrides,
         AnomalyPolicy anomaly,
+        OutputFormat output,
         long snapshotEveryPoints,
         long snapshotIntervalMs,
         int modelCacheSize,
@@ -157,6 +159,8 @@ public record MixstreamSettings(
                 StreamDuration.parse((String) v.get(WARMUP_MAX_WAIT_CONFIG)),
                 mixture, overrides,
                 new AnomalyPolicy((Double) v.get(ANOMALY_ALPHA_CONFIG), (Boolean) v.get(ANOMALY_LEARN_CONFIG)),
+                new OutputFormat((Boolean) v.get(OUTPUT_X_CONFIG),
+                        OutputFormat.parseDigits((String) v.get(OUTPUT_DIGITS_CONFIG))),
                 (Long) v.get(SNAPSHOT_EVERY_POINTS_CONFIG),
                 (Long) v.get(SNAPSHOT_INTERVAL_MS_CONFIG),
                 (Integer) v.get(MODEL_CACHE_SIZE_CONFIG),
@@ -269,7 +273,7 @@ public record MixstreamSettings(
     /** The same settings with other HTTP settings. */
     public MixstreamSettings withHttp(HttpSettings h) {
         return new MixstreamSettings(pointsTopic, responsibilitiesTopic, snapshotsTopic, dlqTopic, anomaliesTopic,
-                controlTopic, modelTtl, warmupMaxWait, mixture, overrides, anomaly, snapshotEveryPoints, snapshotIntervalMs, modelCacheSize, maxValueBytes, maxDimension,
+                controlTopic, modelTtl, warmupMaxWait, mixture, overrides, anomaly, output, snapshotEveryPoints, snapshotIntervalMs, modelCacheSize, maxValueBytes, maxDimension,
                 dlqMaxValueBytes, createTopics, topicPartitions, topicReplicationFactor, statusIntervalMs, instanceId,
                 h, kafka);
     }

@@ -40,7 +40,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
     /** The dashboard's recent points of each model. */
     private final RecentActivity activity;
     private final PointParser parser;
-    private final ResponsibilityWriter writer = new ResponsibilityWriter();
+    private final ResponsibilityWriter writer;
     private ProcessorContext<byte[], byte[]> context;
     private ModelStore store;
     /** The latest snapshot of each model, exactly as sent to the snapshots topic (the HTTP API serves it). */
@@ -74,6 +74,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         this.metrics = metrics;
         this.activity = activity;
         this.parser = new PointParser(settings.maxValueBytes(), settings.maxDimension());
+        this.writer = new ResponsibilityWriter(settings.output());
     }
 
     @Override

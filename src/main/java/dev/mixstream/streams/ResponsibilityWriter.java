@@ -40,10 +40,21 @@ public final class ResponsibilityWriter {
     private static final byte[] POINTS_SEEN = ascii(",\"points_seen\":");
     private static final byte[] WARMUP = ascii(",\"warmup\":");
 
+    private final OutputFormat format;
     private byte[] buffer = new byte[512];
     private int size;
     private String lastModel;
     private byte[] lastModelEscaped;
+
+    /** A writer of the records as they always were: x echoed, every digit ({@link OutputFormat#DEFAULT}). */
+    public ResponsibilityWriter() {
+        this(OutputFormat.DEFAULT);
+    }
+
+    /** A writer of records in the given format. */
+    public ResponsibilityWriter(OutputFormat format) {
+        this.format = java.util.Objects.requireNonNull(format, "format");
+    }
 
     /**
      * The record {@code fit --scores-out} writes: the stream's record for the same point without the input's
@@ -65,7 +76,11 @@ public final class ResponsibilityWriter {
     byte[] write(String model, PointScore score, PointMeta meta, byte[] xJson) {
         putPoint(model, meta, xJson, score.point());
         put(RESPONSIBILITIES);
-        putArray(score.responsibilities());
+        if (format.digits() == OutputFormat.ALL_DIGITS) {
+            putArray(score.responsibilities());
+        } else {
+            putRoundedArray(score.responsibilities(), format.digits());
+        }
         put(COMPONENT);
         putLong(score.component());
         put(LOG_LIKELIHOOD);
@@ -118,6 +133,9 @@ public final class ResponsibilityWriter {
             put(TS);
             putLong(meta.ts());
         }
+        if (!format.echoX()) {
+            return;
+        }
         put(X);
         if (xJson != null) {
             put(xJson);
@@ -156,6 +174,73 @@ public final class ResponsibilityWriter {
             putDouble(values[i]);
         }
         putByte((byte) ']');
+    }
+
+    /** The values rounded to {@code digits} significant digits (see {@link #putRounded}). */
+    private void putRoundedArray(double[] values, int digits) {
+        putByte((byte) '[');
+        for (int i = 0; i < values.length; i++) {
+            if (i > 0) {
+                putByte((byte) ',');
+            }
+            putRounded(values[i], digits);
+        }
+        putByte((byte) ']');
+    }
+
+    /**
+     * A number in [0, 1] to {@code digits} significant digits, as text: 0 and 1 as {@code 0.0} and {@code 1.0},
+     * otherwise the digits d₁d₂… of round(v · 10^(digits − 1 − e)), e = ⌊log₁₀ v⌋, written {@code d₁.d₂…E-e}
+     * (trailing zeros dropped; a value that rounds up to 1 is {@code 1.0}).
+     */
+    void putRounded(double v, int digits) {
+        if (!(v > 0) || v >= 1) {
+            putDouble(v); // 0.0, 1.0 (and a clear failure for anything not finite)
+            return;
+        }
+        int e = (int) Math.floor(Math.log10(v));
+        long m = Math.round(scaled(v, digits - 1 - e)); // the significant digits, 10^(d−1) ≤ m ≤ 10^d
+        if (m >= POWERS_OF_TEN[digits]) { // rounded up to the next power of ten
+            m /= 10;
+            e++;
+        } else if (m < POWERS_OF_TEN[digits - 1]) { // log10 rounded down a power
+            m = Math.round(scaled(v, digits - e));
+            e--;
+        }
+        if (e >= 0) { // v rounded up to 1
+            putDouble(1.0);
+            return;
+        }
+        while (m % 10 == 0 && m >= 10) {
+            m /= 10;
+        }
+        String d = Long.toString(m);
+        ensure(d.length() + 8);
+        buffer[size++] = (byte) d.charAt(0);
+        buffer[size++] = '.';
+        if (d.length() == 1) {
+            buffer[size++] = '0';
+        }
+        for (int i = 1; i < d.length(); i++) {
+            buffer[size++] = (byte) d.charAt(i);
+        }
+        buffer[size++] = 'E';
+        size = NumberOutput.outputInt(e, buffer, size);
+    }
+
+    /** v · 10^k in two factors, so that 10^k cannot overflow for the smallest subnormal values (k up to ≈ 340). */
+    private static double scaled(double v, int k) {
+        int half = k / 2;
+        return v * Math.pow(10, half) * Math.pow(10, k - half);
+    }
+
+    private static final long[] POWERS_OF_TEN = new long[19];
+
+    static {
+        POWERS_OF_TEN[0] = 1;
+        for (int i = 1; i < POWERS_OF_TEN.length; i++) {
+            POWERS_OF_TEN[i] = POWERS_OF_TEN[i - 1] * 10;
+        }
     }
 
     private void putDouble(double v) {

@@ -173,6 +173,54 @@ class MixstreamTopologyTest {
         }
     }
 
+    /**
+     * mixstream.output.x=false and mixstream.output.responsibility.digits=3: the same records but for x, and each
+     * responsibility rounded to 3 significant digits; the models learn exactly as with the full records.
+     */
+    @Test
+    void theOutputSettingsShortenTheRecordsAndNotTheLearning() throws Exception {
+        double[][] xs = sample(200, 9);
+        List<JsonNode> full = new ArrayList<>();
+        List<JsonNode> short3 = new ArrayList<>();
+        byte[] fullState = null;
+        for (Map<String, String> extra : List.of(Map.<String, String>of(),
+                Map.of("mixstream.output.x", "false", "mixstream.output.responsibility.digits", "3"))) {
+            close();
+            open(settings(extra));
+            for (double[] x : xs) {
+                points.pipeInput(utf8("k"), array(x));
+            }
+            List<JsonNode> into = extra.isEmpty() ? full : short3;
+            for (TestRecord<byte[], byte[]> r : responsibilities.readRecordsToList()) {
+                into.add(json(r.value()));
+            }
+            byte[] state = store().get("k");
+            if (fullState == null) {
+                fullState = state;
+            } else {
+                assertArrayEquals(fullState, state, "the model learned the same");
+            }
+        }
+        assertEquals(200, full.size());
+        assertEquals(200, short3.size());
+        for (int i = 0; i < full.size(); i++) {
+            com.fasterxml.jackson.databind.node.ObjectNode a = (com.fasterxml.jackson.databind.node.ObjectNode) full.get(i);
+            JsonNode b = short3.get(i);
+            assertTrue(a.has("x"));
+            assertFalse(b.has("x"));
+            for (int c = 0; c < 3; c++) {
+                double exact = a.get("responsibilities").get(c).asDouble();
+                double rounded = exact == 0 ? 0 : new java.math.BigDecimal(exact)
+                        .round(new java.math.MathContext(3)).doubleValue();
+                assertEquals(rounded, b.get("responsibilities").get(c).asDouble(), Math.ulp(rounded) + 1e-3 * exact);
+            }
+            a.remove("x");
+            a.remove("responsibilities");
+            ((com.fasterxml.jackson.databind.node.ObjectNode) b).remove("responsibilities");
+            assertEquals(a, b, "everything else as in the full record");
+        }
+    }
+
     @Test
     void warmupAnswersArriveWhenTheModelInitialises() {
         open(settings(Map.of()));

@@ -124,4 +124,82 @@ class ResponsibilityWriterTest {
         }
         assertTrue(out.get(out.size() - 1).contains("\"x\":[1e0,2.50],"), out.get(out.size() - 1));
     }
+
+    /**
+     * mixstream.output.responsibility.digits: each responsibility is the exact value rounded to that many
+     * significant digits (against BigDecimal's rounding, for values over some 300 decades), in at most that many
+     * digits; 1 stays 1.0; log-likelihood and x are unchanged.
+     */
+    @Test
+    void roundedResponsibilitiesAreTheExactValuesToThatManySignificantDigits() throws Exception {
+        dev.mixstream.gmm.FrozenMixture frozen = new dev.mixstream.gmm.FrozenMixture(
+                dev.mixstream.gmm.GaussianMixture.of(dev.mixstream.gmm.CovarianceType.FULL, new double[]{0.5, 0.5},
+                        new double[][]{{0}, {40}}, new double[][][]{{{1}}, {{1}}}),
+                dev.mixstream.gmm.AnomalyPolicy.DEFAULT);
+        ResponsibilityWriter full = new ResponsibilityWriter();
+        int checked = 0;
+        for (int digits = 1; digits <= 15; digits++) {
+            ResponsibilityWriter w = new ResponsibilityWriter(new OutputFormat(true, digits));
+            for (double x = -5; x <= 45; x += 0.0731) {
+                PointScore s = frozen.score(new double[]{x});
+                JsonNode a = JSON.readTree(full.writeOffline("m", s));
+                JsonNode b = JSON.readTree(w.writeOffline("m", s));
+                assertEquals(a.get("log_likelihood"), b.get("log_likelihood"));
+                assertEquals(a.get("x"), b.get("x"));
+                for (int c = 0; c < 2; c++) {
+                    double v = s.responsibilities()[c];
+                    String text = b.get("responsibilities").get(c).asText();
+                    double got = Double.parseDouble(text);
+                    double expected = v == 0 ? 0 : new java.math.BigDecimal(v)
+                            .round(new java.math.MathContext(digits, java.math.RoundingMode.HALF_UP)).doubleValue();
+                    // a value within Math.pow's last-bit error of a halfway point may round either way: one unit
+                    // in the last kept digit, plus the two decimals' own representation error as doubles
+                    double unit = v == 0 ? 0 : Math.pow(10, Math.floor(Math.log10(v)) - digits + 1);
+                    assertTrue(Math.abs(got - expected) <= unit + 2 * Math.ulp(Math.max(got, expected)),
+                            digits + " digits of " + v + ": " + text + ", expected " + expected);
+                    String mantissa = text.contains("E") ? text.substring(0, text.indexOf('E')) : text;
+                    assertTrue(mantissa.replace(".", "").replaceFirst("^0+", "").replaceFirst("0$", "").length() <= digits,
+                            text + " has more than " + digits + " significant digits");
+                    checked++;
+                }
+            }
+        }
+        assertTrue(checked > 20_000, "values checked: " + checked);
+    }
+
+    /** mixstream.output.x=false: no "x"; everything else as the full record has it. */
+    @Test
+    void recordsWithoutXAreTheFullRecordsLessX() throws Exception {
+        PointMeta meta = new PointMeta("id-7", 12L, 3, 99L);
+        List<double[]> points = new ArrayList<>();
+        List<double[]> resp = new ArrayList<>();
+        List<double[]> rest = new ArrayList<>();
+        List<byte[]> full = written("m", meta, true, points, resp, rest);
+        ResponsibilityWriter noX = new ResponsibilityWriter(new OutputFormat(false, OutputFormat.ALL_DIGITS));
+        ResponsibilityWriter fullWriter = new ResponsibilityWriter();
+        OnlineMixture m = new OnlineMixture(MixtureConfig.defaults(3).withWarmup(60));
+        int[] n = {0};
+        for (double[] x : points.subList(0, 120)) {
+            m.learn(x, (PointScore s) -> {
+                com.fasterxml.jackson.databind.node.ObjectNode a = (com.fasterxml.jackson.databind.node.ObjectNode)
+                        readTree(fullWriter.write("m", s, meta));
+                JsonNode b = readTree(noX.write("m", s, meta));
+                assertTrue(a.has("x"));
+                assertFalse(b.has("x"));
+                a.remove("x");
+                assertEquals(a, b);
+                n[0]++;
+            });
+        }
+        assertEquals(120, n[0]);
+        assertFalse(full.isEmpty());
+    }
+
+    private static JsonNode readTree(byte[] bytes) {
+        try {
+            return JSON.readTree(bytes);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }
