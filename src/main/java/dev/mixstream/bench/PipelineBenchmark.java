@@ -135,6 +135,10 @@ public final class PipelineBenchmark {
     public record Run(int keys, String guarantee, String app, long points, double seconds, double recordsPerSecond,
                       long expectedOutputs, long outputs, long changelogRecords, Latency appendLatency, Latency visibleLatency,
                       double compileShare, double processCores) {
+        /** CPU of the whole process per record processed: core-µs = cores busy / records per second. */
+        public double cpuMicrosPerRecord() {
+            return processCores * 1e6 / recordsPerSecond;
+        }
     }
 
     private static final JsonFactory JSON = new JsonFactory();

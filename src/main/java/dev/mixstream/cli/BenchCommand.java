@@ -3,6 +3,7 @@ package dev.mixstream.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.mixstream.bench.ModelSizes;
+import dev.mixstream.bench.RecordParts;
 import dev.mixstream.bench.PipelineBenchmark;
 import dev.mixstream.bench.PipelineBenchmark.App;
 import dev.mixstream.bench.PipelineBenchmark.Run;
@@ -114,7 +115,7 @@ public final class BenchCommand extends MixstreamCommand {
 
     /** Machine, configuration and results, as written by --json-out. */
     public record Report(String date, Map<String, Object> machine, Map<String, Object> config, List<Run> runs,
-                         List<ModelSizes.Size> modelSizes) {
+                         List<ModelSizes.Size> modelSizes, RecordParts parts) {
     }
 
     /** {@code --apps}, each checked against the known applications. */
@@ -139,7 +140,8 @@ public final class BenchCommand extends MixstreamCommand {
     }
 
     /** {@code --json-out}: the machine, the configuration and the results. */
-    private void writeReport(List<Run> runs, ModelSizes.Size size, PrintWriter err) throws java.io.IOException {
+    private void writeReport(List<Run> runs, ModelSizes.Size size, RecordParts parts, PrintWriter err)
+            throws java.io.IOException {
         Map<String, Object> machine = new LinkedHashMap<>();
         machine.put("cores", Runtime.getRuntime().availableProcessors());
         machine.put("max_heap_mb", Runtime.getRuntime().maxMemory() >> 20);
@@ -160,7 +162,7 @@ public final class BenchCommand extends MixstreamCommand {
         config.put("seed", seed);
         config.put("partitioner", partitioner);
         config.put("overrides", overrides);
-        Report report = new Report(Instant.now().toString(), machine, config, runs, List.of(size));
+        Report report = new Report(Instant.now().toString(), machine, config, runs, List.of(size), parts);
         Files.write(jsonOut, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                 .writeValueAsBytes(report));
         err.println("bench: results written to " + jsonOut);
@@ -184,10 +186,11 @@ public final class BenchCommand extends MixstreamCommand {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put(MixstreamConfig.COVARIANCE_TYPE_CONFIG, covariance);
         settings.putAll(overrides);
+        MixstreamSettings estimatorSettings;
         try { // fail on a bad --set before starting anything
             Map<String, String> check = new LinkedHashMap<>(settings);
             check.put("bootstrap.servers", "localhost:1");
-            MixstreamSettings.from(check);
+            estimatorSettings = MixstreamSettings.from(check);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
@@ -207,27 +210,62 @@ public final class BenchCommand extends MixstreamCommand {
         try (EmbeddedBroker broker = EmbeddedBroker.builder().start()) {
             runs = new PipelineBenchmark(broker.bootstrapServers(), options, err).runAll();
         }
+        RecordParts parts = null;
+        if (appList.contains(App.ESTIMATOR)) {
+            err.println("bench: measuring the estimator's own parts per record in this process ...");
+            err.flush();
+            parts = RecordParts.measure(components, dimension, keys.get(0), seed, estimatorSettings);
+        }
         printTable(out, runs);
+        printSumOfParts(out, runs, parts);
         out.printf(Locale.ROOT, "model state in the store (K=%d, D=%d, %s): %,d bytes running, %,d bytes at the end of "
                         + "its %d-point warm-up%n", components, dimension, size.covarianceType(), size.runningBytes(),
                 size.warmupBytes(), size.warmup());
         out.flush();
         if (jsonOut != null) {
-            writeReport(runs, size, err);
+            writeReport(runs, size, parts, err);
         }
         return 0;
     }
 
+    /**
+     * Per guarantee (first key count) with both applications: the CPU per record of each (the whole process: broker,
+     * application and benchmark), their ratio, and the sum of parts: the pass-through's CPU per record plus the
+     * estimator's own parts measured in-process.
+     */
+    private static void printSumOfParts(PrintWriter out, List<Run> runs, RecordParts parts) {
+        if (parts == null) {
+            return;
+        }
+        out.printf(Locale.ROOT, "estimator's own parts per record (in-process, one thread): parse %.2f µs, engine %.2f µs, "
+                + "write %.2f µs%n", parts.parseMicros(), parts.engineMicros(), parts.writeMicros());
+        for (Run e : runs) {
+            Run base = passThroughOf(runs, e);
+            if (!e.app().equals(App.ESTIMATOR.label()) || base == null) {
+                continue;
+            }
+            double sum = base.cpuMicrosPerRecord() + parts.totalMicros();
+            out.printf(Locale.ROOT, "%s, %,d keys: CPU per record %.2f core-µs estimator, %.2f pass-through (%.2f×); "
+                            + "sum of parts %.2f (pass-through + parse + engine + write): the estimator is %.2f× it%n",
+                    e.guarantee(), e.keys(), e.cpuMicrosPerRecord(), base.cpuMicrosPerRecord(),
+                    e.cpuMicrosPerRecord() / base.cpuMicrosPerRecord(), sum, e.cpuMicrosPerRecord() / sum);
+        }
+    }
+
+    private static Run passThroughOf(List<Run> runs, Run r) {
+        return runs.stream().filter(b -> b.keys() == r.keys() && b.guarantee().equals(r.guarantee())
+                && b.app().equals(App.PASS_THROUGH.label())).findFirst().orElse(null);
+    }
+
     private static void printTable(PrintWriter out, List<Run> runs) {
-        out.printf("%-8s %-16s %-13s %12s %7s %12s %12s %12s %12s %19s %10s %6s %5s%n", "keys", "guarantee",
+        out.printf("%-8s %-16s %-13s %12s %7s %12s %12s %12s %12s %19s %10s %6s %11s %5s%n", "keys", "guarantee",
                 "application", "records/s", "ratio", "p50 append", "p99 append", "p50 visible", "p99 visible",
-                "outputs/expected", "changelog", "cores", "jit");
+                "outputs/expected", "changelog", "cores", "core-µs/rec", "jit");
         for (Run r : runs) {
-            Run base = runs.stream().filter(b -> b.keys() == r.keys() && b.guarantee().equals(r.guarantee())
-                    && b.app().equals(App.PASS_THROUGH.label())).findFirst().orElse(null);
+            Run base = passThroughOf(runs, r);
             String ratio = r.app().equals(App.ESTIMATOR.label()) && base != null
                     ? String.format(Locale.ROOT, "%.2f", r.recordsPerSecond() / base.recordsPerSecond()) : "";
-            out.printf(Locale.ROOT, "%-8d %-16s %-13s %,12.0f %7s %12s %12s %12s %12s %19s %,10d %6.2f %4.0f%%%n",
+            out.printf(Locale.ROOT, "%-8d %-16s %-13s %,12.0f %7s %12s %12s %12s %12s %19s %,10d %6.2f %11.2f %4.0f%%%n",
                     r.keys(), r.guarantee(),
                     r.app(), r.recordsPerSecond(), ratio,
                     ms(r.appendLatency() == null ? null : r.appendLatency().p50Ms()),
@@ -235,7 +273,7 @@ public final class BenchCommand extends MixstreamCommand {
                     ms(r.visibleLatency() == null ? null : r.visibleLatency().p50Ms()),
                     ms(r.visibleLatency() == null ? null : r.visibleLatency().p99Ms()),
                     String.format(Locale.ROOT, "%,d/%,d", r.outputs(), r.expectedOutputs()), r.changelogRecords(),
-                    r.processCores(), 100 * r.compileShare());
+                    r.processCores(), r.cpuMicrosPerRecord(), 100 * r.compileShare());
         }
     }
 

@@ -73,7 +73,7 @@ public final class ResponsibilityWriter {
      * @param xJson the point's coordinates as a JSON array, copied verbatim (the input's own text), or null to
      *              format {@code score.point()}
      */
-    byte[] write(String model, PointScore score, PointMeta meta, byte[] xJson) {
+    public byte[] write(String model, PointScore score, PointMeta meta, byte[] xJson) {
         putPoint(model, meta, xJson, score.point());
         put(RESPONSIBILITIES);
         if (format.digits() == OutputFormat.ALL_DIGITS) {

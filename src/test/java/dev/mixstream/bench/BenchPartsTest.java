@@ -91,4 +91,16 @@ class BenchPartsTest {
         OnlineMixture fresh = new OnlineMixture(MixtureConfig.defaults(5));
         assertEquals(ModelStateCodec.encodedSize(fresh), ModelStateCodec.encode(fresh).length);
     }
+
+    /** The estimator's own parts per record are measured, each a positive finite number of µs. */
+    @Test
+    void theEstimatorsOwnPartsAreMeasured() {
+        java.util.Map<String, String> p = new java.util.HashMap<>(java.util.Map.of("bootstrap.servers", "localhost:1",
+                "mixstream.components", "3"));
+        RecordParts parts = RecordParts.measure(3, 4, 4, 1, dev.mixstream.streams.MixstreamSettings.from(p));
+        for (double us : new double[]{parts.parseMicros(), parts.engineMicros(), parts.writeMicros()}) {
+            assertTrue(us > 0 && us < 1_000, "µs per record: " + parts);
+        }
+        assertEquals(parts.parseMicros() + parts.engineMicros() + parts.writeMicros(), parts.totalMicros(), 1e-12);
+    }
 }
