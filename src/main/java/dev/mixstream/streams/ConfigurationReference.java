@@ -24,7 +24,9 @@ public final class ConfigurationReference {
             "topic.max.message.bytes", "record limit of the changelog topics Streams creates and of the snapshots topic",
             "session.timeout.ms", "a dead instance leaves the group after this (Kafka's default 45000)",
             "heartbeat.interval.ms", "at most a third of the session timeout",
-            "num.standby.replicas", "warm copies of each task on other instances");
+            "num.standby.replicas", "warm copies of each task on other instances",
+            "max.task.idle.ms", "process what is buffered without waiting for the other input topics' partitions "
+                    + "(Kafka's default 0 formats a log line per record while one is empty)");
 
     private ConfigurationReference() {
     }
