@@ -19,7 +19,6 @@ import dev.mixstream.io.PrefetchedRows;
 import dev.mixstream.snapshot.MixtureSnapshot;
 import dev.mixstream.snapshot.SnapshotConfig;
 import dev.mixstream.snapshot.SnapshotJson;
-
 import dev.mixstream.streams.ResponsibilityWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Help.Visibility;

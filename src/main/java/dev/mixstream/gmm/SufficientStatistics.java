@@ -73,12 +73,6 @@ final class SufficientStatistics {
         return incremental;
     }
 
-    /** Takes {@code target} as the mixture last maximised into, its factors decoded with the statistics. */
-    void maximisedInto(GaussianMixture target) {
-        maximised = target;
-        Arrays.fill(changed, false);
-    }
-
     void reset() {
         Arrays.fill(weight, 0.0);
         for (int c = 0; c < k; c++) {
