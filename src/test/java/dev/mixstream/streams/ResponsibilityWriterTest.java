@@ -138,7 +138,7 @@ class ResponsibilityWriterTest {
                 dev.mixstream.gmm.AnomalyPolicy.DEFAULT);
         ResponsibilityWriter full = new ResponsibilityWriter();
         int checked = 0;
-        for (int digits = 1; digits <= 15; digits++) {
+        for (int digits = 1; digits <= OutputFormat.MAX_DIGITS; digits++) {
             ResponsibilityWriter w = new ResponsibilityWriter(new OutputFormat(true, digits));
             for (double x = -5; x <= 45; x += 0.0731) {
                 PointScore s = frozen.score(new double[]{x});
