@@ -91,6 +91,7 @@ public final class MixstreamConfig {
     });
     private static final Checked HTTP_PORT = new Checked("a port in [0, 65535] (0 = any free port), or none (off)",
             v -> HttpSettings.port(v));
+    private static final Checked CACHE_SIZE = new Checked("auto, or an integer >= 1", ModelCacheBudget::parseSize);
     private static final Checked DIGITS = new Checked("all, or an integer in [1, 15]", OutputFormat::parseDigits);
     private static final Checked INSTANCE_ID = new Checked("auto, none or an id", InstanceIdentity::validate);
     private static final Checked DURATION = new Checked("none, or a duration such as 7d, 12h, 30m, 90s",
@@ -170,9 +171,11 @@ public final class MixstreamConfig {
                     "A snapshot of a model every N of its points, and at initialisation (0 = never).")
             .define(SNAPSHOT_INTERVAL_MS_CONFIG, Type.LONG, 10_000L, Range.atLeast(0), Importance.MEDIUM,
                     "Wall-clock interval of snapshots of the models that changed (0 = never).")
-            .define(MODEL_CACHE_SIZE_CONFIG, Type.INT, 10_000, Range.between(1, 100_000_000), Importance.LOW,
-                    "Decoded models kept in memory per stream task; an updated model is encoded into the store "
-                            + "at the next commit, or when it is evicted.")
+            .define(MODEL_CACHE_SIZE_CONFIG, Type.STRING, ModelCacheBudget.AUTO, CACHE_SIZE, Importance.LOW,
+                    "Decoded models kept in memory: auto (as many as fit in 30 % of the maximum heap, all tasks of the "
+                            + "instance together, a model counted at twice its stored size) or a number per stream "
+                            + "task. An updated model is encoded into the store at the next commit, or when it is "
+                            + "dropped from memory.")
             .define(MAX_VALUE_BYTES_CONFIG, Type.INT, 1_048_576, Range.atLeast(1), Importance.LOW,
                     "Larger input values are dead letters (too_large).")
             .define(MAX_DIMENSION_CONFIG, Type.INT, 4096, Range.between(1, 1_000_000), Importance.LOW,

@@ -35,7 +35,8 @@ import java.util.TreeMap;
  * @param output                what the responsibilities records carry (echoed x, digits of responsibilities)
  * @param snapshotEveryPoints   a snapshot of a model every this many of its points (0 = never)
  * @param snapshotIntervalMs    wall-clock interval of snapshots of models that changed (0 = never)
- * @param modelCacheSize        decoded models kept in memory per stream task
+ * @param modelCacheSize        decoded models kept in memory per stream task, or 0: as many as the instance's
+ *                              {@link ModelCacheBudget} from the heap allows
  * @param maxValueBytes         larger input values are dead letters (too_large)
  * @param maxDimension          longer vectors are dead letters (too_large)
  * @param dlqMaxValueBytes      dead-letter values are cut to this many bytes
@@ -169,7 +170,7 @@ public record MixstreamSettings(
                         OutputFormat.parseDigits((String) v.get(OUTPUT_DIGITS_CONFIG))),
                 (Long) v.get(SNAPSHOT_EVERY_POINTS_CONFIG),
                 (Long) v.get(SNAPSHOT_INTERVAL_MS_CONFIG),
-                (Integer) v.get(MODEL_CACHE_SIZE_CONFIG),
+                ModelCacheBudget.parseSize((String) v.get(MODEL_CACHE_SIZE_CONFIG)),
                 (Integer) v.get(MAX_VALUE_BYTES_CONFIG),
                 (Integer) v.get(MAX_DIMENSION_CONFIG),
                 (Integer) v.get(DLQ_MAX_VALUE_BYTES_CONFIG),

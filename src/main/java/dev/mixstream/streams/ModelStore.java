@@ -44,6 +44,8 @@ import java.util.function.Consumer;
 public final class ModelStore implements StateStore, CachedStateStore<String, byte[]> {
     private final KeyValueStore<String, byte[]> stored;
     private final int capacity;
+    /** The instance's memory budget for decoded models, or null (then only {@link #capacity} bounds them). */
+    private final ModelCacheBudget budget;
     private final LinkedHashMap<String, Slot> decoded;
     /** Slots updated since their state was last written, in update order. */
     private final Set<Slot> unwritten = new LinkedHashSet<>();
@@ -53,6 +55,8 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
     private static final class Slot {
         final String model;
         final OnlineMixture mixture;
+        /** What the model is counted for in the {@link #budget}: decoded bytes, from its last encoded size. */
+        long bytes;
 
         Slot(String model, OnlineMixture mixture) {
             this.model = model;
@@ -66,11 +70,20 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
      *                 updated) and dropped
      */
     ModelStore(KeyValueStore<String, byte[]> stored, int capacity) {
+        this(stored, capacity, null);
+    }
+
+    /**
+     * @param budget the memory budget shared with the instance's other stores, or null: beyond it, the least
+     *               recently used models are written (if updated) and dropped, the current one always kept
+     */
+    ModelStore(KeyValueStore<String, byte[]> stored, int capacity, ModelCacheBudget budget) {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be >= 1, got " + capacity);
         }
         this.stored = stored;
         this.capacity = capacity;
+        this.budget = budget;
         this.decoded = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, Slot> eldest) {
@@ -80,6 +93,7 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
                 if (unwritten.remove(eldest.getValue())) {
                     write(eldest.getValue());
                 }
+                release(eldest.getValue());
                 return true;
             }
         };
@@ -96,7 +110,10 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
             return null;
         }
         OnlineMixture mixture = ModelStateSerde.INSTANCE.deserializer().deserialize(stored.name(), bytes);
-        decoded.put(model, new Slot(model, mixture));
+        Slot loaded = new Slot(model, mixture);
+        count(loaded, bytes.length);
+        decoded.put(model, loaded);
+        evictOverBudget();
         return mixture;
     }
 
@@ -110,11 +127,18 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
         if (slot == null || slot.mixture != mixture) {
             if (slot != null) {
                 unwritten.remove(slot);
+                release(slot);
             }
             slot = new Slot(model, mixture);
+            if (budget != null) {
+                count(slot, ModelStateCodec.encodedSize(mixture));
+            }
             decoded.put(model, slot);
+            unwritten.add(slot);
+            evictOverBudget();
+        } else {
+            unwritten.add(slot);
         }
-        unwritten.add(slot);
     }
 
     /**
@@ -125,6 +149,7 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
         Slot slot = decoded.remove(model);
         if (slot != null) {
             unwritten.remove(slot);
+            release(slot);
         }
     }
 
@@ -198,11 +223,62 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
     }
 
     private void write(Slot slot) {
-        stored.put(slot.model, ModelStateSerde.INSTANCE.serializer().serialize(stored.name(), slot.mixture));
+        byte[] bytes = ModelStateSerde.INSTANCE.serializer().serialize(stored.name(), slot.mixture);
+        stored.put(slot.model, bytes);
         writes++;
+        if (budget != null) { // the model's size now (a warming model grows)
+            release(slot);
+            count(slot, bytes.length);
+        }
+    }
+
+    /** Counts a slot in the budget at the decoded size of a state of {@code encodedBytes}. */
+    private void count(Slot slot, long encodedBytes) {
+        if (budget != null) {
+            slot.bytes = ModelCacheBudget.decodedBytes(encodedBytes);
+            budget.add(slot.bytes);
+        }
+    }
+
+    /** Takes a slot out of the budget. */
+    private void release(Slot slot) {
+        if (budget != null) {
+            budget.add(-slot.bytes);
+            slot.bytes = 0;
+        }
+    }
+
+    /**
+     * While the instance's decoded models take more than the budget: writes (if updated) and drops this store's least
+     * recently used model, keeping the one just used.
+     */
+    private void evictOverBudget() {
+        if (budget == null) {
+            return;
+        }
+        java.util.Iterator<Slot> eldest = decoded.values().iterator();
+        while (budget.over() && decoded.size() > 1) {
+            Slot slot = eldest.next();
+            if (unwritten.remove(slot)) {
+                write(slot);
+            }
+            eldest.remove();
+            release(slot);
+        }
+    }
+
+    /** Decoded models held by this store. */
+    int decodedCount() {
+        return decoded.size();
     }
 
     /** Before every commit: writes the unwritten updates, then flushes the underlying store's cache. */
+    private void releaseAll() {
+        for (Slot slot : decoded.values()) {
+            release(slot);
+        }
+    }
+
     @Override
     public void flushCache() {
         writeUnwritten();
@@ -214,6 +290,7 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
     /** Drops the decoded models (they may be stale after a restoration); the caches were flushed before. */
     @Override
     public void clearCache() {
+        releaseAll();
         decoded.clear();
         unwritten.clear();
         if (stored instanceof CachedStateStore<?, ?> cached) {
@@ -233,6 +310,7 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
 
     @Override
     public void init(StateStoreContext context, StateStore root) {
+        releaseAll();
         decoded.clear();
         unwritten.clear();
         stored.init(context, root);
@@ -264,6 +342,7 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
 
     @Override
     public void close() {
+        releaseAll();
         decoded.clear();
         unwritten.clear();
         stored.close();

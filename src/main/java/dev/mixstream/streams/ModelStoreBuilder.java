@@ -14,15 +14,19 @@ import java.util.Map;
 final class ModelStoreBuilder implements StoreBuilder<ModelStore> {
     private final StoreBuilder<KeyValueStore<String, byte[]>> stored;
     private final int capacity;
+    /** Shared by the stores of every task this builder builds (one application instance), or null. */
+    private final ModelCacheBudget budget;
 
     /**
      * @param name     the store's name (also its changelog topic's suffix)
-     * @param capacity decoded models kept in memory per task
+     * @param capacity decoded models kept in memory per task, or 0 for a {@link ModelCacheBudget#ofHeap} shared by
+     *                 the instance's tasks
      */
     ModelStoreBuilder(String name, int capacity) {
         this.stored = Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(),
                 Serdes.ByteArray()).withCachingEnabled();
-        this.capacity = capacity;
+        this.capacity = capacity == 0 ? Integer.MAX_VALUE : capacity;
+        this.budget = capacity == 0 ? ModelCacheBudget.ofHeap() : null;
     }
 
     @Override
@@ -51,7 +55,7 @@ final class ModelStoreBuilder implements StoreBuilder<ModelStore> {
 
     @Override
     public ModelStore build() {
-        return new ModelStore(stored.build(), capacity);
+        return new ModelStore(stored.build(), capacity, budget);
     }
 
     @Override

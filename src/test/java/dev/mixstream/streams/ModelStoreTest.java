@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The deferred-encoding models store, over an in-memory store of binary states. */
 class ModelStoreTest {
@@ -36,6 +37,59 @@ class ModelStoreTest {
         MockProcessorContext<Object, Object> context = new MockProcessorContext<>();
         s.init(context.getStateStoreContext(), s);
         return s;
+    }
+
+    private static ModelStore open(ModelCacheBudget budget) {
+        KeyValueStore<String, byte[]> stored = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("models"),
+                Serdes.String(), Serdes.ByteArray()).withLoggingDisabled().build();
+        ModelStore s = new ModelStore(stored, Integer.MAX_VALUE, budget);
+        MockProcessorContext<Object, Object> context = new MockProcessorContext<>();
+        s.init(context.getStateStoreContext(), s);
+        return s;
+    }
+
+    /**
+     * mixstream.model.cache.size=auto: the decoded models of all the instance's stores are counted against one
+     * budget (twice their encoded size each); beyond it each store writes and drops its least recently used ones,
+     * keeping the one in use; what was dropped reads back exactly; every byte is released again.
+     */
+    @Test
+    void aSharedMemoryBudgetBoundsTheDecodedModelsOfAllStores() {
+        long perModel = ModelCacheBudget.decodedBytes(ModelStateCodec.encodedSize(learned(30, 1)));
+        ModelCacheBudget budget = new ModelCacheBudget(10 * perModel);
+        ModelStore one = open(budget);
+        ModelStore two = open(budget);
+        java.util.Map<String, byte[]> expected = new java.util.HashMap<>();
+        for (int i = 0; i < 40; i++) {
+            OnlineMixture m = learned(30, 100 + i);
+            (i % 2 == 0 ? one : two).put("m" + i, m);
+            expected.put("m" + i, ModelStateCodec.encode(m));
+            assertTrue(budget.used() <= budget.limit() + perModel, "within the budget but for the model in use: "
+                    + budget.used() + " of " + budget.limit());
+        }
+        assertTrue(one.decodedCount() + two.decodedCount() <= 11, one.decodedCount() + " + " + two.decodedCount());
+        assertTrue(one.writeCount() + two.writeCount() >= 29, "the dropped ones were written");
+        one.flushCache();
+        two.flushCache();
+        for (int i = 0; i < 40; i++) {
+            assertArrayEquals(expected.get("m" + i), ModelStateCodec.encode((i % 2 == 0 ? one : two).get("m" + i)),
+                    "m" + i + " reads back as it was");
+        }
+        assertTrue(budget.used() <= budget.limit() + perModel);
+        one.discard("m38");
+        one.close();
+        two.close();
+        assertEquals(0, budget.used(), "every byte released");
+    }
+
+    @Test
+    void theCacheSizeSettingIsAutoOrACount() {
+        assertEquals(0, ModelCacheBudget.parseSize("auto"));
+        assertEquals(0, ModelCacheBudget.parseSize(" AUTO "));
+        assertEquals(500, ModelCacheBudget.parseSize("500"));
+        assertThrows(IllegalArgumentException.class, () -> ModelCacheBudget.parseSize("0"));
+        assertThrows(IllegalArgumentException.class, () -> ModelCacheBudget.parseSize("lots"));
+        assertTrue(ModelCacheBudget.ofHeap().limit() > 0.29 * Runtime.getRuntime().maxMemory());
     }
 
     private static OnlineMixture learned(int points, long seed) {
