@@ -43,12 +43,32 @@ public final class LogLikelihoodReference {
     /** ℓ(p_i), non-decreasing in i: the state. */
     final double[] quantiles = new double[LEVELS];
 
-    // refresh work arrays, allocated on the first refresh
-    private double[] sampleLogLikelihood;
-    private double[] sampleWeight;
-    private long[] order;
-    private double[] z;
-    private double[] x;
+    /**
+     * The refresh's work arrays: ≈ 4 096 samples × 24 bytes, shared by all the models a thread refreshes (a
+     * stream thread holds thousands of models; per model they were ≈ 100 KB of heap each, 40× a K=5 D=8 model's
+     * state). The refresh's result does not depend on whose arrays it used.
+     */
+    private static final ThreadLocal<Work> WORK = ThreadLocal.withInitial(Work::new);
+
+    private static final class Work {
+        double[] sampleLogLikelihood = new double[0];
+        double[] sampleWeight;
+        long[] order;
+        double[] z = new double[0];
+        double[] x;
+
+        /** Arrays for n samples in d dimensions (reallocated only when the shape changes). */
+        Work sized(int n, int d) {
+            if (sampleLogLikelihood.length != n || z.length != d) {
+                sampleLogLikelihood = new double[n];
+                sampleWeight = new double[n];
+                order = new long[n];
+                z = new double[d];
+                x = new double[d];
+            }
+            return this;
+        }
+    }
 
     /** Strata per component for K components: max(64, ⌈2048 / K⌉), two points (±u) per stratum. */
     static int strataPerComponent(int components) {
@@ -62,13 +82,12 @@ public final class LogLikelihoodReference {
         ReferenceStrata strata = ReferenceStrata.of(d, strataPerComponent(k));
         int perComponent = 2 * strata.size();
         int n = k * perComponent;
-        if (sampleLogLikelihood == null || sampleLogLikelihood.length != n || z.length != d) {
-            sampleLogLikelihood = new double[n];
-            sampleWeight = new double[n];
-            order = new long[n];
-            z = new double[d];
-            x = new double[d];
-        }
+        Work w = WORK.get().sized(n, d);
+        double[] sampleLogLikelihood = w.sampleLogLikelihood;
+        double[] sampleWeight = w.sampleWeight;
+        long[] order = w.order;
+        double[] z = w.z;
+        double[] x = w.x;
         int s = 0;
         for (int c = 0; c < k; c++) {
             double weight = mixture.weight(c);
@@ -88,7 +107,7 @@ public final class LogLikelihoodReference {
             }
         }
         Arrays.sort(order); // by log-likelihood (to float precision), then by index: no boxing
-        readQuantiles(n);
+        readQuantiles(n, w);
     }
 
     /** A long that sorts as (float) ℓ, then as the index. */
@@ -102,7 +121,10 @@ public final class LogLikelihoodReference {
      * ℓ(p_i) from the sorted weighted sample: sample m sits at mid-probability P_m = Σ_{m'<m} w_m' + w_m / 2
      * (of the total weight); ℓ(p_i) interpolates linearly in log P between the samples around p_i.
      */
-    private void readQuantiles(int n) {
+    private void readQuantiles(int n, Work work) {
+        double[] sampleWeight = work.sampleWeight;
+        double[] sampleLogLikelihood = work.sampleLogLikelihood;
+        long[] order = work.order;
         double total = 0;
         for (int m = 0; m < n; m++) {
             total += sampleWeight[m];

@@ -173,7 +173,7 @@ public final class MixstreamConfig {
                     "Wall-clock interval of snapshots of the models that changed (0 = never).")
             .define(MODEL_CACHE_SIZE_CONFIG, Type.STRING, ModelCacheBudget.AUTO, CACHE_SIZE, Importance.LOW,
                     "Decoded models kept in memory: auto (as many as fit in 30 % of the maximum heap, all tasks of the "
-                            + "instance together, a model counted at twice its stored size) or a number per stream "
+                            + "instance together, a model counted at three times its stored size) or a number per stream "
                             + "task. An updated model is encoded into the store at the next commit, or when it is "
                             + "dropped from memory.")
             .define(MAX_VALUE_BYTES_CONFIG, Type.INT, 1_048_576, Range.atLeast(1), Importance.LOW,

@@ -50,7 +50,7 @@ class ModelStoreTest {
 
     /**
      * mixstream.model.cache.size=auto: the decoded models of all the instance's stores are counted against one
-     * budget (twice their encoded size each); beyond it each store writes and drops its least recently used ones,
+     * budget (three times their encoded size each); beyond it each store writes and drops its least recently used ones,
      * keeping the one in use; what was dropped reads back exactly; every byte is released again.
      */
     @Test
