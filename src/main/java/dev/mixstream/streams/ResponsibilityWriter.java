@@ -193,7 +193,7 @@ public final class ResponsibilityWriter {
      * otherwise the digits d₁d₂… of round(v · 10^(digits − 1 − e)), e = ⌊log₁₀ v⌋, written {@code d₁.d₂…E-e}
      * (trailing zeros dropped; a value that rounds up to 1 is {@code 1.0}).
      */
-    void putRounded(double v, int digits) {
+    private void putRounded(double v, int digits) {
         if (!(v > 0) || v >= 1) {
             putDouble(v); // 0.0, 1.0 (and a clear failure for anything not finite)
             return;
@@ -214,15 +214,13 @@ public final class ResponsibilityWriter {
         while (m % 10 == 0 && m >= 10) {
             m /= 10;
         }
-        String d = Long.toString(m);
-        ensure(d.length() + 8);
-        buffer[size++] = (byte) d.charAt(0);
-        buffer[size++] = '.';
-        if (d.length() == 1) {
+        ensure(20 + 8);
+        int first = size;
+        size = NumberOutput.outputLong(m, buffer, size + 1); // the digits, one byte to the right
+        buffer[first] = buffer[first + 1]; // d₁, then the point where it was: d₁.d₂…
+        buffer[first + 1] = '.';
+        if (size == first + 2) { // one digit: d₁.0
             buffer[size++] = '0';
-        }
-        for (int i = 1; i < d.length(); i++) {
-            buffer[size++] = (byte) d.charAt(i);
         }
         buffer[size++] = 'E';
         size = NumberOutput.outputInt(e, buffer, size);
