@@ -37,6 +37,11 @@ final class DriftWatch {
     /** The points collected for a re-fit; null while not collecting. */
     double[][] collected;
     int collectedCount;
+    /** Whether the collection under way was started by a drop of the recent log-likelihood. */
+    boolean dropTriggered;
+    /** Whether the collection under way was started by a starving component (not part of the state: see
+     * {@link #startedByStarving}). */
+    private boolean starvingTriggered;
 
     /**
      * @param components K
@@ -77,15 +82,50 @@ final class DriftWatch {
         recentLogLikelihood += rate * (logLikelihood - recentLogLikelihood); // ℓ_recent ← ℓ_recent + ρ (ℓ − ℓ_recent)
         sinceRefit++;
         if (collected != null) {
-            collected[collectedCount++] = x.clone();
+            if (collectedCount < collected.length) { // a complete collection waits for the end of a mini-batch
+                collected[collectedCount++] = x.clone();
+            }
             return collectedCount == collected.length;
         }
-        if (sinceRefit * rate >= 1 && (starvingCount(minWeight) > 0 && k > 1
-                || recentLogLikelihood < longRunLikelihood - LOG_LIKELIHOOD_DROP)) {
-            collected = new double[collectSize][];
-            collectedCount = 0;
+        boolean drop = recentLogLikelihood < longRunLikelihood - LOG_LIKELIHOOD_DROP;
+        boolean starving = starvingCount(minWeight) > 0 && k > 1;
+        if (sinceRefit * rate >= 1 && (starving || drop)) {
+            collect(collectSize);
+            dropTriggered = drop;
+            starvingTriggered = starving;
         }
         return false;
+    }
+
+    /** True when the collection was started by a starving component this very point (nothing collected yet). */
+    boolean startedByStarving() {
+        return collected != null && collectedCount == 0 && starvingTriggered;
+    }
+
+    /** Starts collecting the next {@code size} points (for a review of the components, automatic K). */
+    void collect(int size) {
+        collected = new double[size][];
+        collectedCount = 0;
+        dropTriggered = false;
+        starvingTriggered = false;
+    }
+
+    /** True while points are being collected (until the collection is used and cleared). */
+    boolean collecting() {
+        return collected != null;
+    }
+
+    /** True when the collection is complete. */
+    boolean complete() {
+        return collected != null && collectedCount == collected.length;
+    }
+
+    /** Drops the collected points, keeping the watch as it is. */
+    void clearCollection() {
+        collected = null;
+        collectedCount = 0;
+        dropTriggered = false;
+        starvingTriggered = false;
     }
 
     /** True when component c's recent share is below {@code minWeight}. */
@@ -108,6 +148,20 @@ final class DriftWatch {
         return collected;
     }
 
+    /**
+     * Goes on watching a model whose components a review changed: the new components' recent shares are given (a
+     * component that was starving goes on starving, instead of starting again from its weight, which the half-life
+     * lowers far more slowly), the recent log-likelihood restarts at the long-run one, the collection is dropped.
+     */
+    void carryOn(double[] shares, double longRunLikelihood) {
+        if (shares.length != recentShare.length) {
+            throw new IllegalArgumentException(shares.length + " shares for " + recentShare.length + " components");
+        }
+        System.arraycopy(shares, 0, recentShare, 0, shares.length);
+        recentLogLikelihood = longRunLikelihood;
+        clearCollection();
+    }
+
     /** Starts watching afresh after a (re-)initialisation: r_k = π_k, recent = long-run log-likelihood. */
     void restart(GaussianMixture mixture, double longRunLikelihood) {
         for (int c = 0; c < recentShare.length; c++) {
@@ -115,7 +169,6 @@ final class DriftWatch {
         }
         sinceRefit = 0;
         recentLogLikelihood = longRunLikelihood;
-        collected = null;
-        collectedCount = 0;
+        clearCollection();
     }
 }

@@ -12,9 +12,22 @@ public final class FrozenMixture {
     private final PointScore score;
 
     public FrozenMixture(GaussianMixture mixture, AnomalyPolicy policy) {
+        this(mixture, null, policy);
+    }
+
+    /**
+     * @param componentIds the components' ids (e.g. a snapshot's {@code component_ids}), or null for 0 … K−1
+     * @throws IllegalArgumentException when the ids are not K numbers
+     */
+    public FrozenMixture(GaussianMixture mixture, int[] componentIds, AnomalyPolicy policy) {
+        if (componentIds != null && componentIds.length != mixture.components()) {
+            throw new IllegalArgumentException(componentIds.length + " component ids for " + mixture.components()
+                    + " components");
+        }
         this.mixture = mixture;
         this.policy = policy;
         this.score = new PointScore(mixture.components());
+        this.score.componentIds = componentIds == null ? null : componentIds.clone();
         reference.refresh(mixture);
     }
 

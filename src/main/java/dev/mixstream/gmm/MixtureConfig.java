@@ -3,7 +3,8 @@ package dev.mixstream.gmm;
 /**
  * Everything that determines how a mixture learns. Immutable; validated on construction.
  *
- * @param components      K, the number of Gaussian components ({@code n_components})
+ * @param components      K, the number of Gaussian components ({@code n_components}); {@link #AUTO_COMPONENTS} (0)
+ *                        when each model chooses its own K, up to {@code maxComponents}
  * @param covarianceType  shape of the covariances ({@code covariance_type})
  * @param regCovar        added to every covariance's diagonal at each M-step ({@code reg_covar});
  *                        the covariance floor that keeps every component non-singular
@@ -17,6 +18,8 @@ package dev.mixstream.gmm;
  * @param minWeight       a component whose recent share of responsibility falls below this starves,
  *                        and the model re-fits itself on the next W points ({@link DriftWatch})
  * @param seed            seed of the k-means++ initialisation (the only randomness)
+ * @param maxComponents   with automatic K, the largest K a model may have ({@code max_components}); 0 with a
+ *                        fixed K ({@link ComponentReview})
  */
 public record MixtureConfig(
         int components,
@@ -28,7 +31,8 @@ public record MixtureConfig(
         int warmup,
         int initIterations,
         double minWeight,
-        long seed) {
+        long seed,
+        int maxComponents) {
 
     /** Default {@code reg_covar}, as in scikit-learn. */
     public static final double DEFAULT_REG_COVAR = 1e-6;
@@ -62,15 +66,37 @@ public record MixtureConfig(
             case WARMUP, MIN_WEIGHT -> SettingText.AUTO;
             case INIT_ITERATIONS -> Integer.toString(DEFAULT_INIT_ITERATIONS);
             case SEED -> Long.toString(DEFAULT_SEED);
+            case MAX_COMPONENTS -> Integer.toString(DEFAULT_MAX_COMPONENTS);
         };
     }
 
     /** Largest supported K. */
     public static final int MAX_COMPONENTS = 1024;
+    /** {@code components} of a configuration whose models choose their own K. */
+    public static final int AUTO_COMPONENTS = 0;
+    /** Default largest K of a model with automatic K. */
+    public static final int DEFAULT_MAX_COMPONENTS = 10;
+
+    /** A configuration with a fixed K (no {@code max_components}). */
+    public MixtureConfig(int components, CovarianceType covarianceType, double regCovar, double halfLife,
+                         double stepExponent, int batchSize, int warmup, int initIterations, double minWeight,
+                         long seed) {
+        this(components, covarianceType, regCovar, halfLife, stepExponent, batchSize, warmup, initIterations,
+                minWeight, seed, 0);
+    }
 
     public MixtureConfig {
-        if (components < 1 || components > MAX_COMPONENTS) {
-            throw invalid(MixtureParameter.COMPONENTS, "must be in [1, " + MAX_COMPONENTS + "], got " + components);
+        if (components == AUTO_COMPONENTS) {
+            if (maxComponents < 1 || maxComponents > MAX_COMPONENTS) {
+                throw invalid(MixtureParameter.MAX_COMPONENTS,
+                        "must be in [1, " + MAX_COMPONENTS + "] when the number of components is auto, got "
+                                + maxComponents);
+            }
+        } else if (components < 1 || components > MAX_COMPONENTS) {
+            throw invalid(MixtureParameter.COMPONENTS, "must be auto or in [1, " + MAX_COMPONENTS + "], got "
+                    + components);
+        } else if (maxComponents != 0) {
+            throw invalid(MixtureParameter.MAX_COMPONENTS, "only applies when the number of components is auto");
         }
         if (covarianceType == null) {
             throw invalid(MixtureParameter.COVARIANCE_TYPE, "must be given");
@@ -87,17 +113,34 @@ public record MixtureConfig(
         if (batchSize < 1) {
             throw invalid(MixtureParameter.BATCH_SIZE, "must be >= 1, got " + batchSize);
         }
-        if (warmup != 0 && warmup < components) {
-            throw invalid(MixtureParameter.WARMUP,
-                    "must be auto or >= the number of components (" + components + "), got " + warmup);
+        int limit = components == AUTO_COMPONENTS ? maxComponents : components;
+        if (warmup != 0 && warmup < limit) {
+            throw invalid(MixtureParameter.WARMUP, "must be auto or >= the " + (components == AUTO_COMPONENTS
+                    ? "largest number of components (" : "number of components (") + limit + "), got " + warmup);
         }
         if (initIterations < 1) {
             throw invalid(MixtureParameter.INIT_ITERATIONS, "must be >= 1, got " + initIterations);
         }
-        if (!(minWeight > 0 && minWeight < 1.0 / components)) {
+        if (!(minWeight > 0 && minWeight < 1.0 / limit)) {
             throw invalid(MixtureParameter.MIN_WEIGHT,
-                    "must be in (0, 1/components) = (0, " + (1.0 / components) + "), got " + minWeight);
+                    "must be in (0, 1/components) = (0, " + (1.0 / limit) + "), got " + minWeight);
         }
+    }
+
+    /** True when each model chooses its own K (up to {@link #maxComponents}). */
+    public boolean automaticComponents() {
+        return components == AUTO_COMPONENTS;
+    }
+
+    /** The largest K a model of this configuration can have: K, or max_components when automatic. */
+    public int componentLimit() {
+        return automaticComponents() ? maxComponents : components;
+    }
+
+    /** The configuration whose models choose their own K, at most {@code max}. */
+    public MixtureConfig withAutomaticComponents(int max) {
+        return new MixtureConfig(AUTO_COMPONENTS, covarianceType, regCovar, halfLife, stepExponent, batchSize, warmup,
+                initIterations, minWeight, seed, max);
     }
 
     private static InvalidMixtureConfigException invalid(MixtureParameter parameter, String problem) {
@@ -151,12 +194,12 @@ public record MixtureConfig(
 
     /** {@link #safeWarmup(int, CovarianceType, int)} for this K and covariance type. */
     public int safeWarmup(int dimension) {
-        return safeWarmup(components, covarianceType, dimension);
+        return safeWarmup(automaticComponents() ? 1 : components, covarianceType, dimension);
     }
 
-    /** The warm-up length W for data of the given dimension. */
+    /** The warm-up length W for data of the given dimension (automatic K: the automatic W of the largest K). */
     public int warmupFor(int dimension) {
-        return warmup > 0 ? warmup : defaultWarmup(components, dimension);
+        return warmup > 0 ? warmup : defaultWarmup(componentLimit(), dimension);
     }
 
     /** η_min for one step of {@code batchSize} points: 1 − 2^(−m / halfLife), or 0 without half-life. */
@@ -175,53 +218,54 @@ public record MixtureConfig(
         return Math.max(decreasing, minStep);
     }
 
+    /** The configuration with a fixed K = k. */
     public MixtureConfig withComponents(int k) {
         return new MixtureConfig(k, covarianceType, regCovar, halfLife, stepExponent, batchSize, warmup,
-                initIterations, minWeight, seed);
+                initIterations, minWeight, seed, 0);
     }
 
     public MixtureConfig withCovarianceType(CovarianceType t) {
         return new MixtureConfig(components, t, regCovar, halfLife, stepExponent, batchSize, warmup,
-                initIterations, minWeight, seed);
+                initIterations, minWeight, seed, maxComponents);
     }
 
     public MixtureConfig withRegCovar(double r) {
         return new MixtureConfig(components, covarianceType, r, halfLife, stepExponent, batchSize, warmup,
-                initIterations, minWeight, seed);
+                initIterations, minWeight, seed, maxComponents);
     }
 
     public MixtureConfig withHalfLife(double h) {
         return new MixtureConfig(components, covarianceType, regCovar, h, stepExponent, batchSize, warmup,
-                initIterations, minWeight, seed);
+                initIterations, minWeight, seed, maxComponents);
     }
 
     public MixtureConfig withStepExponent(double a) {
         return new MixtureConfig(components, covarianceType, regCovar, halfLife, a, batchSize, warmup,
-                initIterations, minWeight, seed);
+                initIterations, minWeight, seed, maxComponents);
     }
 
     public MixtureConfig withBatchSize(int m) {
         return new MixtureConfig(components, covarianceType, regCovar, halfLife, stepExponent, m, warmup,
-                initIterations, minWeight, seed);
+                initIterations, minWeight, seed, maxComponents);
     }
 
     public MixtureConfig withWarmup(int w) {
         return new MixtureConfig(components, covarianceType, regCovar, halfLife, stepExponent, batchSize, w,
-                initIterations, minWeight, seed);
+                initIterations, minWeight, seed, maxComponents);
     }
 
     public MixtureConfig withInitIterations(int i) {
         return new MixtureConfig(components, covarianceType, regCovar, halfLife, stepExponent, batchSize, warmup,
-                i, minWeight, seed);
+                i, minWeight, seed, maxComponents);
     }
 
     public MixtureConfig withMinWeight(double w) {
         return new MixtureConfig(components, covarianceType, regCovar, halfLife, stepExponent, batchSize, warmup,
-                initIterations, w, seed);
+                initIterations, w, seed, maxComponents);
     }
 
     public MixtureConfig withSeed(long s) {
         return new MixtureConfig(components, covarianceType, regCovar, halfLife, stepExponent, batchSize, warmup,
-                initIterations, minWeight, s);
+                initIterations, minWeight, s, maxComponents);
     }
 }

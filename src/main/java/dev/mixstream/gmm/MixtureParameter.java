@@ -11,7 +11,8 @@ public enum MixtureParameter {
     WARMUP("warmup"),
     INIT_ITERATIONS("init_iterations"),
     MIN_WEIGHT("min_weight"),
-    SEED("seed");
+    SEED("seed"),
+    MAX_COMPONENTS("max_components");
 
     private final String paramName;
 

@@ -6,18 +6,22 @@ import java.nio.ByteBuffer;
  * The binary form of an {@link OnlineMixture}: its complete state, so that a decoded model continues
  * bit-identically (the state store's value format, read back on every restart and restore).
  *
- * <p>Version 4, big-endian (as {@link java.io.DataOutputStream} writes); version 3 is the same without the
- * factor block, version 2 also without the loaded-parameters block, version 1 also without the anomaly block:
+ * <p>Version 5, big-endian (as {@link java.io.DataOutputStream} writes); version 4 is the same without
+ * max_components and the components block, version 3 also without the factor block, version 2 also without the
+ * loaded-parameters block, version 1 also without the anomaly block:
  * <pre>
- * int    magic "MXS1"            short version = 1
- * config: int K, byte covariance-type code ({@link CovarianceType#code()}), double reg_covar,
+ * int    magic "MXS1"            short version
+ * config: int K (0: automatic), byte covariance-type code ({@link CovarianceType#code()}), double reg_covar,
  *         double half_life, double step_exponent, int batch_size, int warmup, int init_iterations,
- *         double min_weight, long seed
+ *         double min_weight, long seed, (version 5) int max_components
  * int D (−1 before the first point)  int W
  * long points_seen, points_applied, steps, refits, scored   double n_eff, avg_log_likelihood
  * byte initialised
  * warming up: int n, then n × (D doubles, int tag length (−1: none), tag bytes)
- * running:    statistics, int pending-batch count, [batch statistics if count &gt; 0],
+ * running:    (version 5) the components block: int K, K ints component ids, int next id, long points since
+ *             the last review, long reviews, births, splits, merges, deaths, int reviews in a row that changed
+ *             nothing, byte collection started by a drop;
+ *             statistics (of K components), int pending-batch count, [batch statistics if count &gt; 0],
  *             K doubles r_k, long points since re-fit, double recent log-likelihood,
  *             int collected re-fit points (−1: not collecting), then that many × D doubles,
  *             then (version 3) the loaded-parameters block: byte pinned, and if 1, per component: double π,
@@ -45,7 +49,9 @@ import java.nio.ByteBuffer;
  */
 public final class ModelStateCodec {
     static final int MAGIC = 0x4D585331; // "MXS1"
-    static final int VERSION = 4;
+    static final int VERSION = 5;
+    /** The fourth version, without max_components and the components block (still decoded). */
+    static final int VERSION_4 = 4;
     /** The third version, without the factor block (still decoded). */
     static final int VERSION_3 = 3;
     /** The first version, without the anomaly block (still decoded). */
@@ -54,9 +60,13 @@ public final class ModelStateCodec {
     static final int VERSION_2 = 2;
     /** Bytes of the anomaly block (version 2, running models). */
     private static final int ANOMALY_BYTES = 3 * 8 + 8 + LogLikelihoodReference.LEVELS * 8;
+    /** Bytes of the configuration block up to version 4. */
+    private static final int CONFIG_BYTES_V4 = 4 + 1 + 8 + 8 + 8 + 4 + 4 + 4 + 8 + 8;
     /** Bytes of the configuration block. */
-    private static final int CONFIG_BYTES = 4 + 1 + 8 + 8 + 8 + 4 + 4 + 4 + 8 + 8;
+    private static final int CONFIG_BYTES = CONFIG_BYTES_V4 + 4;
     private static final int HEADER_BYTES = 4 + 2 + CONFIG_BYTES + 4 + 4 + 5 * 8 + 2 * 8 + 1;
+    /** Bytes of the components block, but the ids. */
+    private static final int COMPONENTS_BYTES = 4 + 4 + 6 * 8 + 4 + 1;
 
     private ModelStateCodec() {
     }
@@ -97,6 +107,7 @@ public final class ModelStateCodec {
                 n += 8 * m.buffer[i].length + 4 + (m.bufferTags[i] == null ? 0 : m.bufferTags[i].length);
             }
         } else {
+            n += COMPONENTS_BYTES + 4 * m.components();
             n += statisticsSize(m.statistics) + 4 + (m.batchCount > 0 ? statisticsSize(m.batch) : 0);
             n += 8 * m.drift.recentShare.length + 8 + 8 + 4 + m.drift.collectedCount * 8 * m.dimension;
             n += 1 + (m.pinned ? m.mixture.components() * 8 * (1 + m.dimension + covarianceValues(m.mixture)) : 0);
@@ -122,7 +133,8 @@ public final class ModelStateCodec {
             throw new IllegalArgumentException("not a mixstream model state");
         }
         int version = in.getShort();
-        if (version != VERSION && version != VERSION_3 && version != VERSION_2 && version != VERSION_1) {
+        if (version != VERSION && version != VERSION_4 && version != VERSION_3 && version != VERSION_2
+                && version != VERSION_1) {
             throw new IllegalArgumentException("unsupported model state version " + version);
         }
         int configStart = in.position();
@@ -130,10 +142,16 @@ public final class ModelStateCodec {
         if (config != null) {
             config.accept(in);
         } else {
-            in.position(configStart + CONFIG_BYTES);
+            in.position(configStart + (version >= VERSION ? CONFIG_BYTES : CONFIG_BYTES_V4));
         }
-        return new Header(version, components, in.getInt(), in.getInt(), in.getLong(), in.getLong(), in.getLong(),
+        Header h = new Header(version, components, in.getInt(), in.getInt(), in.getLong(), in.getLong(), in.getLong(),
                 in.getLong(), in.getLong(), in.getDouble(), in.getDouble(), in.get() != 0);
+        if (h.initialised() && version >= VERSION) { // the current K starts the components block
+            return new Header(version, in.getInt(in.position()), h.dimension(), h.warmup(), h.pointsSeen(),
+                    h.pointsApplied(), h.steps(), h.refits(), h.scored(), h.effectiveCount(), h.avgLogLikelihood(),
+                    true);
+        }
+        return h;
     }
 
     /**
@@ -168,7 +186,8 @@ public final class ModelStateCodec {
         try {
             ByteBuffer in = ByteBuffer.wrap(bytes);
             MixtureConfig[] config = new MixtureConfig[1];
-            Header h = readHeader(in, b -> config[0] = readConfig(b));
+            int version = bytes.length >= 6 ? ByteBuffer.wrap(bytes).getShort(4) : 0;
+            Header h = readHeader(in, b -> config[0] = readConfig(b, version));
             OnlineMixture m = new OnlineMixture(config[0]);
             m.pointsSeen = h.pointsSeen();
             m.pointsApplied = h.pointsApplied();
@@ -182,11 +201,11 @@ public final class ModelStateCodec {
                 m.warmup = h.warmup();
             }
             if (h.initialised()) {
-                readRunning(in, m);
+                readRunning(in, m, h.version());
                 if (h.version() >= VERSION_3) {
                     readPinned(in, m);
                 }
-                if (h.version() >= VERSION) {
+                if (h.version() >= VERSION_4) {
                     readFactors(in, m);
                 }
                 if (h.version() == VERSION_1) {
@@ -229,6 +248,20 @@ public final class ModelStateCodec {
     }
 
     private static void writeRunning(ByteBuffer out, OnlineMixture m) {
+        int k = m.components();
+        out.putInt(k);
+        for (int c = 0; c < k; c++) {
+            out.putInt(m.componentIds[c]);
+        }
+        out.putInt(m.nextComponentId);
+        out.putLong(m.sinceReview);
+        out.putLong(m.reviews);
+        out.putLong(m.births);
+        out.putLong(m.splits);
+        out.putLong(m.merges);
+        out.putLong(m.deaths);
+        out.putInt(m.quietReviews);
+        out.put((byte) (m.drift.dropTriggered ? 1 : 0));
         writeStatistics(out, m.statistics);
         out.putInt(m.batchCount);
         if (m.batchCount > 0) {
@@ -392,8 +425,33 @@ public final class ModelStateCodec {
         }
     }
 
-    private static void readRunning(ByteBuffer in, OnlineMixture m) {
-        m.allocateRunning();
+    private static void readRunning(ByteBuffer in, OnlineMixture m, int version) {
+        boolean dropTriggered = false;
+        if (version >= VERSION) {
+            int k = in.getInt();
+            if (k < 1 || k > m.config.componentLimit()) {
+                throw new IllegalArgumentException("corrupt model state: " + k + " components");
+            }
+            m.allocateRunning(k);
+            m.componentIds = new int[k];
+            for (int c = 0; c < k; c++) {
+                m.componentIds[c] = in.getInt();
+            }
+            m.nextComponentId = in.getInt();
+            m.sinceReview = in.getLong();
+            m.reviews = in.getLong();
+            m.births = in.getLong();
+            m.splits = in.getLong();
+            m.merges = in.getLong();
+            m.deaths = in.getLong();
+            m.quietReviews = in.getInt();
+            dropTriggered = in.get() != 0;
+        } else {
+            int k = m.config.components();
+            m.allocateRunning(k);
+            m.componentIds = OnlineMixture.identityIds(k);
+            m.nextComponentId = k;
+        }
         readStatistics(in, m.statistics);
         m.batchCount = in.getInt();
         if (m.batchCount > 0) {
@@ -407,11 +465,12 @@ public final class ModelStateCodec {
         drift.recentLogLikelihood = in.getDouble();
         int collected = in.getInt();
         if (collected >= 0) {
-            drift.collected = new double[m.warmup][];
+            drift.collected = new double[m.collectionSize()][];
             drift.collectedCount = collected;
             for (int i = 0; i < collected; i++) {
                 drift.collected[i] = getAll(in, m.dimension);
             }
+            drift.dropTriggered = dropTriggered;
         }
         m.statistics.maximise(m.mixture, m.config.regCovar());
     }
@@ -475,12 +534,13 @@ public final class ModelStateCodec {
         out.putInt(c.initIterations());
         out.putDouble(c.minWeight());
         out.putLong(c.seed());
+        out.putInt(c.maxComponents());
     }
 
-    private static MixtureConfig readConfig(ByteBuffer in) {
+    private static MixtureConfig readConfig(ByteBuffer in, int version) {
         return new MixtureConfig(in.getInt(), CovarianceType.ofCode(in.get()), in.getDouble(),
                 in.getDouble(), in.getDouble(), in.getInt(), in.getInt(), in.getInt(), in.getDouble(),
-                in.getLong());
+                in.getLong(), version >= VERSION ? in.getInt() : 0);
     }
 
     private static void writeTag(ByteBuffer out, byte[] tag) {

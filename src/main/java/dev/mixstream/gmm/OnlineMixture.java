@@ -87,6 +87,22 @@ public final class OnlineMixture {
     double avgLogLikelihood;
     long scored;
 
+    // components (automatic K: their number changes at reviews)
+    /** Each component's id: with automatic K stable for its life and never reused; with a fixed K, 0 … K−1. */
+    int[] componentIds;
+    /** The id the next new component gets. */
+    int nextComponentId;
+    /** Points since the last review of the components (automatic K). */
+    long sinceReview;
+    /** Reviews of the components so far, and what they did. */
+    long reviews;
+    /** Reviews in a row that changed nothing. */
+    int quietReviews;
+    long births;
+    long splits;
+    long merges;
+    long deaths;
+
     // anomaly state
     LogLikelihoodReference reference;
     long pointsSinceReference;
@@ -231,6 +247,96 @@ public final class OnlineMixture {
         return refits;
     }
 
+    /** The current K: the configured one, or with automatic K the model's own (0 before initialisation). */
+    public int components() {
+        if (mixture != null) {
+            return mixture.components();
+        }
+        return config.automaticComponents() ? 0 : config.components();
+    }
+
+    /**
+     * The id of component c ({@code 0 ≤ c <} {@link #components()}): with automatic K a component keeps its id for
+     * its life and a new component gets a new one; with a fixed K the id is c.
+     */
+    public int componentId(int c) {
+        java.util.Objects.checkIndex(c, components());
+        return componentIds == null ? c : componentIds[c];
+    }
+
+    /** The component ids, in component order (a copy). */
+    public int[] componentIds() {
+        int k = components();
+        int[] out = new int[k];
+        for (int c = 0; c < k; c++) {
+            out[c] = componentId(c);
+        }
+        return out;
+    }
+
+    /** Reviews of the components so far (automatic K; {@link ComponentReview}). */
+    public long reviews() {
+        return reviews;
+    }
+
+    /** Components born so far (automatic K), not counting the halves of splits. */
+    public long births() {
+        return births;
+    }
+
+    /** Components split in two so far (automatic K). */
+    public long splits() {
+        return splits;
+    }
+
+    /** Pairs of components merged so far (automatic K). */
+    public long merges() {
+        return merges;
+    }
+
+    /** Components that died (starved) so far (automatic K). */
+    public long deaths() {
+        return deaths;
+    }
+
+    /**
+     * Points collected before a re-fit (W) or, with automatic K, before a review of the components:
+     * max(W, 2 000, 400·(D+1)), which is 2 000 points in 2 dimensions and 3 600 in 8 (half to fit each candidate move,
+     * half to judge it; with 2 250 in 8 dimensions, 8 overlapping clusters were found in only half of the streams), but
+     * no more than 512 KiB of coordinates (65 536 / D points, at least 500): the sample is part of the model's state
+     * while it is collected.
+     */
+    public int collectionSize() {
+        if (!config.automaticComponents()) {
+            return warmup;
+        }
+        int wanted = Math.max(Math.max(warmup, REVIEW_POINTS), REVIEW_POINTS_PER_DIMENSION * (dimension + 1));
+        return Math.min(wanted, Math.max(REVIEW_POINTS_MIN, REVIEW_BYTES / (8 * dimension)));
+    }
+
+    /** The review sample's coordinates take at most this many bytes of the state (512 KiB). */
+    static final int REVIEW_BYTES = 512 * 1024;
+    /** The review sample's size however large D is. */
+    static final int REVIEW_POINTS_MIN = 500;
+
+    /** The review sample's least size. */
+    static final int REVIEW_POINTS = 2000;
+
+    /** The review sample's points per dimension (+1). */
+    static final int REVIEW_POINTS_PER_DIMENSION = 400;
+
+    /**
+     * Points between two reviews of the components (automatic K): the review sample's size ({@link #collectionSize()})
+     * after the warm-up and after a review that changed K, doubling with each review that changed nothing, up to half
+     * the half-life or twice the sample, whichever is larger (4 times the sample without half-life). Each review then
+     * collects its sample. Reviews are frequent while the components are being found, rare once they are settled.
+     */
+    public long reviewInterval() {
+        long sample = collectionSize();
+        long longest = config.hasNoHalfLife() ? 4L * sample : (long) Math.max(2L * sample, config.halfLife() / 2);
+        return Math.min(longest, sample << Math.min(quietReviews, 20)); // doubles with each review that changed nothing
+    }
+
     /** Stepwise-EM steps taken (the warm-up counts as W/m − 1 steps). */
     public long steps() {
         return steps;
@@ -292,17 +398,127 @@ public final class OnlineMixture {
                 stepBatch();
             }
         }
-        if (drift.observe(x, gamma, score.logLikelihood, score.learned, avgLogLikelihood, warmup,
-                config.minWeight())) {
-            refit();
+        boolean collected = drift.observe(x, gamma, score.logLikelihood, score.learned, avgLogLikelihood,
+                collectionSize(), config.minWeight());
+        if (!config.automaticComponents()) {
+            if (collected) {
+                refit();
+            }
+        } else if (collected) {
+            if (batchCount == 0) { // between two mini-batches, where the components may change
+                reviewComponents();
+            }
+        } else if (drift.startedByStarving() && !drift.dropTriggered && batchCount == 0) {
+            drift.clearCollection(); // a starving component dies at once: deaths need no sample
+            ComponentReview.Outcome outcome = ComponentReview.deaths(mixture, componentIds, drift.recentShare,
+                    config.minWeight());
+            rebuild(outcome);
+            deaths += outcome.deaths();
+            refreshReference();
+        } else if (!drift.collecting() && ++sinceReview >= reviewInterval()) {
+            drift.collect(collectionSize());
         }
+    }
+
+    /**
+     * Automatic K: the components are reviewed on the collected points ({@link ComponentReview}): starving ones die,
+     * and the merges, splits and births that predict unseen sampled points better are made. When nothing changes and
+     * the collection was started by a drop of the recent log-likelihood, the model re-fits itself as a fixed-K model
+     * does.
+     */
+    private void reviewComponents() {
+        double[][] points = drift.collected();
+        boolean drop = drift.dropTriggered;
+        ComponentReview.Outcome outcome = ComponentReview.review(points, mixture, componentIds, drift.recentShare,
+                config.minWeight(), config.maxComponents(), regCovar);
+        reviews++;
+        sinceReview = 0;
+        quietReviews = outcome.changed() ? 0 : quietReviews + 1;
+        if (outcome.changed()) {
+            rebuild(outcome);
+            // the step size of a model that learned the sample's points: new components settle within a few samples'
+            // worth of points instead of at the 1/n pace of a long history (the others keep their statistics)
+            steps = Math.min(steps, Math.max(warmupSteps(), collectionSize() / batchSize - 1));
+            births += outcome.births();
+            splits += outcome.splits();
+            merges += outcome.merges();
+            deaths += outcome.deaths();
+            refreshReference();
+        } else if (drop) {
+            refit();
+        } else {
+            drift.clearCollection();
+        }
+    }
+
+    /**
+     * The running state with the reviewed components: kept ones keep their statistics, a merge takes the merge of
+     * both statistics, split halves share their parent's stored weight in the ratio of their fitted weights, and a
+     * newborn component of fitted weight π gets π of the new total; fitted components' statistics are those of
+     * their fitted parameters. New components get new ids. The drift watch goes on with each component's recent share
+     * carried over the same way (a newborn's is its weight), its points since the last re-fit kept.
+     */
+    private void rebuild(ComponentReview.Outcome outcome) {
+        double[] oldShares = drift.recentShare.clone();
+        long sinceRefit = drift.sinceRefit;
+        java.util.List<ComponentReview.Part> parts = outcome.parts();
+        int k = parts.size();
+        SufficientStatistics old = statistics;
+        double alive = 0; // stored weight of the components that live on (in a part, merged or split)
+        double birthShare = 0;
+        double[] splitShare = new double[old.k];
+        boolean[] counted = new boolean[old.k];
+        for (ComponentReview.Part p : parts) {
+            for (int source : new int[]{p.source(), p.mergedWith(), p.splitFrom()}) {
+                if (source >= 0 && !counted[source]) {
+                    counted[source] = true;
+                    alive += old.weight[source];
+                }
+            }
+            if (p.fitted() && p.splitFrom() < 0) {
+                birthShare += p.weight();
+            } else if (p.fitted()) {
+                splitShare[p.splitFrom()] += p.weight();
+            }
+        }
+        double total = alive / (1 - birthShare); // newborn components of weight π take π of the new total
+        int[] ids = new int[k];
+        double[] shares = new double[k];
+        SufficientStatistics next = new SufficientStatistics(k, dimension, config.covarianceType());
+        next.g = old.g;
+        for (int c = 0; c < k; c++) {
+            ComponentReview.Part p = parts.get(c);
+            if (!p.fitted()) {
+                next.copyComponent(c, old, p.source());
+                shares[c] = oldShares[p.source()];
+                if (p.mergedWith() >= 0) {
+                    next.mergeComponent(c, old, p.mergedWith());
+                    shares[c] += oldShares[p.mergedWith()];
+                }
+            } else if (p.splitFrom() >= 0) {
+                double fraction = p.weight() / splitShare[p.splitFrom()];
+                next.setComponent(c, old.weight[p.splitFrom()] * fraction, p.mean(), p.covariance(), regCovar);
+                shares[c] = oldShares[p.splitFrom()] * fraction;
+            } else {
+                next.setComponent(c, total * p.weight(), p.mean(), p.covariance(), regCovar);
+                shares[c] = p.weight();
+            }
+            ids[c] = p.id() >= 0 ? p.id() : nextComponentId++;
+        }
+        allocateRunning(k);
+        statistics.copyFrom(next);
+        statistics.maximise(mixture, regCovar);
+        componentIds = ids;
+        pinned = false;
+        drift.carryOn(shares, avgLogLikelihood);
+        drift.sinceRefit = sinceRefit;
     }
 
     /** Re-fits on the collected points by EM from {@link #warmStart}, or from a better fresh fit. */
     private void refit() {
         double[][] points = drift.collected();
         GaussianMixture start = warmStart(points);
-        SufficientStatistics fitted = new SufficientStatistics(config.components(), dimension, config.covarianceType());
+        SufficientStatistics fitted = new SufficientStatistics(mixture.components(), dimension, config.covarianceType());
         BatchEm.iterate(points, start, fitted, config.regCovar(), config.initIterations(), 1e-6);
         keepBestOfFreshFits(points, start.meanLogLikelihood(points), fitted);
         statistics.copyFrom(fitted);
@@ -324,7 +540,7 @@ public final class OnlineMixture {
      * (then all weights renormalised).
      */
     private GaussianMixture warmStart(double[][] points) {
-        int k = config.components();
+        int k = mixture.components();
         int d = dimension;
         GaussianMixture start = mixture.copy();
         double[] variance = perDimensionVariance(points);
@@ -400,7 +616,7 @@ public final class OnlineMixture {
         double bestLl = warmLogLikelihood;
         SplittableRandom rng = new SplittableRandom(config.seed() + REFIT_SEED_STRIDE * (refits + 1));
         for (int i = 0; i < REFIT_FRESH_STARTS; i++) {
-            BatchEm.Fit fresh = BatchEm.fitOnce(points, config,
+            BatchEm.Fit fresh = BatchEm.fitOnce(points, fixedComponents(mixture.components()),
                     new BatchEm.Options(1, config.initIterations(), 1e-6), rng.split());
             if (fresh.meanLogLikelihood() > bestLl + 1e-9) {
                 bestLl = fresh.meanLogLikelihood();
@@ -464,9 +680,16 @@ public final class OnlineMixture {
         bufferTags = new byte[warmup][];
     }
 
-    /** Allocates the running phase's state (before the warm-up's fit, or when decoding a running model). */
-    void allocateRunning() {
-        int k = config.components();
+    /** The configuration with K components fixed (itself when K is fixed). */
+    private MixtureConfig fixedComponents(int k) {
+        return config.automaticComponents() ? config.withComponents(k) : config;
+    }
+
+    /**
+     * Allocates the running phase's state for K components (before the warm-up's fit, when decoding a running model,
+     * or when a review changed K).
+     */
+    void allocateRunning(int k) {
         statistics = new SufficientStatistics(k, dimension, config.covarianceType());
         if (batchSize == 1 && config.covarianceType() == CovarianceType.FULL) {
             statistics.trackFactors(new IncrementalFactors(k, dimension, regCovar)); // O(D²) per point instead of O(D³)
@@ -478,22 +701,60 @@ public final class OnlineMixture {
         reference = new LogLikelihoodReference();
     }
 
-    private void initialise(ScoreSink sink) {
-        double[][] points = Arrays.copyOf(buffer, buffered);
+    /**
+     * The initial fit of K components on the warm-up points: the best of {@link #INIT_STARTS} k-means++ starts, then
+     * split-and-merge moves.
+     */
+    private BatchEm.Fit initialFit(double[][] points, int k) {
+        MixtureConfig fixed = fixedComponents(k);
         // best of INIT_STARTS k-means++ starts: a single start left a quarter to a third of the models tested with
         // a component on two clusters and two on one, a local optimum that no drift trigger fires on
         BatchEm.Options options = new BatchEm.Options(1, config.initIterations(), 1e-6);
-        BatchEm.Fit fit = BatchEm.fitOnce(points, config, options, new SplittableRandom(config.seed()));
+        BatchEm.Fit fit = BatchEm.fitOnce(points, fixed, options, new SplittableRandom(config.seed()));
         SplittableRandom more = new SplittableRandom(config.seed() + INIT_SEED_STRIDE);
         for (int i = 1; i < INIT_STARTS; i++) {
-            BatchEm.Fit other = BatchEm.fitOnce(points, config, options, more.split());
+            BatchEm.Fit other = BatchEm.fitOnce(points, fixed, options, more.split());
             if (other.meanLogLikelihood() > fit.meanLogLikelihood() + 1e-9) {
                 fit = other;
             }
         }
         // and split-and-merge moves for the local optimum the restarts still leave (1 in 16 seeds of the 8-D test)
-        fit = SplitMerge.improve(points, fit, regCovar, config.initIterations(), 1e-6);
-        allocateRunning();
+        return SplitMerge.improve(points, fit, regCovar, config.initIterations(), 1e-6);
+    }
+
+    /**
+     * Automatic K: the initial fit of each K from 1 up, the one with the lowest BIC on the warm-up points kept. K goes
+     * up to max_components, no further than the points place safely ({@link MixtureConfig#safeWarmup}), and stops
+     * once two K in a row did worse than the best so far.
+     */
+    private BatchEm.Fit initialFitChoosingK(double[][] points) {
+        int n = points.length;
+        int safe = MixtureConfig.safeWarmup(1, config.covarianceType(), dimension);
+        int largest = Math.max(1, Math.min(config.maxComponents(), n / safe));
+        BatchEm.Fit best = null;
+        double bestBic = Double.POSITIVE_INFINITY;
+        int bestK = 0;
+        for (int k = 1; k <= largest && k <= bestK + 2; k++) {
+            BatchEm.Fit fit = initialFit(points, k);
+            double bic = InformationCriterion.BIC.value(fit.meanLogLikelihood(), n,
+                    InformationCriterion.parameters(k, dimension, config.covarianceType()));
+            if (best == null || bic < bestBic) {
+                best = fit;
+                bestBic = bic;
+                bestK = k;
+            }
+        }
+        return best;
+    }
+
+    private void initialise(ScoreSink sink) {
+        double[][] points = Arrays.copyOf(buffer, buffered);
+        BatchEm.Fit fit = config.automaticComponents() ? initialFitChoosingK(points)
+                : initialFit(points, config.components());
+        int k = fit.mixture().components();
+        allocateRunning(k);
+        componentIds = identityIds(k);
+        nextComponentId = k;
         statistics.copyFrom(fit.statistics());
         statistics.normalise();
         statistics.maximise(mixture, regCovar);
@@ -526,7 +787,8 @@ public final class OnlineMixture {
         score.point = x;
         score.tag = tag;
         score.index = index;
-        score.component = LogSumExp.argmax(score.responsibilities, config.components());
+        score.component = LogSumExp.argmax(score.responsibilities, score.responsibilities.length);
+        score.componentIds = componentIds;
         score.logLikelihood = ll;
         score.modelVersion = pointsApplied;
         scoreAnomaly(x, rate);
@@ -580,10 +842,35 @@ public final class OnlineMixture {
      */
     public static OnlineMixture loaded(MixtureConfig config, GaussianMixture parameters, double nEff,
                                        double avgLogLikelihood) {
-        if (parameters.components() != config.components() || parameters.covarianceType() != config.covarianceType()) {
-            throw new IllegalArgumentException("the configuration has K=" + config.components() + " "
+        return loaded(config, parameters, null, nEff, avgLogLikelihood);
+    }
+
+    /**
+     * {@link #loaded(MixtureConfig, GaussianMixture, double, double)} with the components' ids (e.g. a snapshot's
+     * {@code component_ids}; null: 0 … K−1). With automatic K the parameters may have any K up to max_components, and
+     * new components get ids above the largest given.
+     *
+     * @throws IllegalArgumentException also when the ids are not K distinct non-negative numbers
+     */
+    public static OnlineMixture loaded(MixtureConfig config, GaussianMixture parameters, int[] componentIds,
+                                       double nEff, double avgLogLikelihood) {
+        boolean fits = config.automaticComponents() ? parameters.components() <= config.maxComponents()
+                : parameters.components() == config.components();
+        if (!fits || parameters.covarianceType() != config.covarianceType()) {
+            throw new IllegalArgumentException("the configuration has K=" + (config.automaticComponents()
+                    ? "auto up to " + config.maxComponents() : Integer.toString(config.components())) + " "
                     + config.covarianceType().wireName() + ", the parameters K=" + parameters.components() + " "
                     + parameters.covarianceType().wireName());
+        }
+        if (componentIds != null && (componentIds.length != parameters.components()
+                || Arrays.stream(componentIds).anyMatch(id -> id < 0)
+                || Arrays.stream(componentIds).distinct().count() != componentIds.length)) {
+            throw new IllegalArgumentException("the component ids must be " + parameters.components()
+                    + " distinct numbers >= 0");
+        }
+        if (!config.automaticComponents() && componentIds != null
+                && !Arrays.equals(componentIds, identityIds(componentIds.length))) {
+            throw new IllegalArgumentException("a model with a fixed K has the component ids 0 … K−1");
         }
         if (!(nEff > 0) || !Double.isFinite(avgLogLikelihood)) {
             throw new IllegalArgumentException("n_eff must be > 0 and the average log-likelihood finite");
@@ -591,7 +878,10 @@ public final class OnlineMixture {
         OnlineMixture m = new OnlineMixture(config);
         m.dimension = parameters.dimension();
         m.warmup = config.warmupFor(m.dimension);
-        m.allocateRunning();
+        int k = parameters.components();
+        m.allocateRunning(k);
+        m.componentIds = componentIds == null ? identityIds(k) : componentIds.clone();
+        m.nextComponentId = Arrays.stream(m.componentIds).max().orElse(-1) + 1;
         m.statistics.setFrom(parameters, m.regCovar);
         m.mixture = parameters.copy();
         m.pinned = true;
@@ -603,6 +893,15 @@ public final class OnlineMixture {
         m.refreshReference();
         m.drift.restart(m.mixture, avgLogLikelihood);
         return m;
+    }
+
+    /** 0 … K−1. */
+    static int[] identityIds(int k) {
+        int[] ids = new int[k];
+        for (int c = 0; c < k; c++) {
+            ids[c] = c;
+        }
+        return ids;
     }
 
     /** Whether the parameters are still exactly those the model was {@link #loaded} with. */

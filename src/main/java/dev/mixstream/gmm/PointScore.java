@@ -10,6 +10,8 @@ public final class PointScore {
     long index;
     final double[] responsibilities;
     int component;
+    /** The scoring model's component ids (null: 0 … K−1); a view. */
+    int[] componentIds;
     double logLikelihood;
     long modelVersion;
     double anomalyScore;
@@ -61,9 +63,22 @@ public final class PointScore {
         return responsibilities;
     }
 
-    /** argmax_k γ_k, the hard assignment. */
+    /** argmax_k γ_k, the hard assignment, as an index into {@link #responsibilities()}. */
     public int component() {
         return component;
+    }
+
+    /** The id of the hard assignment's component ({@link #componentId(int)} of {@link #component()}). */
+    public int componentIdOfAssignment() {
+        return componentId(component);
+    }
+
+    /**
+     * The id of the scoring model's component c: a model with automatic K gives each component an id for its life
+     * (a new component a new id); with a fixed K it is c.
+     */
+    public int componentId(int c) {
+        return componentIds == null ? c : componentIds[c];
     }
 
     /** log p(x) = log Σ_k π_k N(x|μ_k,Σ_k) under the parameters the point was scored with. */

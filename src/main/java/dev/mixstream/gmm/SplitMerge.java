@@ -117,7 +117,7 @@ final class SplitMerge {
     }
 
     /** σ̄² = tr Σ_c / D, the component's average variance per dimension. */
-    private static double meanVariance(GaussianMixture g, int c) {
+    static double meanVariance(GaussianMixture g, int c) {
         int d = g.dimension();
         double[] cov = g.covarianceArray(c);
         double trace = 0;
@@ -135,7 +135,7 @@ final class SplitMerge {
      * Mardia's kurtosis over all D dimensions, barely told such a component from a good one in 8 dimensions: the
      * log-likelihood of an ML Gaussian is blind to bimodality, its expected Mahalanobis distance is exactly D.)
      */
-    private static double kurtosisDeficit(double[][] points, double[][] gamma, int c, double total,
+    static double kurtosisDeficit(double[][] points, double[][] gamma, int c, double total,
                                           GaussianMixture g) {
         if (!(total > 1)) {
             return Double.NEGATIVE_INFINITY;

@@ -198,25 +198,62 @@ final class SufficientStatistics {
         g = 1.0;
         double[] pi = p.weights();
         for (int c = 0; c < k; c++) {
-            double w = pi[c];
-            weight[c] = w;
-            System.arraycopy(p.meanArray(c), 0, mean[c], 0, d);
-            double[] cov = p.covarianceArray(c);
-            double[] sc = scatter[c];
-            if (type == CovarianceType.FULL) {
-                for (int i = 0; i < d; i++) {
-                    for (int j = 0; j < i; j++) {
-                        sc[i * d + j] = w * cov[i * d + j]; // C_ij = π Σ_ij
-                    }
-                    sc[i * d + i] = w * Math.max(0, cov[i * d + i] - regCovar); // C_ii = π (Σ_ii − reg)
-                }
-            } else {
-                for (int i = 0; i < d; i++) {
-                    sc[i] = w * Math.max(0, cov[i] - regCovar);
-                }
-            }
+            setComponent(c, pi[c], p.meanArray(c), p.covarianceArray(c), regCovar);
         }
         changedAll();
+    }
+
+    /**
+     * Component c's statistics (stored units) for stored weight w and parameters μ, Σ (the type's covariance storage):
+     * W = w, m = μ, C = w (Σ − regCovar·I), a diagonal below regCovar taken as 0.
+     */
+    void setComponent(int c, double w, double[] mu, double[] cov, double regCovar) {
+        weight[c] = w;
+        System.arraycopy(mu, 0, mean[c], 0, d);
+        double[] sc = scatter[c];
+        Arrays.fill(sc, 0.0);
+        if (type == CovarianceType.FULL) {
+            for (int i = 0; i < d; i++) {
+                for (int j = 0; j < i; j++) {
+                    sc[i * d + j] = w * cov[i * d + j]; // C_ij = w Σ_ij
+                }
+                sc[i * d + i] = w * Math.max(0, cov[i * d + i] - regCovar); // C_ii = w (Σ_ii − reg)
+            }
+        } else {
+            for (int i = 0; i < d; i++) {
+                sc[i] = w * Math.max(0, cov[i] - regCovar);
+            }
+        }
+        changed[c] = true;
+    }
+
+    /** Component c's statistics copied from component {@code from} of {@code o} (same D and type; stored units). */
+    void copyComponent(int c, SufficientStatistics o, int from) {
+        weight[c] = o.weight[from];
+        System.arraycopy(o.mean[from], 0, mean[c], 0, d);
+        System.arraycopy(o.scatter[from], 0, scatter[c], 0, scatter[c].length);
+        changed[c] = true;
+    }
+
+    /**
+     * Merges component {@code from} of {@code o} into component c (Chan's merge of two weighted sets):
+     * W = W_a + W_b; m = m_a + (W_b/W) δ; C = C_a + C_b + (W_a W_b / W) δδᵀ, δ = m_b − m_a.
+     */
+    void mergeComponent(int c, SufficientStatistics o, int from) {
+        double wa = weight[c];
+        double wb = o.weight[from];
+        double w = wa + wb;
+        double[] ma = mean[c];
+        double[] mb = o.mean[from];
+        for (int i = 0; i < d; i++) {
+            double di = mb[i] - ma[i];
+            delta[i] = di;
+            ma[i] += (wb / w) * di; // m = m_a + (W_b/W) δ
+        }
+        addScaled(scatter[c], o.scatter[from], 1.0); // C_a + C_b
+        addOuter(scatter[c], delta, wa * wb / w); // + (W_a W_b / W) δδᵀ
+        weight[c] = w;
+        changed[c] = true;
     }
 
     /** Rescales the weights (and scatters) so that Σ_k W_k = 1 with g = 1; means are unchanged. */

@@ -37,25 +37,78 @@ class ModelStateCodecTest {
 
     @ParameterizedTest
     @EnumSource(ModelStateFixtures.class)
-    void aVersion4StateDecodesAndReEncodesToTheSameBytes(ModelStateFixtures fixture) {
-        byte[] committed = fixture.committed(4);
+    void aVersion5StateDecodesAndReEncodesToTheSameBytes(ModelStateFixtures fixture) {
+        byte[] committed = fixture.committed(5);
         OnlineMixture decoded = ModelStateCodec.decode(committed);
         assertEquals(fixture.points, decoded.pointsSeen());
         assertEquals(fixture.config, decoded.config());
-        assertArrayEquals(committed, ModelStateCodec.encode(decoded), "version 4 is still the format written");
+        assertArrayEquals(committed, ModelStateCodec.encode(decoded), "version 5 is still the format written");
         assertArrayEquals(committed, ModelStateCodec.encode(fixture.replay(ScoreSink.IGNORE)),
                 "today's engine builds the same state from the same points");
+    }
+
+    /** magic, version, the configuration block of version 5, D, W, five longs, two doubles, initialised. */
+    private static final int HEADER_V5 = 4 + 2 + 61 + 4 + 4 + 5 * 8 + 2 * 8 + 1;
+
+    /** A version-5 state in the version-4 layout: without max_components and without the components block. */
+    static byte[] withoutVersion5Blocks(byte[] v5) {
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(v5);
+        assertEquals(5, in.getShort(VERSION_AT));
+        int configEnd = VERSION_AT + 2 + 57;
+        boolean running = v5[HEADER_V5 - 1] != 0;
+        int k = running ? in.getInt(HEADER_V5) : 0;
+        int block = running ? 4 + 4 * k + 4 + 6 * 8 + 4 + 1 : 0;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(v5, 0, configEnd);
+        out.write(v5, configEnd + 4, HEADER_V5 - configEnd - 4);
+        out.write(v5, HEADER_V5 + block, v5.length - HEADER_V5 - block);
+        byte[] v4 = out.toByteArray();
+        v4[VERSION_AT + 1] = 4;
+        return v4;
+    }
+
+    /**
+     * Version 5 adds max_components (0: a fixed K) to the configuration block, and before a running model's
+     * statistics the components block: K, the component ids, the next id, the points since the last review, the
+     * review counters and whether a drop of the log-likelihood started the collection. A version-4 state decodes as a
+     * fixed-K model with ids 0 … K−1, no review yet, and re-encodes to its own bytes but for those blocks.
+     */
+    @ParameterizedTest
+    @EnumSource(ModelStateFixtures.class)
+    void aVersion4StateIsAVersion5StateWithoutMaxComponentsAndTheComponentsBlock(ModelStateFixtures fixture) {
+        byte[] v4 = fixture.committed(4);
+        OnlineMixture decoded = ModelStateCodec.decode(v4);
+        byte[] v5 = ModelStateCodec.encode(decoded);
+        assertEquals(5, v5[VERSION_AT + 1]);
+        assertArrayEquals(v4, withoutVersion5Blocks(v5));
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(v5);
+        assertEquals(0, in.getInt(VERSION_AT + 2 + 57), "max_components of a fixed K");
+        int k = fixture.config.components();
+        assertArrayEquals(OnlineMixture.identityIds(k), decoded.componentIds());
+        if (decoded.isInitialised()) {
+            in.position(HEADER_V5);
+            assertEquals(k, in.getInt());
+            for (int c = 0; c < k; c++) {
+                assertEquals(c, in.getInt(), "id of component " + c);
+            }
+            assertEquals(k, in.getInt(), "next id");
+            for (int i = 0; i < 6; i++) {
+                assertEquals(0, in.getLong(), "points since a review, reviews, births, splits, merges, deaths");
+            }
+            assertEquals(0, in.getInt(), "no quiet review");
+            assertEquals(0, in.get(), "no collection started by a drop");
+        }
     }
 
     /** The header-only summary (the HTTP API's listing) agrees with the fully decoded model, for both versions. */
     @ParameterizedTest
     @EnumSource(ModelStateFixtures.class)
     void theSummaryReadsTheHeaderAsTheDecoderDoes(ModelStateFixtures fixture) {
-        for (int version : new int[]{1, 2, 3, 4}) {
+        for (int version : new int[]{1, 2, 3, 4, 5}) {
             byte[] state = fixture.committed(version);
             OnlineMixture m = ModelStateCodec.decode(state);
             ModelSummary s = ModelStateCodec.summary(state);
-            assertEquals(m.config().components(), s.components());
+            assertEquals(m.components(), s.components());
             assertEquals(m.dimension(), s.dimension());
             assertEquals(m.pointsSeen(), s.pointsSeen());
             assertEquals(m.refits(), s.refits());
@@ -133,7 +186,7 @@ class ModelStateCodecTest {
     void aVersion3StateIsAVersion4StateWithoutItsFactorBlock(ModelStateFixtures fixture) {
         byte[] v3 = fixture.committed(3);
         OnlineMixture decoded = ModelStateCodec.decode(v3);
-        byte[] v4 = ModelStateCodec.encode(decoded);
+        byte[] v4 = withoutVersion5Blocks(ModelStateCodec.encode(decoded));
         assertEquals(4, v4[VERSION_AT + 1]);
         boolean running = decoded.isInitialised();
         int anomalyBlock = running ? 4 * 8 + LogLikelihoodReference.LEVELS * 8 : 0;
@@ -153,6 +206,12 @@ class ModelStateCodecTest {
                 assertEquals(0, block.getInt(), "no update since the decoder's factorisation");
             }
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ModelStateFixtures.class)
+    void aDecodedVersion5StateContinuesBitIdenticallyAnomaliesIncluded(ModelStateFixtures fixture) {
+        continuesLikeTheReplay(fixture, 5, true);
     }
 
     @ParameterizedTest
@@ -319,8 +378,8 @@ class ModelStateCodecTest {
                 () -> ModelStateCodec.decode(unknownType));
         assertTrue(e.getMessage().contains("covariance type code 9"), e.getMessage());
         byte[] future = bytes.clone();
-        future[5] = 5;
+        future[5] = 6;
         e = assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.decode(future));
-        assertEquals("unsupported model state version 5", e.getMessage());
+        assertEquals("unsupported model state version 6", e.getMessage());
     }
 }
