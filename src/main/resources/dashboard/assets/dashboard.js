@@ -275,23 +275,25 @@
       (p[4] ? flagged : byComponent[p[2]]).push([p[0], p[1], p[3]]);
     }
     const series = [];
+    // a component keeps its id (and so its colour and name) for its life, while others are born, merge or die
+    const name = c => 'component ' + v.mixture[c].id;
     for (let c = 0; c < k; c++) {
-      const colour = PALETTE[c % PALETTE.length];
-      series.push({ id: 'points-' + c, name: 'component ' + c, type: 'scatter', symbolSize: 5, large: true,
+      const colour = PALETTE[v.mixture[c].id % PALETTE.length];
+      series.push({ id: 'points-' + c, name: name(c), type: 'scatter', symbolSize: 5, large: true,
         itemStyle: { color: colour, opacity: 0.55 }, data: byComponent[c] });
-      series.push({ id: 'sigma1-' + c, name: 'component ' + c, type: 'line', showSymbol: false, silent: true,
+      series.push({ id: 'sigma1-' + c, name: name(c), type: 'line', showSymbol: false, silent: true,
         lineStyle: { color: colour, width: 2 }, data: v.mixture[c].sigma1 });
-      series.push({ id: 'sigma2-' + c, name: 'component ' + c, type: 'line', showSymbol: false, silent: true,
+      series.push({ id: 'sigma2-' + c, name: name(c), type: 'line', showSymbol: false, silent: true,
         lineStyle: { color: colour, width: 1, type: 'dashed' }, data: v.mixture[c].sigma2 });
     }
     series.push({ id: 'flagged', name: 'flagged', type: 'scatter', symbol: 'triangle', symbolSize: 11,
       itemStyle: { color: FLAGGED }, data: flagged });
     series.push({ id: 'means', name: 'means', type: 'scatter', symbol: 'diamond', symbolSize: 13,
       itemStyle: { color: '#000', borderColor: '#fff', borderWidth: 1 },
-      data: v.mixture.map((m, c) => ({ value: [m.mean[0], m.mean[1]], component: c, weight: m.weight })) });
+      data: v.mixture.map(m => ({ value: [m.mean[0], m.mean[1]], component: m.id, weight: m.weight })) });
     chart('scatter').setOption({
       animation: false, grid: { left: 60, right: 20, top: 30, bottom: 45 },
-      legend: { top: 0, type: 'scroll', data: [...Array.from({ length: k }, (_, c) => 'component ' + c), 'flagged'] },
+      legend: { top: 0, type: 'scroll', data: [...Array.from({ length: k }, (_, c) => name(c)), 'flagged'] },
       tooltip: { trigger: 'item', formatter: p => p.seriesId === 'means'
           ? 'component ' + p.data.component + '<br>weight ' + fmt(p.data.weight, 3)
             + '<br>mean (' + fmt(p.data.value[0], 3) + ', ' + fmt(p.data.value[1], 3) + ')'
@@ -306,10 +308,10 @@
   function drawWeights(v) {
     chart('weights').setOption({
       animation: false, grid: { left: 45, right: 10, top: 10, bottom: 25 },
-      xAxis: { type: 'category', data: v.mixture.map((_, c) => String(c)) },
+      xAxis: { type: 'category', data: v.mixture.map(m => String(m.id)) },
       yAxis: { type: 'value', min: 0, max: 1 }, tooltip: { trigger: 'axis' },
       series: [{ id: 'weights', type: 'bar',
-        data: v.mixture.map((m, c) => ({ value: m.weight, itemStyle: { color: PALETTE[c % PALETTE.length] } })) }]
+        data: v.mixture.map(m => ({ value: m.weight, itemStyle: { color: PALETTE[m.id % PALETTE.length] } })) }]
     });
   }
 

@@ -50,7 +50,7 @@ public final class OnlineKSweep {
     /** The outcome of one stationary stream. */
     public record StationaryRun(int trueK, int dimension, Separation separation, long seed, int finalK,
                                 double heldOutGap, long reviews, double microsPerPoint) {
-        /** Whether K came out right and the held-out log-likelihood is within {@code tolerance} nats per point. */
+        /** Whether K came out right. */
         public boolean correct() {
             return finalK == trueK;
         }
@@ -184,21 +184,146 @@ public final class OnlineKSweep {
     /** The dimensions of the sweep. */
     public static final int[] DIMENSIONS = {2, 8};
 
-    /** Every stationary case for seeds 1 … seeds. */
-    public static List<StationaryRun> stationarySweep(int seeds, java.util.function.Consumer<StationaryRun> progress) {
-        List<StationaryRun> runs = new ArrayList<>();
-        for (int d : DIMENSIONS) {
-            for (Separation s : Separation.values()) {
-                for (int k : TRUE_K) {
-                    for (long seed = 1; seed <= seeds; seed++) {
-                        StationaryRun r = stationary(k, d, s, seed);
-                        runs.add(r);
-                        progress.accept(r);
+    /** The held-out gap the target allows, in nats per point. */
+    public static final double GAP_TARGET = 0.01;
+    /** The share of seeds a case must get right. */
+    public static final double SHARE_TARGET = 0.9;
+    /** The lag the target allows after a cluster appears or vanishes, in half-lives. */
+    public static final double LAG_TARGET = 2;
+
+    /** One stationary case over its seeds. */
+    public record StationaryCase(int trueK, int dimension, Separation separation, List<StationaryRun> runs) {
+        /** Runs whose K is the true K. */
+        public long rightK() {
+            return runs.stream().filter(StationaryRun::correct).count();
+        }
+
+        /** Runs whose K is the true K and whose held-out gap is within {@link #GAP_TARGET}. */
+        public long right() {
+            return runs.stream().filter(r -> r.correct() && r.heldOutGap() <= GAP_TARGET).count();
+        }
+
+        /** Whether at least {@link #SHARE_TARGET} of the seeds are {@link #right}. */
+        public boolean met() {
+            return right() >= Math.ceil(SHARE_TARGET * runs.size() - 1e-9);
+        }
+
+        public double medianGap() {
+            double[] g = runs.stream().mapToDouble(StationaryRun::heldOutGap).sorted().toArray();
+            return g[g.length / 2];
+        }
+
+        public double worstGap() {
+            return runs.stream().mapToDouble(StationaryRun::heldOutGap).max().orElse(Double.NaN);
+        }
+
+        public double microsPerPoint() {
+            return runs.stream().mapToDouble(StationaryRun::microsPerPoint).average().orElse(Double.NaN);
+        }
+
+        /** The runs that missed, as "seed:K/gap". */
+        public String misses() {
+            StringBuilder b = new StringBuilder();
+            for (StationaryRun r : runs) {
+                if (!(r.correct() && r.heldOutGap() <= GAP_TARGET)) {
+                    b.append(b.length() == 0 ? "" : " ").append(String.format(java.util.Locale.ROOT, "%d:K=%d/%.3f",
+                            r.seed(), r.finalK(), r.heldOutGap()));
+                }
+            }
+            return b.toString();
+        }
+    }
+
+    /** Every stationary case for seeds 1 … seeds, the runs spread over {@code threads} threads; in case order. */
+    public static List<StationaryCase> stationarySweep(int seeds, int threads) {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            List<StationaryCase> cases = new ArrayList<>();
+            List<List<java.util.concurrent.Future<StationaryRun>>> futures = new ArrayList<>();
+            for (int d : DIMENSIONS) {
+                for (Separation s : Separation.values()) {
+                    for (int k : TRUE_K) {
+                        List<java.util.concurrent.Future<StationaryRun>> runs = new ArrayList<>();
+                        for (long seed = 1; seed <= seeds; seed++) {
+                            long sd = seed;
+                            runs.add(pool.submit(() -> stationary(k, d, s, sd)));
+                        }
+                        futures.add(runs);
                     }
                 }
             }
+            for (List<java.util.concurrent.Future<StationaryRun>> runs : futures) {
+                List<StationaryRun> done = new ArrayList<>();
+                for (java.util.concurrent.Future<StationaryRun> f : runs) {
+                    done.add(join(f));
+                }
+                StationaryRun first = done.get(0);
+                cases.add(new StationaryCase(first.trueK(), first.dimension(), first.separation(), List.copyOf(done)));
+            }
+            return cases;
+        } finally {
+            pool.shutdownNow();
         }
-        return runs;
+    }
+
+    /** The appear / vanish streams of one dimension over its seeds. */
+    public record ChangeCase(int dimension, List<ChangeRun> runs) {
+        /** Runs whose K followed the appearing cluster within {@link #LAG_TARGET}. */
+        public long appearedInTime() {
+            return runs.stream().filter(r -> r.appearLag() <= LAG_TARGET).count();
+        }
+
+        /** Runs whose K followed the vanishing cluster within {@link #LAG_TARGET}. */
+        public long vanishedInTime() {
+            return runs.stream().filter(r -> r.vanishLag() <= LAG_TARGET).count();
+        }
+
+        public boolean met() {
+            double least = Math.ceil(SHARE_TARGET * runs.size() - 1e-9);
+            return appearedInTime() >= least && vanishedInTime() >= least;
+        }
+
+        public double worstAppearLag() {
+            return runs.stream().mapToDouble(ChangeRun::appearLag).max().orElse(Double.NaN);
+        }
+
+        public double worstVanishLag() {
+            return runs.stream().mapToDouble(ChangeRun::vanishLag).max().orElse(Double.NaN);
+        }
+    }
+
+    /** The appear / vanish streams of each dimension for seeds 1 … seeds, over {@code threads} threads. */
+    public static List<ChangeCase> changeSweep(int seeds, int threads) {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            List<ChangeCase> cases = new ArrayList<>();
+            for (int d : DIMENSIONS) {
+                List<java.util.concurrent.Future<ChangeRun>> runs = new ArrayList<>();
+                for (long seed = 1; seed <= seeds; seed++) {
+                    long sd = seed;
+                    runs.add(pool.submit(() -> appearVanish(d, sd)));
+                }
+                List<ChangeRun> done = new ArrayList<>();
+                for (java.util.concurrent.Future<ChangeRun> f : runs) {
+                    done.add(join(f));
+                }
+                cases.add(new ChangeCase(d, List.copyOf(done)));
+            }
+            return cases;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static <T> T join(java.util.concurrent.Future<T> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     /** The half-life of the appear / vanish streams, in points. */

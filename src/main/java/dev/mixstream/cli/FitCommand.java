@@ -68,17 +68,20 @@ public final class FitCommand extends MixstreamCommand {
     Path input;
 
     @Option(names = {"-k", "--components"}, required = true, paramLabel = "K|auto", showDefaultValue = Visibility.NEVER,
-            converter = AutoIntConverter.class,
-            description = "Number of Gaussian components, or auto (with --batch-em): fit each K from 1 to "
-                    + "--max-components and keep the best by --criterion.")
+            converter = ComponentsConverter.class,
+            description = "Number of Gaussian components, or auto: online, the model chooses its own K up to "
+                    + "--max-components and changes it as the data change (components born, split, merged, dying); "
+                    + "with --batch-em, each K from 1 to --max-components is fitted and the best by --criterion "
+                    + "kept.")
     int components;
 
     @Option(names = "--max-components", paramLabel = "N",
-            description = "With --components auto: the largest K tried.")
+            description = "With --components auto: the largest K (tried, with --batch-em).")
     int maxComponents;
 
     @Option(names = "--criterion", paramLabel = "bic|aic", converter = CriterionConverter.class,
-            description = "With --components auto: bic (Bayesian information criterion) or aic (Akaike's); lower wins.")
+            description = "With --components auto and --batch-em: bic (Bayesian information criterion) or aic "
+                    + "(Akaike's); lower wins.")
     InformationCriterion criterion;
 
     @Option(names = {"-o", "--model-out"}, required = true, paramLabel = "MODEL.json",
@@ -178,30 +181,36 @@ public final class FitCommand extends MixstreamCommand {
     private static final String[] BATCH_ONLY = {"--n-init", "--max-iter", "--tol"};
 
     /** The option of each model parameter, for messages about a value out of its range. */
-    private static final Map<MixtureParameter, String> OPTION_OF = Map.of(
-            MixtureParameter.COMPONENTS, "--components",
-            MixtureParameter.COVARIANCE_TYPE, "--covariance",
-            MixtureParameter.REG_COVAR, "--reg-covar",
-            MixtureParameter.HALF_LIFE, "--half-life",
-            MixtureParameter.STEP_EXPONENT, "--step-exponent",
-            MixtureParameter.BATCH_SIZE, "--batch-size",
-            MixtureParameter.WARMUP, "--warmup",
-            MixtureParameter.INIT_ITERATIONS, "--init-iterations",
-            MixtureParameter.MIN_WEIGHT, "--min-weight",
-            MixtureParameter.SEED, "--seed");
+    private static final Map<MixtureParameter, String> OPTION_OF = Map.ofEntries(
+            Map.entry(MixtureParameter.COMPONENTS, "--components"),
+            Map.entry(MixtureParameter.COVARIANCE_TYPE, "--covariance"),
+            Map.entry(MixtureParameter.REG_COVAR, "--reg-covar"),
+            Map.entry(MixtureParameter.HALF_LIFE, "--half-life"),
+            Map.entry(MixtureParameter.STEP_EXPONENT, "--step-exponent"),
+            Map.entry(MixtureParameter.BATCH_SIZE, "--batch-size"),
+            Map.entry(MixtureParameter.WARMUP, "--warmup"),
+            Map.entry(MixtureParameter.INIT_ITERATIONS, "--init-iterations"),
+            Map.entry(MixtureParameter.MIN_WEIGHT, "--min-weight"),
+            Map.entry(MixtureParameter.SEED, "--seed"),
+            Map.entry(MixtureParameter.MAX_COMPONENTS, "--max-components"));
 
     /** Whether K is chosen by the data (--components auto). */
     private boolean autoComponents() {
         return components == 0;
     }
 
-    /** The engine configuration the options describe (K = 1 with --components auto: each K is set in turn). */
+    /**
+     * The engine configuration the options describe: online with --components auto, automatic K up to
+     * --max-components; with --batch-em, K = 1 (each K is set in turn).
+     */
     MixtureConfig config() {
-        int components = autoComponents() ? 1 : this.components;
+        boolean online = autoComponents() && !batchEm;
+        int components = autoComponents() ? (online ? MixtureConfig.AUTO_COMPONENTS : 1) : this.components;
+        int largest = online ? maxComponents : 0;
         try {
             return new MixtureConfig(components, covariance, regCovar, halfLife, stepExponent, batchSize, warmup,
-                    initIterations, Double.isNaN(minWeight) ? MixtureConfig.defaultMinWeight(components) : minWeight,
-                    seed);
+                    initIterations, Double.isNaN(minWeight)
+                    ? MixtureConfig.defaultMinWeight(online ? largest : components) : minWeight, seed, largest);
         } catch (InvalidMixtureConfigException e) {
             throw usage(OPTION_OF.get(e.parameter()) + " " + e.problem());
         }
@@ -231,13 +240,14 @@ public final class FitCommand extends MixstreamCommand {
         } catch (IllegalArgumentException e) {
             throw usage("--anomaly-alpha must be in (0, 1), got " + anomalyAlpha);
         }
-        if (autoComponents() && !batchEm) {
-            throw usage("--components auto needs --batch-em (online K selection is not built yet)");
-        }
         for (String name : new String[]{"--max-components", "--criterion"}) {
             if (!autoComponents() && parsed.hasMatchedOption(name)) {
                 throw usage(name + " applies to --components auto only");
             }
+        }
+        if (!batchEm && parsed.hasMatchedOption("--criterion")) {
+            throw usage("--criterion applies to --batch-em only: online, K is chosen by reviews judged on held-out "
+                    + "points (docs/ESTIMATOR.md)");
         }
         if (autoComponents() && (maxComponents < 1 || maxComponents > MixtureConfig.MAX_COMPONENTS)) {
             throw usage("--max-components must be in [1, " + MixtureConfig.MAX_COMPONENTS + "], got " + maxComponents);
@@ -357,16 +367,26 @@ public final class FitCommand extends MixstreamCommand {
                 scores.finish();
             }
         }
-        return new Fitted(MixtureSnapshot.of(model), "avg log-likelihood " + format(model.avgLogLikelihood())
+        return new Fitted(MixtureSnapshot.of(model), (config.automaticComponents() ? componentsSummary(model) + ", "
+                : "") + "avg log-likelihood " + format(model.avgLogLikelihood())
                 + " (prequential" + (config.hasNoHalfLife() ? "" : ", half-life " + format(config.halfLife())) + ")"
                 + (model.refits() > 0 ? ", " + model.refits() + " drift re-fits" : ""));
+    }
+
+    /** What automatic K did: "K=4 (auto, at most 10; 2 births, 1 split, 0 merges, 1 death in 9 reviews)". */
+    private static String componentsSummary(OnlineMixture m) {
+        return "K=" + m.components() + " (auto, at most " + m.config().maxComponents() + "; "
+                + plural(m.births(), "birth") + ", " + plural(m.splits(), "split") + ", "
+                + plural(m.merges(), "merge") + ", " + plural(m.deaths(), "death") + " in "
+                + plural(m.reviews(), "review") + ")";
     }
 
     /** Refuses an explicit --warmup below the safe minimum for K and the data's D ({@link MixtureConfig#safeWarmup}). */
     private void requireSafeWarmup(MixtureConfig config, int dimension) {
         int safe = config.safeWarmup(dimension);
         if (config.warmup() != 0 && config.warmup() < safe) {
-            throw usage("--warmup " + config.warmup() + " is below the safe minimum for K=" + config.components() + " "
+            throw usage("--warmup " + config.warmup() + " is below the safe minimum for K="
+                    + SettingText.components(config.components()) + " "
                     + config.covarianceType().wireName() + " at D=" + dimension + ": " + safe + " points ("
                     + MixtureConfig.safeWarmupFormula(config.covarianceType())
                     + "); a shorter warm-up collapses components onto a few points. Use --warmup " + safe
@@ -483,7 +503,7 @@ public final class FitCommand extends MixstreamCommand {
                 case "--model-id" -> "default";
                 case "--anomaly-alpha" -> Double.toString(AnomalyPolicy.DEFAULT.alpha());
                 case "--anomaly-learn" -> Boolean.toString(AnomalyPolicy.DEFAULT.learn());
-                case "--max-components" -> "10";
+                case "--max-components" -> MixtureConfig.defaultText(MixtureParameter.MAX_COMPONENTS);
                 case "--criterion" -> "bic";
                 case "--n-init" -> Integer.toString(b.nInit());
                 case "--max-iter" -> Integer.toString(b.maxIter());
@@ -530,6 +550,18 @@ public final class FitCommand extends MixstreamCommand {
     }
 
     /** An integer, or auto (0): {@link SettingText#warmup(String)}. */
+    /** A number of components, or auto (0): {@link SettingText#components(String)} (0 itself is refused). */
+    static final class ComponentsConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            try {
+                return SettingText.components(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     static final class AutoIntConverter implements ITypeConverter<Integer> {
         @Override
         public Integer convert(String value) {

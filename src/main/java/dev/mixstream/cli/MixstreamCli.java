@@ -26,6 +26,7 @@ import java.util.concurrent.Callable;
             ModelCommands.class,
             BrokerCommand.class,
             BenchCommand.class,
+            AccuracyCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class MixstreamCli implements Callable<Integer> {

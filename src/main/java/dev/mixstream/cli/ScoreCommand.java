@@ -151,7 +151,7 @@ public final class ScoreCommand extends MixstreamCommand {
             if (out != null) {
                 line.append("row,component,log_likelihood");
                 for (int c = 0; c < k; c++) {
-                    line.append(",r").append(c);
+                    line.append(",r").append(frozen.componentId(c)); // the column of each component, by its id
                 }
                 line.append(",anomaly_score,anomaly,anomaly_features");
                 out.append(line).append('\n');
@@ -188,7 +188,7 @@ public final class ScoreCommand extends MixstreamCommand {
             return;
         }
         line.setLength(0);
-        line.append(row.line()).append(',').append(s.component()).append(',').append(s.logLikelihood());
+        line.append(row.line()).append(',').append(s.componentIdOfAssignment()).append(',').append(s.logLikelihood());
         for (int c = 0; c < k; c++) {
             line.append(',').append(s.responsibilities()[c]);
         }

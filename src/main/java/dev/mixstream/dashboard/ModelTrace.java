@@ -62,7 +62,7 @@ final class ModelTrace {
         }
         int slot = (int) (count % capacity);
         System.arraycopy(x, 0, coordinates, slot * dimension, dimension);
-        component[slot] = s.component();
+        component[slot] = s.componentIdOfAssignment();
         logLikelihood[slot] = s.logLikelihood();
         anomaly[slot] = s.anomaly();
         time[slot] = nowMs;

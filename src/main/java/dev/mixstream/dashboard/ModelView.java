@@ -58,14 +58,16 @@ public record ModelView(@JsonProperty("key") String key, @JsonProperty("updated_
     /**
      * One component in the plane.
      *
+     * @param id         the component's id (stable for its life; see the snapshot's component_ids)
      * @param weight     π_k
      * @param mean       P μ_k
      * @param covariance P Σ_k Pᵀ
      * @param sigma1     its 1σ contour, a closed polygon of [x, y]
      * @param sigma2     its 2σ contour
      */
-    @JsonPropertyOrder({"weight", "mean", "covariance", "sigma1", "sigma2"})
-    public record Component(@JsonProperty("weight") double weight, @JsonProperty("mean") double[] mean,
+    @JsonPropertyOrder({"id", "weight", "mean", "covariance", "sigma1", "sigma2"})
+    public record Component(@JsonProperty("id") int id, @JsonProperty("weight") double weight,
+                            @JsonProperty("mean") double[] mean,
                             @JsonProperty("covariance") double[][] covariance,
                             @JsonProperty("sigma1") double[][] sigma1, @JsonProperty("sigma2") double[][] sigma2) {
     }
@@ -76,7 +78,9 @@ public record ModelView(@JsonProperty("key") String key, @JsonProperty("updated_
      * @param held     false when this instance holds none (it follows other models, or took this one over lately)
      * @param capacity points kept per model
      * @param recorded points recorded since this instance began following the model
-     * @param points   oldest first: [x, y, component, log-likelihood, 1 if flagged else 0, epoch ms]
+     * @param points   oldest first: [x, y, component, log-likelihood, 1 if flagged else 0, epoch ms], component the
+     *                 index in {@code mixture} of the component the point was assigned to (points of a component that
+     *                 no longer exists are left out)
      */
     @JsonPropertyOrder({"held", "capacity", "recorded", "points"})
     public record Recent(@JsonProperty("held") boolean held, @JsonProperty("capacity") int capacity,

@@ -44,10 +44,13 @@ public final class ModelViews {
     public ModelView view(String key, MixtureSnapshot s, PlaneRequest request, long nowMs) {
         Projection p = plane(s, request);
         List<ModelView.Component> mixture = new ArrayList<>(s.components());
+        java.util.Map<Integer, Integer> indexOfId = new java.util.HashMap<>();
         for (int k = 0; k < s.components(); k++) {
             double[] mean = p.apply(s.means()[k]);
             double[][] cov = p.apply(s.covariances()[k]);
-            mixture.add(new ModelView.Component(s.weights()[k], mean, cov, Ellipse.contour(mean, cov, 1),
+            int id = s.componentIds() == null ? k : s.componentIds()[k];
+            indexOfId.put(id, k);
+            mixture.add(new ModelView.Component(id, s.weights()[k], mean, cov, Ellipse.contour(mean, cov, 1),
                     Ellipse.contour(mean, cov, 2)));
         }
         ModelTrace.Copy c = activity.recent(key, nowMs);
@@ -59,8 +62,10 @@ public final class ModelViews {
             List<double[]> points = new ArrayList<>(c.points().length);
             for (int i = 0; i < c.points().length; i++) {
                 double[] xy = p.apply(c.points()[i]);
-                if (Double.isFinite(xy[0]) && Double.isFinite(xy[1]) && Double.isFinite(c.logLikelihood()[i])) {
-                    points.add(new double[]{xy[0], xy[1], c.component()[i], c.logLikelihood()[i],
+                Integer index = indexOfId.get(c.component()[i]); // the trace holds component ids
+                if (index != null && Double.isFinite(xy[0]) && Double.isFinite(xy[1])
+                        && Double.isFinite(c.logLikelihood()[i])) {
+                    points.add(new double[]{xy[0], xy[1], index, c.logLikelihood()[i],
                             c.anomaly()[i] ? 1 : 0, c.time()[i]});
                 }
             }

@@ -35,6 +35,11 @@ public final class FrozenMixture {
         return mixture;
     }
 
+    /** The id of component c (0 … K−1 unless ids were given). */
+    public int componentId(int c) {
+        return score.componentId(c);
+    }
+
     public AnomalyPolicy policy() {
         return policy;
     }

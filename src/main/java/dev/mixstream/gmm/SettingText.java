@@ -49,6 +49,33 @@ public final class SettingText {
     }
 
     /**
+     * A number of components: an integer in [1, {@link MixtureConfig#MAX_COMPONENTS}], or {@code auto}
+     * ({@link MixtureConfig#AUTO_COMPONENTS}: each model chooses its own).
+     *
+     * @throws IllegalArgumentException for anything else
+     */
+    public static int components(String text) {
+        if (is(text, AUTO)) {
+            return MixtureConfig.AUTO_COMPONENTS;
+        }
+        try {
+            int k = Integer.parseInt(text.trim());
+            if (k >= 1 && k <= MixtureConfig.MAX_COMPONENTS) {
+                return k;
+            }
+        } catch (NumberFormatException | NullPointerException e) {
+            // below
+        }
+        throw new IllegalArgumentException("'" + text + "' is not an integer in [1, " + MixtureConfig.MAX_COMPONENTS
+                + "] or " + AUTO);
+    }
+
+    /** {@code auto} for {@link MixtureConfig#AUTO_COMPONENTS}, otherwise the number. */
+    public static String components(int k) {
+        return k == MixtureConfig.AUTO_COMPONENTS ? AUTO : Integer.toString(k);
+    }
+
+    /**
      * A starvation threshold: a finite number, or {@code auto} (NaN: {@link MixtureConfig#defaults}'s).
      *
      * @throws IllegalArgumentException for anything else

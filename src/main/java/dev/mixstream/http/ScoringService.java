@@ -111,9 +111,15 @@ final class ScoringService {
         if (p.id() != null) {
             out.put("id", p.id());
         }
-        out.put("component", s.component());
+        int k = frozen.parameters().components();
+        int[] ids = new int[k];
+        for (int c = 0; c < k; c++) {
+            ids[c] = frozen.componentId(c);
+        }
+        out.put("component", s.componentIdOfAssignment());
         out.put("log_likelihood", s.logLikelihood());
-        out.put("responsibilities", Arrays.copyOf(s.responsibilities(), frozen.parameters().components()));
+        out.put("responsibilities", Arrays.copyOf(s.responsibilities(), k));
+        out.put("component_ids", ids);
         out.put("anomaly_score", s.anomalyScore());
         out.put("anomaly", s.anomaly());
         int[] features = new int[s.anomalyFeatureCount()];

@@ -16,6 +16,9 @@ import dev.mixstream.gmm.OnlineMixture;
  * @param components        K
  * @param dimension         D
  * @param covarianceType    full, diag or spherical
+ * @param componentIds      the id of each component, in the order of the arrays (online models; absent: 0 … K−1). A
+ *                          model with automatic K keeps a component's id for the component's life and gives a new
+ *                          component a new id; a fixed K has the ids 0 … K−1
  * @param weights           π, length K, summing to 1
  * @param means             μ, K×D
  * @param covariances       Σ, K×D×D, reg_covar included
@@ -34,6 +37,7 @@ public record MixtureSnapshot(
         @JsonProperty("components") int components,
         @JsonProperty("dimension") int dimension,
         @JsonProperty("covariance_type") String covarianceType,
+        @JsonProperty("component_ids") int[] componentIds,
         @JsonProperty("weights") double[] weights,
         @JsonProperty("means") double[][] means,
         @JsonProperty("covariances") double[][][] covariances,
@@ -53,8 +57,11 @@ public record MixtureSnapshot(
             throw new IllegalStateException("model is still warming up (" + m.pointsSeen() + " of "
                     + m.warmup() + " points)");
         }
-        return of(m.parameters(), m.effectiveCount(), m.pointsSeen(), m.avgLogLikelihood(), m.refits(),
-                SnapshotConfig.of(m.config().withWarmup(m.warmup()))).withAnomaly(SnapshotAnomaly.of(m));
+        MixtureSnapshot s = of(m.parameters(), m.effectiveCount(), m.pointsSeen(), m.avgLogLikelihood(), m.refits(),
+                SnapshotConfig.of(m.config().withWarmup(m.warmup()), m.components()));
+        return new MixtureSnapshot(s.formatVersion, s.model, s.updatedAt, s.components, s.dimension, s.covarianceType,
+                m.componentIds(), s.weights, s.means, s.covariances, s.nEff, s.pointsSeen, s.avgLogLikelihood,
+                s.refits, s.config, SnapshotAnomaly.of(m));
     }
 
     /** The snapshot of explicit parameters (e.g. a batch EM fit). */
@@ -67,20 +74,20 @@ public record MixtureSnapshot(
             means[c] = g.mean(c);
             covs[c] = g.covariance(c);
         }
-        return new MixtureSnapshot(FORMAT_VERSION, null, null, k, g.dimension(), g.covarianceType().wireName(),
+        return new MixtureSnapshot(FORMAT_VERSION, null, null, k, g.dimension(), g.covarianceType().wireName(), null,
                 g.weights(), means, covs, nEff, pointsSeen, avgLogLikelihood, refits, config, null);
     }
 
     /** The same snapshot with its anomaly part. */
     public MixtureSnapshot withAnomaly(SnapshotAnomaly a) {
         return new MixtureSnapshot(formatVersion, model, updatedAt, components, dimension, covarianceType,
-                weights, means, covariances, nEff, pointsSeen, avgLogLikelihood, refits, config, a);
+                componentIds, weights, means, covariances, nEff, pointsSeen, avgLogLikelihood, refits, config, a);
     }
 
     /** The same snapshot labelled with a model id and time, as published on the snapshots topic. */
     public MixtureSnapshot withModel(String modelId, long updatedAtMillis) {
         return new MixtureSnapshot(formatVersion, modelId, updatedAtMillis, components, dimension, covarianceType,
-                weights, means, covariances, nEff, pointsSeen, avgLogLikelihood, refits, config, anomaly);
+                componentIds, weights, means, covariances, nEff, pointsSeen, avgLogLikelihood, refits, config, anomaly);
     }
 
     /**
@@ -92,7 +99,8 @@ public record MixtureSnapshot(
     public dev.mixstream.gmm.FrozenMixture frozen(Double alpha) {
         double a = alpha != null ? alpha
                 : anomaly != null ? anomaly.alpha() : dev.mixstream.gmm.AnomalyPolicy.DEFAULT_ALPHA;
-        return new dev.mixstream.gmm.FrozenMixture(toMixture(), new dev.mixstream.gmm.AnomalyPolicy(a, false));
+        return new dev.mixstream.gmm.FrozenMixture(toMixture(), componentIds,
+                new dev.mixstream.gmm.AnomalyPolicy(a, false));
     }
 
     /** The parameters as a mixture ready to score points. */
@@ -100,8 +108,13 @@ public record MixtureSnapshot(
         if (weights == null || means == null || covariances == null) {
             throw new IllegalArgumentException("snapshot lacks weights, means or covariances");
         }
-        if (weights.length != components || means.length != components || covariances.length != components) {
+        if (weights.length != components || means.length != components || covariances.length != components
+                || componentIds != null && componentIds.length != components) {
             throw new IllegalArgumentException("snapshot arrays do not have " + components + " components");
+        }
+        if (componentIds != null && (java.util.Arrays.stream(componentIds).anyMatch(id -> id < 0)
+                || java.util.Arrays.stream(componentIds).distinct().count() != componentIds.length)) {
+            throw new IllegalArgumentException("component_ids must be distinct numbers >= 0");
         }
         return GaussianMixture.of(CovarianceType.parse(covarianceType), weights, means, covariances);
     }

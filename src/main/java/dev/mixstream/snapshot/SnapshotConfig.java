@@ -11,7 +11,9 @@ import dev.mixstream.gmm.MixtureConfig;
  * {@code auto} to its value for the model's D; 0 = automatic only where no D is known yet). A batch EM fit
  * records {@code method} "batch_em" with its {@code n_init}, {@code max_iter} and {@code tol}; one whose K was chosen
  * ({@code fit --components auto}) also {@code criterion} (bic or aic), {@code max_components} (the largest K tried)
- * and {@code criterion_value} (the chosen K's).
+ * and {@code criterion_value} (the chosen K's). An online model with automatic K records its K at the time of the
+ * snapshot as {@code n_components}, {@code max_components}, and {@code criterion} {@value #HELD_OUT}: its K is chosen
+ * by reviews judged on held-out points ({@code docs/ESTIMATOR.md}).
  */
 public record SnapshotConfig(
         @JsonProperty("method") String method,
@@ -32,11 +34,21 @@ public record SnapshotConfig(
         @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("max_components") Integer maxComponents,
         @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("criterion_value") Double criterionValue) {
 
-    /** The record of an online configuration. */
+    /** The {@code criterion} of an online model with automatic K. */
+    public static final String HELD_OUT = "held_out";
+
+    /** The record of an online configuration with a fixed K. */
     public static SnapshotConfig of(MixtureConfig c) {
-        return new SnapshotConfig("online", c.components(), c.covarianceType().wireName(), c.regCovar(),
-                c.hasNoHalfLife() ? null : c.halfLife(), c.stepExponent(), c.batchSize(), c.warmup(),
-                c.initIterations(), c.minWeight(), c.seed(), null, null, null, null, null, null);
+        return of(c, c.components());
+    }
+
+    /** The record of an online configuration whose model has K components now (automatic K: its own). */
+    public static SnapshotConfig of(MixtureConfig c, int components) {
+        boolean auto = c.automaticComponents();
+        return new SnapshotConfig("online", auto ? components : c.components(), c.covarianceType().wireName(),
+                c.regCovar(), c.hasNoHalfLife() ? null : c.halfLife(), c.stepExponent(), c.batchSize(), c.warmup(),
+                c.initIterations(), c.minWeight(), c.seed(), null, null, null, auto ? HELD_OUT : null,
+                auto ? c.maxComponents() : null, null);
     }
 
     /** The record of a batch EM fit. */
@@ -53,10 +65,11 @@ public record SnapshotConfig(
                 warmup, initIterations, minWeight, seed, nInit, maxIter, tol, criterion.wireName(), maxComponents, value);
     }
 
-    /** Back to an engine configuration. */
+    /** Back to an engine configuration (automatic K for an online model that had it). */
     public MixtureConfig toMixtureConfig() {
-        return new MixtureConfig(nComponents, CovarianceType.parse(covarianceType), regCovar,
-                halfLife == null ? Double.POSITIVE_INFINITY : halfLife, stepExponent, batchSize, warmup,
-                initIterations, minWeight, seed);
+        boolean auto = "online".equals(method) && HELD_OUT.equals(criterion) && maxComponents != null;
+        return new MixtureConfig(auto ? MixtureConfig.AUTO_COMPONENTS : nComponents, CovarianceType.parse(covarianceType),
+                regCovar, halfLife == null ? Double.POSITIVE_INFINITY : halfLife, stepExponent, batchSize, warmup,
+                initIterations, minWeight, seed, auto ? maxComponents : 0);
     }
 }

@@ -31,6 +31,7 @@ public final class MixstreamConfig {
     public static final String TOPICS_PARTITIONS_CONFIG = "mixstream.topics.partitions";
     public static final String TOPICS_REPLICATION_FACTOR_CONFIG = "mixstream.topics.replication.factor";
     public static final String COMPONENTS_CONFIG = "mixstream.components";
+    public static final String MAX_COMPONENTS_CONFIG = "mixstream.max.components";
     public static final String COVARIANCE_TYPE_CONFIG = "mixstream.covariance.type";
     public static final String REG_COVAR_CONFIG = "mixstream.reg.covar";
     public static final String HALF_LIFE_CONFIG = "mixstream.half.life";
@@ -77,6 +78,8 @@ public final class MixstreamConfig {
             throw new IllegalArgumentException("must be >= 1 point or none");
         }
     });
+    private static final Checked COMPONENTS = new Checked("an integer in [1, " + MixtureConfig.MAX_COMPONENTS
+            + "], or auto", SettingText::components);
     private static final Checked WARMUP = new Checked("an integer ≥ K, or auto", v -> {
         int w = SettingText.warmup(v);
         if (w < 0 || w > 10_000_000) {
@@ -127,9 +130,14 @@ public final class MixstreamConfig {
                     "Partitions of created topics.")
             .define(TOPICS_REPLICATION_FACTOR_CONFIG, Type.SHORT, (short) 1, Range.between(1, Short.MAX_VALUE),
                     Importance.MEDIUM, "Replication factor of created topics.")
-            .define(COMPONENTS_CONFIG, Type.INT, MixtureConfig.DEFAULT_COMPONENTS,
-                    Range.between(1, MixtureConfig.MAX_COMPONENTS), Importance.HIGH,
-                    "K, the number of Gaussian components (n_components).")
+            .define(COMPONENTS_CONFIG, Type.STRING, MixtureConfig.defaultText(MixtureParameter.COMPONENTS),
+                    COMPONENTS, Importance.HIGH,
+                    "K, the number of Gaussian components (n_components); auto: each model chooses its own K, up to "
+                            + "mixstream.max.components, and changes it as its data change (components are born, "
+                            + "split, merged and die; see docs/ESTIMATOR.md).")
+            .define(MAX_COMPONENTS_CONFIG, Type.INT, MixtureConfig.DEFAULT_MAX_COMPONENTS,
+                    Range.between(1, MixtureConfig.MAX_COMPONENTS), Importance.MEDIUM,
+                    "The largest K of a model when mixstream.components=auto (max_components); ignored otherwise.")
             .define(COVARIANCE_TYPE_CONFIG, Type.STRING, CovarianceType.FULL.wireName(),
                     COVARIANCE_NAME, Importance.HIGH, "Shape of the covariances (covariance_type).")
             .define(REG_COVAR_CONFIG, Type.DOUBLE, MixtureConfig.DEFAULT_REG_COVAR, PositiveNumber.INSTANCE,
@@ -209,17 +217,18 @@ public final class MixstreamConfig {
                             + "models x points x (8 D + 25) bytes.");
 
     /** The configuration key of each model parameter (for messages about a value out of its range). */
-    public static final Map<MixtureParameter, String> KEY_OF = Map.of(
-            MixtureParameter.COMPONENTS, COMPONENTS_CONFIG,
-            MixtureParameter.COVARIANCE_TYPE, COVARIANCE_TYPE_CONFIG,
-            MixtureParameter.REG_COVAR, REG_COVAR_CONFIG,
-            MixtureParameter.HALF_LIFE, HALF_LIFE_CONFIG,
-            MixtureParameter.STEP_EXPONENT, STEP_EXPONENT_CONFIG,
-            MixtureParameter.BATCH_SIZE, BATCH_SIZE_CONFIG,
-            MixtureParameter.WARMUP, WARMUP_CONFIG,
-            MixtureParameter.INIT_ITERATIONS, INIT_ITERATIONS_CONFIG,
-            MixtureParameter.MIN_WEIGHT, MIN_WEIGHT_CONFIG,
-            MixtureParameter.SEED, SEED_CONFIG);
+    public static final Map<MixtureParameter, String> KEY_OF = Map.ofEntries(
+            Map.entry(MixtureParameter.COMPONENTS, COMPONENTS_CONFIG),
+            Map.entry(MixtureParameter.COVARIANCE_TYPE, COVARIANCE_TYPE_CONFIG),
+            Map.entry(MixtureParameter.REG_COVAR, REG_COVAR_CONFIG),
+            Map.entry(MixtureParameter.HALF_LIFE, HALF_LIFE_CONFIG),
+            Map.entry(MixtureParameter.STEP_EXPONENT, STEP_EXPONENT_CONFIG),
+            Map.entry(MixtureParameter.BATCH_SIZE, BATCH_SIZE_CONFIG),
+            Map.entry(MixtureParameter.WARMUP, WARMUP_CONFIG),
+            Map.entry(MixtureParameter.INIT_ITERATIONS, INIT_ITERATIONS_CONFIG),
+            Map.entry(MixtureParameter.MIN_WEIGHT, MIN_WEIGHT_CONFIG),
+            Map.entry(MixtureParameter.SEED, SEED_CONFIG),
+            Map.entry(MixtureParameter.MAX_COMPONENTS, MAX_COMPONENTS_CONFIG));
 
     private MixstreamConfig() {
     }

@@ -197,15 +197,16 @@ public record MixstreamSettings(
      * engine's constraints between values (warm-up ≥ K, min weight &lt; 1/K), reported under the key's name.
      */
     private static MixtureConfig mixture(Map<String, Object> v) {
-        int k = (Integer) v.get(COMPONENTS_CONFIG);
+        int k = SettingText.components((String) v.get(COMPONENTS_CONFIG));
+        int max = k == MixtureConfig.AUTO_COMPONENTS ? (Integer) v.get(MAX_COMPONENTS_CONFIG) : 0;
         double minWeight = SettingText.minWeight((String) v.get(MIN_WEIGHT_CONFIG));
         try {
             return new MixtureConfig(k, CovarianceType.parse((String) v.get(COVARIANCE_TYPE_CONFIG)),
                     (Double) v.get(REG_COVAR_CONFIG), SettingText.halfLife((String) v.get(HALF_LIFE_CONFIG)),
                     (Double) v.get(STEP_EXPONENT_CONFIG), (Integer) v.get(BATCH_SIZE_CONFIG),
                     SettingText.warmup((String) v.get(WARMUP_CONFIG)), (Integer) v.get(INIT_ITERATIONS_CONFIG),
-                    Double.isNaN(minWeight) ? MixtureConfig.defaultMinWeight(k) : minWeight,
-                    (Long) v.get(SEED_CONFIG));
+                    Double.isNaN(minWeight) ? MixtureConfig.defaultMinWeight(Math.max(k, max)) : minWeight,
+                    (Long) v.get(SEED_CONFIG), max);
         } catch (InvalidMixtureConfigException e) {
             throw new IllegalArgumentException(MixstreamConfig.KEY_OF.get(e.parameter()) + " " + e.problem(), e);
         }
@@ -219,7 +220,8 @@ public record MixstreamSettings(
         int least = c.safeWarmup(1);
         if (c.warmup() != 0 && c.warmup() < least) {
             throw new IllegalArgumentException(key + "=" + c.warmup() + (rule == null ? "" : " (rule " + rule.name()
-                    + ")") + " is below the safe minimum for K=" + c.components() + " " + c.covarianceType().wireName()
+                    + ")") + " is below the safe minimum for K=" + SettingText.components(c.components()) + " "
+                    + c.covarianceType().wireName()
                     + ": " + least + " points at D=1 (" + MixtureConfig.safeWarmupFormula(c.covarianceType())
                     + " for D dimensions); a shorter warm-up collapses components onto a "
                     + "few points. Set it to at least " + least + ", or auto");

@@ -260,8 +260,10 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         }
         switch (c.op()) {
             case LOAD -> {
-                OnlineMixture loaded = inForce(model, OnlineMixture.loaded(configFor(model, c), c.parameters(), c.snapshot().nEff(),
-                        c.snapshot().avgLogLikelihood()));
+                MixtureConfig config = configFor(model, c);
+                int[] ids = config.automaticComponents() ? c.snapshot().componentIds() : null; // fixed K: 0 … K−1
+                OnlineMixture loaded = inForce(model, OnlineMixture.loaded(config, c.parameters(), ids,
+                        c.snapshot().nEff(), c.snapshot().avgLogLikelihood()));
                 store.put(model, loaded);
                 if (before == null) {
                     census.added(false);
@@ -291,13 +293,18 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
 
     /**
      * The key's settings (its rule's, or the global ones) with the loaded snapshot's K and covariance type (the
-     * configured W if it fits K).
+     * configured W if it fits K). A key with automatic K stays automatic when the snapshot's K is within its
+     * max_components (the model goes on from the snapshot's K and component ids); otherwise it gets the snapshot's K.
      */
     private MixtureConfig configFor(String model, ModelCommand c) {
         MixtureConfig base = settings.mixtureFor(model);
         int k = c.parameters().components();
+        MixtureConfig typed = base.withCovarianceType(c.parameters().covarianceType());
+        if (base.automaticComponents() && k <= base.maxComponents()) {
+            return typed;
+        }
         int w = base.warmup() == 0 || base.warmup() >= k ? base.warmup() : 0;
-        return base.withWarmup(w).withComponents(k).withCovarianceType(c.parameters().covarianceType());
+        return typed.withWarmup(w).withComponents(k);
     }
 
     /**

@@ -32,7 +32,9 @@ public final class ModelOverrides {
     public enum Setting {
         KEYS("keys", "Required: the model keys the rule applies to, a glob (* any characters, ? one) such as "
                 + "sensor-*, or regex:<Java regular expression>; either must match the whole key."),
-        COMPONENTS("components", "K for these keys (as mixstream.components)."),
+        COMPONENTS("components", "K for these keys, or auto (as mixstream.components)."),
+        MAX_COMPONENTS("max.components", "The largest K of these keys' models when their K is auto "
+                + "(as mixstream.max.components)."),
         COVARIANCE_TYPE("covariance.type", "full, diag or spherical (as mixstream.covariance.type)."),
         HALF_LIFE("half.life", "Half-life in points, or none (as mixstream.half.life)."),
         WARMUP("warmup", "W, or auto (as mixstream.warmup)."),
@@ -174,8 +176,11 @@ public final class ModelOverrides {
         }
         KeyPattern keys = checked(name, Setting.KEYS, keysText, KeyPattern::parse);
         int k = values.containsKey(Setting.COMPONENTS)
-                ? checked(name, Setting.COMPONENTS, values.get(Setting.COMPONENTS), ModelOverrides::components)
+                ? checked(name, Setting.COMPONENTS, values.get(Setting.COMPONENTS), SettingText::components)
                 : base.components();
+        int max = values.containsKey(Setting.MAX_COMPONENTS)
+                ? checked(name, Setting.MAX_COMPONENTS, values.get(Setting.MAX_COMPONENTS), ModelOverrides::largestK)
+                : base.automaticComponents() ? base.maxComponents() : MixtureConfig.DEFAULT_MAX_COMPONENTS;
         CovarianceType type = values.containsKey(Setting.COVARIANCE_TYPE)
                 ? checked(name, Setting.COVARIANCE_TYPE, values.get(Setting.COVARIANCE_TYPE), CovarianceType::parse)
                 : base.covarianceType();
@@ -189,8 +194,11 @@ public final class ModelOverrides {
                 ? checked(name, Setting.MIN_WEIGHT, values.get(Setting.MIN_WEIGHT), SettingText::minWeight)
                 : minWeightAuto ? Double.NaN : base.minWeight();
         try {
-            MixtureConfig c = base.withComponents(k).withCovarianceType(type).withHalfLife(halfLife).withWarmup(warmup)
-                    .withMinWeight(Double.isNaN(minWeight) ? MixtureConfig.defaultMinWeight(k) : minWeight);
+            boolean auto = k == MixtureConfig.AUTO_COMPONENTS;
+            MixtureConfig c = new MixtureConfig(k, type, base.regCovar(), halfLife, base.stepExponent(),
+                    base.batchSize(), warmup, base.initIterations(),
+                    Double.isNaN(minWeight) ? MixtureConfig.defaultMinWeight(auto ? max : k) : minWeight, base.seed(),
+                    auto ? max : 0);
             return new Rule(name, keys, c, values.keySet());
         } catch (InvalidMixtureConfigException e) {
             Setting own = settingOf(e.parameter());
@@ -203,6 +211,7 @@ public final class ModelOverrides {
     private static Setting settingOf(MixtureParameter p) {
         return switch (p) {
             case COMPONENTS -> Setting.COMPONENTS;
+            case MAX_COMPONENTS -> Setting.MAX_COMPONENTS;
             case COVARIANCE_TYPE -> Setting.COVARIANCE_TYPE;
             case HALF_LIFE -> Setting.HALF_LIFE;
             case WARMUP -> Setting.WARMUP;
@@ -211,9 +220,9 @@ public final class ModelOverrides {
         };
     }
 
-    private static int components(String text) {
+    private static int largestK(String text) {
         try {
-            int k = Integer.parseInt(text);
+            int k = Integer.parseInt(text.trim());
             if (k >= 1 && k <= MixtureConfig.MAX_COMPONENTS) {
                 return k;
             }

@@ -9,8 +9,10 @@ import java.util.Arrays;
 
 /**
  * Writes the responsibilities record of one scored point:
- * {@code {"model","id","ts","x","responsibilities","component","log_likelihood","anomaly_score","anomaly",
- * "anomaly_features","model_version","partition","offset"}} ({@code id} and {@code ts} only when the input had
+ * {@code {"model","id","ts","x","responsibilities","component_ids","component","log_likelihood","anomaly_score",
+ * "anomaly","anomaly_features","model_version","partition","offset"}} ({@code component_ids[i]} is the id of the
+ * component whose responsibility is {@code responsibilities[i]}, and {@code component} is the id of the most likely
+ * one; {@code id} and {@code ts} only when the input had
  * them, {@code anomaly_features} only on flagged points; the offline replay of {@code fit --scores-out} has
  * no {@code id}, {@code ts}, {@code partition} or {@code offset}), as compact UTF-8 JSON
  * straight into a reused buffer (this is on the per-record path: a JSON generator per record cost a
@@ -27,6 +29,7 @@ public final class ResponsibilityWriter {
     private static final byte[] TS = ascii(",\"ts\":");
     private static final byte[] X = ascii(",\"x\":");
     private static final byte[] RESPONSIBILITIES = ascii(",\"responsibilities\":");
+    private static final byte[] COMPONENT_IDS = ascii(",\"component_ids\":[");
     private static final byte[] COMPONENT = ascii(",\"component\":");
     private static final byte[] LOG_LIKELIHOOD = ascii(",\"log_likelihood\":");
     private static final byte[] ANOMALY_SCORE = ascii(",\"anomaly_score\":");
@@ -81,8 +84,17 @@ public final class ResponsibilityWriter {
         } else {
             putRoundedArray(score.responsibilities(), format.digits());
         }
+        put(COMPONENT_IDS);
+        int k = score.responsibilities().length;
+        for (int c = 0; c < k; c++) {
+            if (c > 0) {
+                putByte((byte) ',');
+            }
+            putLong(score.componentId(c));
+        }
+        putByte((byte) ']');
         put(COMPONENT);
-        putLong(score.component());
+        putLong(score.componentIdOfAssignment());
         put(LOG_LIKELIHOOD);
         putDouble(score.logLikelihood());
         put(ANOMALY_SCORE);

@@ -73,7 +73,10 @@ class BenchPartsTest {
         ModelSizes.Size s = ModelSizes.measure(5, 8, CovarianceType.FULL);
         assertEquals(MixtureConfig.defaults(5).warmupFor(8), s.warmup());
         // running: header + statistics (g; per component weight, mean, lower triangle of the scatter) + drift tracking
-        int header = 4 + 2 + 57 + 4 + 4 + 40 + 16 + 1; // magic, version, configuration, D, W, counters, flag
+        int header = 4 + 2 + 61 + 4 + 4 + 40 + 16 + 1; // magic, version, configuration, D, W, counters, flag
+        // (state version 5) components block: K, the ids, next id, points since a review, 5 counters, quiet reviews,
+        // collection trigger
+        int components = 4 + 5 * 4 + 4 + 8 + 5 * 8 + 4 + 1;
         int statistics = 8 + 5 * 8 * (1 + 8 + 36);
         int tracking = 4 + 5 * 8 + 8 + 8 + 4;
         int loaded = 1; // no loaded parameters (state version 3)
@@ -81,7 +84,7 @@ class BenchPartsTest {
         int factors = 1 + 5 * (8 + 4);
         int factor = 36 * 8;
         int anomaly = 3 * 8 + 8 + 91 * 8; // counters, recent rate, the reference's log-likelihood quantiles
-        int fixed = header + statistics + tracking + loaded + factors + anomaly;
+        int fixed = header + components + statistics + tracking + loaded + factors + anomaly;
         int moved = (s.runningBytes() - fixed) / factor;
         assertEquals(fixed + moved * factor, s.runningBytes());
         assertTrue(moved >= 1 && moved <= 5, moved + " factors moved by rank-one updates");

@@ -278,6 +278,43 @@ class FitCommandTest {
         assertEquals(null, plain.config().criterion(), "a fixed K records no criterion");
     }
 
+    /**
+     * --components auto online: the model chooses its K (the engine's automatic K, bit-identical), the snapshot records
+     * its component ids and the configuration (criterion held_out, max_components), the summary says what K did, and
+     * each scores record carries the ids.
+     */
+    @Test
+    void componentsAutoOnlineLetsTheModelChooseItsK() throws IOException {
+        Path out = dir.resolve("online-auto.json");
+        Path scores = dir.resolve("online-auto.jsonl");
+        Run r = run("fit", "-i", csv.toString(), "-o", out.toString(), "-k", "auto", "--max-components", "6",
+                "--seed", "3", "--scores-out", scores.toString());
+        assertEquals(0, r.code(), r::toString);
+        assertTrue(r.err().contains("K=3 (auto, at most 6; "), r::toString);
+        MixtureSnapshot s = SnapshotJson.read(out);
+        assertEquals(3, s.components());
+        assertEquals(SnapshotConfig.HELD_OUT, s.config().criterion());
+        assertEquals(6, s.config().maxComponents());
+        assertEquals(3, s.config().nComponents(), "the K the model has");
+        MixtureConfig config = MixtureConfig.defaults(1).withSeed(3).withAutomaticComponents(6);
+        assertEquals(config.withWarmup(s.config().warmup()), s.config().toMixtureConfig(), "auto again when read back");
+        OnlineMixture engine = online(config, 1);
+        assertArrayEquals(engine.componentIds(), s.componentIds());
+        assertTrue(Arrays.deepEquals(MixtureSnapshot.of(engine).means(), s.means()), "the engine's own model");
+        List<String> lines = Files.readAllLines(scores);
+        assertEquals(points.length, lines.size());
+        for (String line : lines) {
+            com.fasterxml.jackson.databind.JsonNode record = SnapshotJson.mapper().readTree(line);
+            com.fasterxml.jackson.databind.JsonNode ids = record.get("component_ids");
+            assertEquals(record.get("responsibilities").size(), ids.size(), line);
+            boolean found = false;
+            for (com.fasterxml.jackson.databind.JsonNode id : ids) {
+                found |= id.asInt() == record.get("component").asInt();
+            }
+            assertTrue(found, "component is one of the ids: " + line);
+        }
+    }
+
     @Test
     void usageErrorsExitTwo() {
         String in = csv.toString();
@@ -301,7 +338,9 @@ class FitCommandTest {
             {"fit", "-i", in, "-k", "3", "-o", out, "--model-id", "m"},           // needs --scores-out
             {"fit", "-i", in, "-k", "3", "-o", out, "--anomaly-alpha", "1"},
             {"fit", "-i", in, "-k", "3", "-o", out, "--batch-em", "--no-anomaly-learn"},
-            {"fit", "-i", in, "-k", "auto", "-o", out},                          // needs --batch-em
+            {"fit", "-i", in, "-k", "auto", "-o", out, "--criterion", "bic"},     // --criterion needs --batch-em
+            {"fit", "-i", in, "-k", "auto", "-o", out, "--max-components", "0"},
+            {"fit", "-i", in, "-k", "-2", "-o", out},
             {"fit", "-i", in, "-k", "3", "-o", out, "--batch-em", "--max-components", "4"},
             {"fit", "-i", in, "-k", "3", "-o", out, "--batch-em", "--criterion", "aic"},
             {"fit", "-i", in, "-k", "auto", "-o", out, "--batch-em", "--criterion", "hqic"},

@@ -53,6 +53,30 @@ class ResponsibilityWriterTest {
         return out;
     }
 
+    /** A model with automatic K: its ids beside the responsibilities, and the most likely one's id as component. */
+    @Test
+    void componentIdsStandBesideTheResponsibilitiesAndComponentIsAnId() throws Exception {
+        dev.mixstream.gmm.GaussianMixture two = dev.mixstream.gmm.GaussianMixture.of(
+                dev.mixstream.gmm.CovarianceType.FULL, new double[]{0.5, 0.5}, new double[][]{{0, 0}, {10, 0}},
+                new double[][][]{{{1, 0}, {0, 1}}, {{1, 0}, {0, 1}}});
+        OnlineMixture m = OnlineMixture.loaded(MixtureConfig.defaults(1).withAutomaticComponents(5), two,
+                new int[]{4, 9}, 1000, -3);
+        ResponsibilityWriter writer = new ResponsibilityWriter();
+        List<JsonNode> records = new ArrayList<>();
+        for (double[] x : new double[][]{{0.1, 0}, {9.9, 0.2}}) {
+            m.learn(x, s -> {
+                try {
+                    records.add(JSON.readTree(writer.writeOffline("m", s)));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        }
+        assertEquals("[4,9]", records.get(0).get("component_ids").toString());
+        assertEquals(4, records.get(0).get("component").asInt());
+        assertEquals(9, records.get(1).get("component").asInt());
+    }
+
     @Test
     void everyFieldIsThereWithTheExactValues() throws Exception {
         int flaggedSeen = 0;
@@ -77,7 +101,11 @@ class ResponsibilityWriterTest {
                     assertEquals(gammas.get(i)[k], n.get("responsibilities").get(k).asDouble(), 0.0, "exact");
                 }
                 assertEquals(rest.get(i)[0], n.get("log_likelihood").asDouble(), 0.0);
-                assertEquals((int) rest.get(i)[1], n.get("component").asInt());
+                assertEquals((int) rest.get(i)[1], n.get("component").asInt(), "a fixed K's ids are its indices");
+                assertEquals(3, n.get("component_ids").size());
+                for (int k = 0; k < 3; k++) {
+                    assertEquals(k, n.get("component_ids").get(k).asInt());
+                }
                 assertEquals((long) rest.get(i)[2], n.get("model_version").asLong());
                 assertEquals(rest.get(i)[3], n.get("anomaly_score").asDouble(), 0.0);
                 assertEquals(rest.get(i)[4] == 1, n.get("anomaly").asBoolean());
@@ -92,7 +120,7 @@ class ResponsibilityWriterTest {
                 }
                 assertEquals(3, n.get("partition").asInt());
                 assertEquals(4_000_000_000L, n.get("offset").asLong());
-                assertEquals(flagged ? 13 : 12, n.size());
+                assertEquals(flagged ? 14 : 13, n.size());
             }
         }
         assertTrue(flaggedSeen > 0, "some of the outliers are flagged");
@@ -106,7 +134,7 @@ class ResponsibilityWriterTest {
         assertFalse(n.has("id"));
         assertFalse(n.has("ts"));
         assertFalse(n.get("anomaly").asBoolean(), "the last point is an inlier");
-        assertEquals(10, n.size());
+        assertEquals(11, n.size());
         String text = new String(out.get(0), StandardCharsets.UTF_8);
         assertTrue(text.startsWith("{\"model\":\"m\",\"x\":["), text);
         assertFalse(text.contains(" "), "compact: " + text);

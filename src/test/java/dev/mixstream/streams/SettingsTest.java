@@ -47,6 +47,31 @@ class SettingsTest {
                 .get("topic.max.message.bytes"));
     }
 
+    /** components=auto with max.components, globally and in a key's rule; max.components is ignored with a fixed K. */
+    @Test
+    void automaticKIsSetGloballyOrPerKey() {
+        MixstreamSettings s = MixstreamSettings.from(Map.of("mixstream.components", "auto",
+                "mixstream.max.components", "8", "mixstream.model.overrides", "small,fixed",
+                "mixstream.model.override.small.keys", "small-*", "mixstream.model.override.small.max.components", "3",
+                "mixstream.model.override.fixed.keys", "fixed-*", "mixstream.model.override.fixed.components", "4"));
+        assertTrue(s.mixture().automaticComponents());
+        assertEquals(8, s.mixture().maxComponents());
+        assertEquals(0.005, s.mixture().minWeight(), "auto min weight of the largest K");
+        assertEquals(3, s.mixtureFor("small-1").maxComponents());
+        assertTrue(s.mixtureFor("small-1").automaticComponents());
+        assertEquals(4, s.mixtureFor("fixed-1").components());
+        assertFalse(s.mixtureFor("fixed-1").automaticComponents());
+        assertEquals(8, s.mixtureFor("other").maxComponents());
+        MixstreamSettings fixed = MixstreamSettings.from(Map.of("mixstream.max.components", "8"));
+        assertEquals(3, fixed.mixture().components());
+        assertEquals(0, fixed.mixture().maxComponents(), "ignored with a fixed K");
+        assertFails("mixstream.components: 'zero' is not an integer in [1, 1024] or auto",
+                Map.of("mixstream.components", "zero"));
+        assertFails("mixstream.max.components", Map.of("mixstream.components", "auto", "mixstream.max.components", "0"));
+        assertFails("mixstream.min.weight", Map.of("mixstream.components", "auto", "mixstream.max.components", "20",
+                "mixstream.min.weight", "0.1"));
+    }
+
     @Test
     void theShippedConfigFileListsEveryKeyWithItsDefault() {
         Map<String, String> file = SettingsLoader.readFile(Path.of("config", "mixstream.properties"));
@@ -107,7 +132,7 @@ class SettingsTest {
                 with(rule, "mixstream.model.override.pumps.keys", "pump-*"));
         assertFails("unknown rule setting mixstream.model.override.sensors.compnents",
                 with(rule, "mixstream.model.override.sensors.compnents", "5"));
-        assertFails("mixstream.model.override.sensors.components: must be an integer",
+        assertFails("mixstream.model.override.sensors.components: 'five' is not an integer in [1, 1024] or auto",
                 with(rule, "mixstream.model.override.sensors.components", "five"));
         assertFails("mixstream.model.override.sensors.covariance.type",
                 with(rule, "mixstream.model.override.sensors.covariance.type", "tied"));
