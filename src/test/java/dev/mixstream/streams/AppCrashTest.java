@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import static dev.mixstream.streams.CrashTestSupport.KEYS;
 import static dev.mixstream.streams.CrashTestSupport.POINTS_PER_KEY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Crash safety of the application: {@code mixstream run} as a separate OS process is killed with SIGKILL
@@ -61,16 +62,49 @@ class AppCrashTest {
 
     @Test
     void sigkillMidStreamLosesAndDuplicatesNothing(@TempDir Path dir) throws Throwable {
+        crashTwiceAndCompare(dir, "crash", Map.of(), KeyedPointStream.generate(KEYS, POINTS_PER_KEY, 42), RATE);
+    }
+
+    /**
+     * The same with automatic K: two keys whose data (two clusters) gain two more after a third of their points, so
+     * that the models review their components and gain two while the second third is processed and killed; the
+     * committed outputs (component ids included) and snapshots are still exactly those of an uninterrupted run.
+     */
+    @Test
+    void sigkillWhileModelsChangeTheirKLosesAndDuplicatesNothing(@TempDir Path dir) throws Throwable {
+        KeyedPointStream stream = KeyedPointStream.generate(List.of("a0", "a1"), 7_000, 7, true);
+        Map<String, String> referenceConfig = new LinkedHashMap<>(CrashTestSupport.settings("localhost:1", "autok", dir));
+        referenceConfig.putAll(AUTO);
+        MixstreamSettings referenceSettings = MixstreamSettings.from(referenceConfig);
+        Map<String, KeyedPointStream.KeyResult> reference = stream.uninterrupted(referenceSettings.mixture(),
+                referenceSettings.snapshotEveryPoints());
+        for (String key : stream.keys()) { // the reference itself changes K: 2 clusters, then more appear (a1 also drifts)
+            java.util.TreeMap<Long, dev.mixstream.snapshot.MixtureSnapshot> snapshots =
+                    (java.util.TreeMap<Long, dev.mixstream.snapshot.MixtureSnapshot>) reference.get(key).snapshots();
+            assertEquals(2, snapshots.firstEntry().getValue().components(), key);
+            int last = snapshots.lastEntry().getValue().components();
+            assertTrue(last > 2, key + " ends with K=" + last);
+        }
+        crashTwiceAndCompare(dir, "autok", AUTO, stream, 1_500);
+    }
+
+    /** Automatic K for the crash test: at most 4 components, a half-life short enough to review within the stream. */
+    private static final Map<String, String> AUTO = Map.of("mixstream.components", "auto",
+            "mixstream.max.components", "4", "mixstream.warmup", "auto", "mixstream.half.life", "2000");
+
+    private void crashTwiceAndCompare(Path dir, String prefix, Map<String, String> extra, KeyedPointStream stream,
+                                      int rate) throws Throwable {
         long t0 = System.nanoTime();
         String bootstrap = broker.bootstrapServers();
-        Map<String, String> config = CrashTestSupport.settings(bootstrap, "crash", dir.resolve("state-a"));
+        Map<String, String> config = new LinkedHashMap<>(CrashTestSupport.settings(bootstrap, prefix,
+                dir.resolve("state-a")));
+        config.putAll(extra);
         MixstreamSettings settings = MixstreamSettings.from(config);
         // instances 1 and 2 are the same static group member: the restart takes over at once; instance 3 is
         // a dynamic member that gets the partitions once the killed member's session (6 s) has expired
         Map<String, String> staticMember = new LinkedHashMap<>(config);
-        staticMember.put("group.instance.id", "crash-instance-1");
+        staticMember.put("group.instance.id", prefix + "-instance-1");
         CrashTestSupport.createTopics(bootstrap, settings);
-        KeyedPointStream stream = KeyedPointStream.generate(KEYS, POINTS_PER_KEY, 42);
         List<KeyedPointStream.Input> inputs = stream.inputs();
         int third = inputs.size() / 3;
         List<KeyedPointStream.Input> first = inputs.subList(0, third);
@@ -88,7 +122,7 @@ class AppCrashTest {
             log(t0, "app 1 caught up");
 
             // crash 1: while the second third is being produced (2.5 s) and processed live
-            CompletableFuture<Void> producing = producer.produce(second, RATE);
+            CompletableFuture<Void> producing = producer.produce(second, rate);
             out.awaitResponsibilities(validFirst + 150, WAIT);
             crash(t0, app1, producer, producing, out);
             producing.join();
@@ -99,7 +133,7 @@ class AppCrashTest {
             log(t0, "app 2 (same state dir) caught up");
 
             // crash 2: while the last third is being produced and processed live
-            producing = producer.produce(rest, RATE);
+            producing = producer.produce(rest, rate);
             out.awaitResponsibilities(validFirst + validSecond + 150, WAIT);
             crash(t0, app2, producer, producing, out);
 

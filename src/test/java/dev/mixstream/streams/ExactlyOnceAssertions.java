@@ -89,6 +89,11 @@ final class ExactlyOnceAssertions {
             String where = "responsibilities of " + id;
             assertArrayEquals(want.responsibilities(), doubles(n.get("responsibilities")), where);
             assertEquals(want.component(), n.get("component").asInt(), where);
+            int[] ids = new int[n.get("component_ids").size()];
+            for (int c = 0; c < ids.length; c++) {
+                ids[c] = n.get("component_ids").get(c).asInt();
+            }
+            assertArrayEquals(want.componentIds(), ids, "component_ids of " + id);
             assertEquals(want.logLikelihood(), n.get("log_likelihood").asDouble(), where);
             assertEquals(want.modelVersion(), n.get("model_version").asLong(), where);
             compared++;
@@ -162,6 +167,7 @@ final class ExactlyOnceAssertions {
         assertEquals(want.avgLogLikelihood(), got.avgLogLikelihood(), "avg_log_likelihood of " + where);
         assertEquals(want.refits(), got.refits(), "refits of " + where);
         assertEquals(want.config(), got.config(), "config of " + where);
+        assertArrayEquals(want.componentIds(), got.componentIds(), "component_ids of " + where);
     }
 
     private static JsonNode tree(byte[] json) {

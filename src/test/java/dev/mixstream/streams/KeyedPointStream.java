@@ -29,7 +29,8 @@ final class KeyedPointStream {
     }
 
     /** The score an uninterrupted run gives a point. */
-    record Score(double[] responsibilities, int component, double logLikelihood, long modelVersion) {
+    record Score(double[] responsibilities, int[] componentIds, int component, double logLikelihood,
+                 long modelVersion) {
     }
 
     /** What an uninterrupted run produces for one key: scores by id, snapshots by points_seen. */
@@ -63,7 +64,24 @@ final class KeyedPointStream {
      * {@code keys.size() × perKey} points, keys round-robin, plus {@link #BAD_COUNT} bad records spread
      * evenly (all on keys that already had points, so wrong_dimension is decidable).
      */
+    private static int[] ids(dev.mixstream.gmm.PointScore s) {
+        int[] ids = new int[s.responsibilities().length];
+        for (int c = 0; c < ids.length; c++) {
+            ids[c] = s.componentId(c);
+        }
+        return ids;
+    }
+
     static KeyedPointStream generate(List<String> keys, int perKey, long seed) {
+        return generate(keys, perKey, seed, false);
+    }
+
+    /**
+     * As {@link #generate(List, int, long)}; with {@code appearing}, every key's two clusters are joined by a copy of
+     * them at +15, +15 after a third of its points (a third of the points from then on), so that models with automatic
+     * K gain components mid-stream.
+     */
+    static KeyedPointStream generate(List<String> keys, int perKey, long seed, boolean appearing) {
         SplittableRandom rng = new SplittableRandom(seed);
         int total = keys.size() * perKey;
         int badEvery = total / (BAD.length + 1);
@@ -75,10 +93,11 @@ final class KeyedPointStream {
             String key = keys.get(keyIndex);
             double shift = keyIndex == keys.size() - 1 && n >= perKey / 2 ? 25 : keyIndex; // last key drifts
             double side = rng.nextBoolean() ? -3 : 3;
+            double third = appearing && n >= perKey / 3 && rng.nextInt(3) == 0 ? 15 : 0;
             String id = key + "-" + n;
             String value = String.format(Locale.ROOT, "{\"x\":[%.6f,%.6f],\"id\":\"%s\",\"ts\":%d}",
-                    shift + side + rng.nextGaussian(), shift - side / 2 + 0.5 * rng.nextGaussian(), id,
-                    1_700_000_000_000L + i);
+                    shift + third + side + rng.nextGaussian(), shift + third - side / 2 + 0.5 * rng.nextGaussian(),
+                    id, 1_700_000_000_000L + i);
             inputs.add(new Input(key, id, value.getBytes(StandardCharsets.UTF_8), null));
             if (i > 0 && i % badEvery == 0 && bad < BAD.length) {
                 inputs.add(new Input(key, "bad-" + bad, BAD[bad][0].getBytes(StandardCharsets.UTF_8), BAD[bad][1]));
@@ -145,7 +164,8 @@ final class KeyedPointStream {
             boolean wasInitialised = m.isInitialised();
             m.learn(x, in.id().getBytes(StandardCharsets.UTF_8), s -> r.scores().put(
                     new String(s.tag(), StandardCharsets.UTF_8),
-                    new Score(s.responsibilities().clone(), s.component(), s.logLikelihood(), s.modelVersion())));
+                    new Score(s.responsibilities().clone(), ids(s), s.componentIdOfAssignment(), s.logLikelihood(),
+                            s.modelVersion())));
             // the same rule as MixtureProcessor
             if (m.isInitialised() && (!wasInitialised || snapshotEvery > 0 && m.pointsSeen() % snapshotEvery == 0)) {
                 r.snapshots().put(m.pointsSeen(), MixtureSnapshot.of(m));
