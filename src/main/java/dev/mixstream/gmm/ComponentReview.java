@@ -266,7 +266,6 @@ final class ComponentReview {
         double minPoints = Math.max(minWeight * even.length, type == CovarianceType.FULL ? d + 1.0 : 2.0);
         Trial best = null;
         int[] closestPair = null;
-        int[] splitOrder = null;
         // merges: the closest untouched pairs
         if (k > 1) {
             List<int[]> pairs = new ArrayList<>();
@@ -294,27 +293,31 @@ final class ComponentReview {
                 best = better(best, t);
             }
         }
-        if (k < maxComponents) {
-            // splits: the untouched components that look most like two clusters
-            double[][] gamma = new double[n][k];
-            double[] weightTotal = new double[k];
-            for (int i = 0; i < n; i++) {
-                for (int c = 0; c < k; c++) {
-                    gamma[i][c] = Math.exp(all.logp[i][c] - all.total[i]);
-                    weightTotal[c] += gamma[i][c];
-                }
-            }
-            List<Integer> candidates = new ArrayList<>();
-            List<Double> deficit = new ArrayList<>();
+        // the untouched components that look most like two clusters, likeliest first
+        double[][] gamma = new double[n][k];
+        double[] weightTotal = new double[k];
+        for (int i = 0; i < n; i++) {
             for (int c = 0; c < k; c++) {
-                if (!parts.get(c).touched) {
-                    candidates.add(c);
-                    deficit.add(SplitMerge.kurtosisDeficit(points, gamma, c, weightTotal[c], g));
-                }
+                gamma[i][c] = Math.exp(all.logp[i][c] - all.total[i]);
+                weightTotal[c] += gamma[i][c];
             }
-            Integer[] order = sortedIndices(deficit, true);
-            for (int o = 0; o < Math.min(SPLIT_CANDIDATES, order.length); o++) {
-                int s = candidates.get(order[o]);
+        }
+        List<Integer> candidates = new ArrayList<>();
+        List<Double> deficit = new ArrayList<>();
+        for (int c = 0; c < k; c++) {
+            if (!parts.get(c).touched) {
+                candidates.add(c);
+                deficit.add(SplitMerge.kurtosisDeficit(points, gamma, c, weightTotal[c], g));
+            }
+        }
+        Integer[] order = sortedIndices(deficit, true);
+        int[] splitOrder = new int[Math.min(SPLIT_CANDIDATES, order.length)];
+        for (int o = 0; o < splitOrder.length; o++) {
+            splitOrder[o] = candidates.get(order[o]);
+        }
+        if (k < maxComponents) {
+            // splits
+            for (int s : splitOrder) {
                 GaussianMixture start = subset(g, new int[]{s, s}, type, d, regCovar);
                 SplitMerge.splitInto(start, 0, 1, regCovar);
                 Trial t = partialEm(Move.SPLIT, fit, test, n, g, new int[]{s}, start,
@@ -343,14 +346,10 @@ final class ComponentReview {
             Trial t = partialEm(Move.BIRTH, fit, test, n, g, new int[0], start,
                     new double[]{1.0 / (k + 1)}, ADD_MARGIN * perComponent, minPoints, -1, regCovar);
             best = better(best, t);
-            splitOrder = new int[Math.min(SPLIT_CANDIDATES, order.length)];
-            for (int o = 0; o < splitOrder.length; o++) {
-                splitOrder[o] = candidates.get(order[o]);
-            }
         }
         // merge-and-split at the same K (Ueda's move): the closest pair merged, the likeliest two-cluster component
         // split, for one component covering two clusters while two share one
-        if (k >= 3 && closestPair != null && splitOrder != null) {
+        if (k >= 3 && closestPair != null) {
             for (int s : splitOrder) {
                 if (s == closestPair[0] || s == closestPair[1]) {
                     continue;
@@ -367,6 +366,9 @@ final class ComponentReview {
         }
         if (best == null || best.criterionChange() >= 0) {
             return null;
+        }
+        if (best.move() == Move.MERGE) {
+            return best; // nothing fitted: the merge of the two components' statistics
         }
         // the move is made: its components re-fitted on the whole sample, from where the fitting half left them
         GaussianMixture fitted = best.fitted().copy();

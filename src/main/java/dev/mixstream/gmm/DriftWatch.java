@@ -11,7 +11,8 @@ package dev.mixstream.gmm;
  *   <li>the recent log-likelihood falls {@link #LOG_LIKELIHOOD_DROP} nats below the model's long-run
  *       average: the data moved away faster than the half-life can follow.</li>
  * </ul>
- * The watch then collects the next W points (they are still scored and learned from at once), and
+ * The watch then collects the next W points (with automatic K, the review sample; a collection can also be started
+ * by the model, {@link #collect}), which are still scored and learned from at once, and
  * {@link #observe} reports when the collection is complete.
  *
  * <p>Points the anomaly policy keeps out of the statistics ({@code mixstream.anomaly.learn=false}) are watched
@@ -113,11 +114,6 @@ final class DriftWatch {
     /** True while points are being collected (until the collection is used and cleared). */
     boolean collecting() {
         return collected != null;
-    }
-
-    /** True when the collection is complete. */
-    boolean complete() {
-        return collected != null && collectedCount == collected.length;
     }
 
     /** Drops the collected points, keeping the watch as it is. */

@@ -24,6 +24,12 @@ import java.util.SplittableRandom;
  *       component re-placed at the worst-explained of those points, and compared with a few fresh
  *       k-means++ fits. Healthy components keep their index; the step size restarts as after the
  *       warm-up.</li>
+ *   <li>Automatic K ({@link MixtureConfig#automaticComponents()}): the warm-up fits K = 1, 2, … and keeps the lowest
+ *       BIC; afterwards a starving component dies at once, and every {@link #reviewInterval()} points the model
+ *       collects {@link #collectionSize()} points and reviews its components on them ({@link ComponentReview}:
+ *       merges, splits and births judged on held-out points), instead of the drift re-fit (which it still does when a
+ *       drop of the log-likelihood started the collection and the review changed nothing). Components carry ids
+ *       ({@link #componentId}) that stay with them for their life.</li>
  * </ol>
  * Anomalies: every point scored also gets an anomaly score from the model's
  * {@link LogLikelihoodReference}, which is recomputed from the parameters at initialisation, after each
