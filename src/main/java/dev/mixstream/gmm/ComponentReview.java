@@ -581,38 +581,31 @@ final class ComponentReview {
         GaussianMixture f = t.fitted();
         double[] pi = t.weights();
         switch (t.move()) {
-            case MERGE -> {
-                Working a = removed.get(0);
-                Working b = removed.get(1);
-                Working heavier = b.weight > a.weight ? b : a;
-                Working lighter = heavier == a ? b : a;
-                parts.add(new Working(heavier.id, heavier.source, lighter.source, -1, pi[0], f.mean(0),
-                        f.covarianceArray(0).clone(), true));
-            }
-            case SPLIT -> {
-                Working parent = removed.get(0);
-                int kept = nearer(f, 0, 1, parent.mean);
-                for (int h : new int[]{kept, 1 - kept}) {
-                    parts.add(new Working(h == kept ? parent.id : -1, -1, -1, parent.source, pi[h], f.mean(h),
-                            f.covarianceArray(h).clone(), true));
-                }
-            }
+            case MERGE -> addMerged(parts, removed.get(0), removed.get(1), f, 0, pi);
+            case SPLIT -> addHalves(parts, removed.get(0), f, 0, pi);
             case BIRTH -> parts.add(new Working(-1, -1, -1, -1, pi[0], f.mean(0), f.covarianceArray(0).clone(),
                     true));
             case SWAP -> {
-                Working a = removed.get(0);
-                Working b = removed.get(1);
-                Working parent = removed.get(2);
-                Working heavier = b.weight > a.weight ? b : a;
-                Working lighter = heavier == a ? b : a;
-                parts.add(new Working(heavier.id, heavier.source, lighter.source, -1, pi[0], f.mean(0),
-                        f.covarianceArray(0).clone(), true));
-                int first = nearer(f, 1, 2, parent.mean);
-                for (int h : new int[]{first, 3 - first}) {
-                    parts.add(new Working(h == first ? parent.id : -1, -1, -1, parent.source, pi[h], f.mean(h),
-                            f.covarianceArray(h).clone(), true));
-                }
+                addMerged(parts, removed.get(0), removed.get(1), f, 0, pi);
+                addHalves(parts, removed.get(2), f, 1, pi);
             }
+        }
+    }
+
+    /** The merge of a and b (fitted component {@code at}): the heavier one's id, both one's statistics. */
+    private static void addMerged(List<Working> parts, Working a, Working b, GaussianMixture f, int at, double[] pi) {
+        Working heavier = b.weight > a.weight ? b : a;
+        Working lighter = heavier == a ? b : a;
+        parts.add(new Working(heavier.id, heavier.source, lighter.source, -1, pi[at], f.mean(at),
+                f.covarianceArray(at).clone(), true));
+    }
+
+    /** The halves of parent (fitted components {@code at}, {@code at + 1}): the nearer keeps the parent's id. */
+    private static void addHalves(List<Working> parts, Working parent, GaussianMixture f, int at, double[] pi) {
+        int kept = nearer(f, at, at + 1, parent.mean);
+        for (int h : new int[]{kept, kept == at ? at + 1 : at}) {
+            parts.add(new Working(h == kept ? parent.id : -1, -1, -1, parent.source, pi[h], f.mean(h),
+                    f.covarianceArray(h).clone(), true));
         }
     }
 

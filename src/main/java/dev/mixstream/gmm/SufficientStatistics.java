@@ -151,25 +151,11 @@ final class SufficientStatistics {
         decay(eta); // S ← (1−η) S
         double f = eta / g; // η / g: B in stored units
         for (int c = 0; c < k; c++) {
-            double wa = weight[c];
             double wb = f * batch.weight[c];
             if (wb == 0) {
                 continue;
             }
-            double w = wa + wb;
-            double[] ma = mean[c];
-            double[] mb = batch.mean[c];
-            for (int i = 0; i < d; i++) {
-                double di = mb[i] - ma[i];
-                delta[i] = di;
-                ma[i] += (wb / w) * di; // m = m_a + (W_b/W) δ
-            }
-            double[] ca = scatter[c];
-            double[] cb = batch.scatter[c];
-            addScaled(ca, cb, f); // C_a + C_b
-            addOuter(ca, delta, wa * wb / w); // + (W_a W_b / W) δδᵀ
-            weight[c] = w;
-            changed[c] = true;
+            merge(c, wb, batch.mean[c], batch.scatter[c], f);
         }
     }
 
@@ -240,17 +226,23 @@ final class SufficientStatistics {
      * W = W_a + W_b; m = m_a + (W_b/W) δ; C = C_a + C_b + (W_a W_b / W) δδᵀ, δ = m_b − m_a.
      */
     void mergeComponent(int c, SufficientStatistics o, int from) {
+        merge(c, o.weight[from], o.mean[from], o.scatter[from], 1.0);
+    }
+
+    /**
+     * Chan's merge into component c of a weighted set b (weight W_b, mean m_b, scatter f·C_b):
+     * W = W_a + W_b; m = m_a + (W_b/W) δ; C = C_a + f C_b + (W_a W_b / W) δδᵀ, δ = m_b − m_a.
+     */
+    private void merge(int c, double wb, double[] mb, double[] cb, double f) {
         double wa = weight[c];
-        double wb = o.weight[from];
         double w = wa + wb;
         double[] ma = mean[c];
-        double[] mb = o.mean[from];
         for (int i = 0; i < d; i++) {
             double di = mb[i] - ma[i];
             delta[i] = di;
             ma[i] += (wb / w) * di; // m = m_a + (W_b/W) δ
         }
-        addScaled(scatter[c], o.scatter[from], 1.0); // C_a + C_b
+        addScaled(scatter[c], cb, f); // C_a + f C_b
         addOuter(scatter[c], delta, wa * wb / w); // + (W_a W_b / W) δδᵀ
         weight[c] = w;
         changed[c] = true;
