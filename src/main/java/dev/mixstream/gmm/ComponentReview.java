@@ -568,15 +568,20 @@ final class ComponentReview {
         return lse;
     }
 
-    /** The parts after the move: the replaced ones out, the kept ones' weights scaled, the new ones in. */
+    /**
+     * The parts after the move: the others' weights scaled; a merge in the place of the heavier of its pair (the
+     * lighter one out), the half of a split that keeps the parent's id in the parent's place; new components last. So
+     * a component keeps its position as long as the components before it live.
+     */
     private static void apply(List<Working> parts, Trial t) {
         List<Working> removed = new ArrayList<>();
         for (int c : t.removed()) {
             removed.add(parts.get(c));
         }
-        parts.removeAll(removed);
         for (Working w : parts) {
-            w.weight *= t.scaleOfOthers();
+            if (!removed.contains(w)) {
+                w.weight *= t.scaleOfOthers();
+            }
         }
         GaussianMixture f = t.fitted();
         double[] pi = t.weights();
@@ -592,21 +597,26 @@ final class ComponentReview {
         }
     }
 
-    /** The merge of a and b (fitted component {@code at}): the heavier one's id, both one's statistics. */
+    /** The merge of a and b (fitted component {@code at}) in the heavier one's place, with its id; the lighter out. */
     private static void addMerged(List<Working> parts, Working a, Working b, GaussianMixture f, int at, double[] pi) {
         Working heavier = b.weight > a.weight ? b : a;
         Working lighter = heavier == a ? b : a;
-        parts.add(new Working(heavier.id, heavier.source, lighter.source, -1, pi[at], f.mean(at),
-                f.covarianceArray(at).clone(), true));
+        parts.set(parts.indexOf(heavier), new Working(heavier.id, heavier.source, lighter.source, -1, pi[at],
+                f.mean(at), f.covarianceArray(at).clone(), true));
+        parts.remove(lighter);
     }
 
-    /** The halves of parent (fitted components {@code at}, {@code at + 1}): the nearer keeps the parent's id. */
+    /**
+     * The halves of parent (fitted components {@code at}, {@code at + 1}): the nearer one keeps the parent's id and
+     * place, the other is new and goes last.
+     */
     private static void addHalves(List<Working> parts, Working parent, GaussianMixture f, int at, double[] pi) {
         int kept = nearer(f, at, at + 1, parent.mean);
-        for (int h : new int[]{kept, kept == at ? at + 1 : at}) {
-            parts.add(new Working(h == kept ? parent.id : -1, -1, -1, parent.source, pi[h], f.mean(h),
-                    f.covarianceArray(h).clone(), true));
-        }
+        int other = kept == at ? at + 1 : at;
+        parts.set(parts.indexOf(parent), new Working(parent.id, -1, -1, parent.source, pi[kept], f.mean(kept),
+                f.covarianceArray(kept).clone(), true));
+        parts.add(new Working(-1, -1, -1, parent.source, pi[other], f.mean(other), f.covarianceArray(other).clone(),
+                true));
     }
 
     /**

@@ -22,6 +22,8 @@ import java.util.function.Supplier;
  *   <li>dead letters by reason ({@code mixstream_dead_letters_total{reason}}, every reason from 0);</li>
  *   <li>points flagged ({@code mixstream_anomalies_total}), re-fits ({@code mixstream_refits_total}), snapshots
  *       written ({@code mixstream_snapshots_total});</li>
+ *   <li>changes of models with automatic K ({@code mixstream_component_changes_total{change}}: birth, split,
+ *       merge, death);</li>
  *   <li>models held by this instance's active tasks ({@code mixstream_models{state="running"|"warming_up"}});</li>
  *   <li>per-record processing time in the estimator ({@code mixstream_record_processing_seconds}, a histogram);</li>
  *   <li>consumer lag of the points topic ({@code mixstream_points_lag}).</li>
@@ -35,6 +37,10 @@ public final class MixstreamMetrics {
     private final Map<RejectReason, Counter> deadLetters = new EnumMap<>(RejectReason.class);
     private final Counter anomalies;
     private final Counter refits;
+    private final Counter births;
+    private final Counter splits;
+    private final Counter merges;
+    private final Counter deaths;
     private final Counter snapshots;
     private final Counter expired;
     private final Counter warmingUp;
@@ -97,6 +103,10 @@ public final class MixstreamMetrics {
                 .register(registry);
         refits = Counter.builder("mixstream.refits").description("Model re-fits (drift or a starved component)")
                 .register(registry);
+        births = componentChanges(registry, "birth");
+        splits = componentChanges(registry, "split");
+        merges = componentChanges(registry, "merge");
+        deaths = componentChanges(registry, "death");
         snapshots = Counter.builder("mixstream.snapshots").description("Snapshots written to the snapshots topic")
                 .register(registry);
         expired = Counter.builder("mixstream.models.expired")
@@ -153,6 +163,19 @@ public final class MixstreamMetrics {
 
     void refits(long n) {
         refits.increment(n);
+    }
+
+    private static Counter componentChanges(MeterRegistry registry, String change) {
+        return Counter.builder("mixstream.component.changes").tag("change", change)
+                .description("Components born, split, merged or dead in models with automatic K").register(registry);
+    }
+
+    /** What a model with automatic K changed while it learned a point: components born, split, merged, dead. */
+    void componentChanges(long born, long split, long merged, long died) {
+        births.increment(born);
+        splits.increment(split);
+        merges.increment(merged);
+        deaths.increment(died);
     }
 
     void snapshot() {

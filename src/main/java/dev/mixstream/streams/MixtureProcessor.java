@@ -163,6 +163,10 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         currentTimestamp = record.timestamp();
         boolean wasInitialised = mixture.isInitialised();
         long refitsBefore = mixture.refits();
+        long bornBefore = mixture.births();
+        long splitBefore = mixture.splits();
+        long mergedBefore = mixture.merges();
+        long diedBefore = mixture.deaths();
         try {
             currentMeta = new PointMeta(point.id(), point.ts(), partition, offset, record.timestamp());
             currentTag = currentMeta.encode();
@@ -183,6 +187,13 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         }
         if (mixture.refits() > refitsBefore) {
             metrics.refits(mixture.refits() - refitsBefore);
+        }
+        long born = mixture.births() - bornBefore;
+        long split = mixture.splits() - splitBefore;
+        long merged = mixture.merges() - mergedBefore;
+        long died = mixture.deaths() - diedBefore;
+        if (born + split + merged + died > 0) { // automatic K: what the point made the model change
+            metrics.componentChanges(born, split, merged, died);
         }
         changedSinceSnapshot.add(model);
         if (lastSeen != null) {

@@ -70,10 +70,15 @@ class MixstreamTopologyTest {
     }
 
     private void open(MixstreamSettings s) {
+        open(s, MixstreamMetrics.standalone(s.pointsTopic()));
+    }
+
+    private void open(MixstreamSettings s, MixstreamMetrics metrics) {
         settings = s;
         Properties props = s.streamsProperties();
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        driver = new TopologyTestDriver(MixstreamTopology.build(s, 1), props, Instant.ofEpochMilli(1_000_000));
+        driver = new TopologyTestDriver(MixstreamTopology.build(s, 1, metrics), props,
+                Instant.ofEpochMilli(1_000_000));
         ByteArraySerializer ser = new ByteArraySerializer();
         ByteArrayDeserializer de = new ByteArrayDeserializer();
         points = driver.createInputTopic(s.pointsTopic(), ser, ser);
@@ -87,6 +92,67 @@ class MixstreamTopologyTest {
         if (driver != null) {
             driver.close();
         }
+    }
+
+    /**
+     * Automatic K through the topology: the stream's records are the engine's (component ids included) while a fourth
+     * cluster joins and the model gains a component with a new id; the change is counted in the metrics and the
+     * snapshots carry the ids and the automatic configuration.
+     */
+    @Test
+    void aModelWithAutomaticKGainsAComponentAndItsRecordsAreTheEnginesWithTheirIds() throws Exception {
+        MixstreamMetrics metrics = MixstreamMetrics.standalone("mixstream.points");
+        open(settings(Map.of("mixstream.components", "auto", "mixstream.max.components", "6",
+                "mixstream.warmup", "auto", "mixstream.half.life", "2000", "mixstream.snapshot.every.points",
+                "1000")), metrics);
+        GaussianMixture four = GaussianMixture.of(CovarianceType.FULL, new double[]{0.4, 0.25, 0.15, 0.2},
+                new double[][]{{0, 0}, {6, 0}, {0, 6}, {15, 15}},
+                new double[][][]{{{1, 0.3}, {0.3, 1}}, {{0.5, 0}, {0, 2}}, {{1, -0.5}, {-0.5, 1}}, {{1, 0}, {0, 1}}});
+        SplittableRandom rng = new SplittableRandom(23);
+        List<double[]> xs = new ArrayList<>();
+        for (int i = 0; i < 12_000; i++) {
+            double[] x = new double[2];
+            (i < 6_000 ? TRUTH : four).sample(rng, x);
+            xs.add(x);
+            points.pipeInput(utf8("m"), array(x));
+        }
+        OnlineMixture engine = new OnlineMixture(settings.mixture());
+        List<String> want = new ArrayList<>();
+        for (double[] x : xs) {
+            engine.learn(x, s -> {
+                StringBuilder b = new StringBuilder().append(s.componentIdOfAssignment()).append(' ')
+                        .append(s.logLikelihood());
+                for (int c = 0; c < s.responsibilities().length; c++) {
+                    b.append(' ').append(s.componentId(c)).append(':').append(s.responsibilities()[c]);
+                }
+                want.add(b.toString());
+            });
+        }
+        List<TestRecord<byte[], byte[]>> out = responsibilities.readRecordsToList();
+        assertEquals(want.size(), out.size());
+        java.util.Set<String> idSets = new java.util.LinkedHashSet<>();
+        for (int i = 0; i < out.size(); i++) {
+            JsonNode n = json(out.get(i).value());
+            StringBuilder b = new StringBuilder().append(n.get("component").asInt()).append(' ')
+                    .append(n.get("log_likelihood").asDouble());
+            for (int c = 0; c < n.get("responsibilities").size(); c++) {
+                b.append(' ').append(n.get("component_ids").get(c).asInt()).append(':')
+                        .append(n.get("responsibilities").get(c).asDouble());
+            }
+            assertEquals(want.get(i), b.toString(), "record " + i);
+            idSets.add(n.get("component_ids").toString());
+        }
+        assertEquals(List.of("[0,1,2]", "[0,1,2,3]"), new ArrayList<>(idSets), "K 3, then a fourth with the next id");
+        assertEquals(engine.births() + engine.splits(),
+                metrics.registry().get("mixstream.component.changes").tag("change", "birth").counter().count()
+                        + metrics.registry().get("mixstream.component.changes").tag("change", "split").counter()
+                        .count(), 0.0);
+        assertTrue(engine.births() + engine.splits() >= 1);
+        List<TestRecord<byte[], byte[]>> snaps = snapshots.readRecordsToList();
+        MixtureSnapshot last = SnapshotJson.fromBytes(snaps.get(snaps.size() - 1).value());
+        assertArrayEquals(engine.componentIds(), last.componentIds());
+        assertEquals("held_out", last.config().criterion());
+        assertEquals(6, last.config().maxComponents());
     }
 
     private static double[][] sample(int n, long seed) {
