@@ -567,6 +567,7 @@ class HttpApiTest {
             JsonNode s = scores.get(i);
             assertEquals("p" + i, s.get("id").asText());
             assertEquals(Integer.parseInt(f[1]), s.get("component").asInt());
+            assertEquals("[0,1]", s.get("component_ids").toString(), "the ids beside the responsibilities (r0, r1)");
             assertBits(f[2], s.get("log_likelihood"), "log_likelihood of point " + i);
             assertBits(f[3], s.get("responsibilities").get(0), "r0 of point " + i);
             assertBits(f[4], s.get("responsibilities").get(1), "r1 of point " + i);
