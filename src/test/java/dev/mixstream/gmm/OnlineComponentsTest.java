@@ -265,6 +265,70 @@ class OnlineComponentsTest {
         assertNotEquals(0, a.components());
     }
 
+    /**
+     * A model with automatic K after a birth, collecting its next review sample: its committed version-5 state
+     * ({@code model-state-v5/running-auto-full.bin}, written by {@link #main}) decodes to a model that re-encodes to
+     * the same bytes and continues exactly as the replay of its history — the state a later format version must still
+     * read.
+     */
+    @Test
+    void theCommittedStateOfAModelWithAutomaticKDecodesAndContinuesAsItsReplay() throws Exception {
+        byte[] committed;
+        try (java.io.InputStream in = OnlineComponentsTest.class.getResourceAsStream(
+                "model-state-v5/running-auto-full.bin")) {
+            committed = in.readAllBytes();
+        }
+        List<double[]> history = autoFixtureHistory();
+        OnlineMixture replay = new OnlineMixture(auto(10));
+        for (double[] x : history.subList(0, AUTO_FIXTURE_POINTS)) {
+            replay.learn(x, ScoreSink.IGNORE);
+        }
+        assertArrayEquals(committed, ModelStateCodec.encode(replay), "today's engine writes the committed state");
+        OnlineMixture decoded = ModelStateCodec.decode(committed);
+        assertArrayEquals(committed, ModelStateCodec.encode(decoded));
+        assertEquals(4, decoded.components());
+        assertTrue(decoded.births() + decoded.splits() >= 1, "the fixture's model gained a component");
+        assertTrue(decoded.drift.collecting(), "and is collecting a review sample");
+        List<String> a = new ArrayList<>();
+        List<String> b = new ArrayList<>();
+        for (double[] x : history.subList(AUTO_FIXTURE_POINTS, history.size())) {
+            replay.learn(x, s -> a.add(trace(s)));
+            decoded.learn(x, s -> b.add(trace(s)));
+        }
+        assertEquals(a, b);
+        assertArrayEquals(ModelStateCodec.encode(replay), ModelStateCodec.encode(decoded));
+    }
+
+    /** Points of the automatic-K fixture's history (and of its continuation). */
+    private static final int AUTO_FIXTURE_POINTS = 12_500;
+
+    /** Three clusters for 8 000 points, then four. */
+    private static List<double[]> autoFixtureHistory() {
+        SplittableRandom rng = new SplittableRandom(29);
+        List<double[]> xs = new ArrayList<>();
+        GaussianMixture three = clusters(THREE, new double[]{1, 1, 1});
+        GaussianMixture four = clusters(FOUR, new double[]{1, 1, 1, 1});
+        for (int i = 0; i < AUTO_FIXTURE_POINTS + 6_000; i++) {
+            double[] x = new double[2];
+            (i < 8_000 ? three : four).sample(rng, x);
+            xs.add(x);
+        }
+        return xs;
+    }
+
+    /** Writes the automatic-K fixture into the given directory (run only to add it for a new format version). */
+    public static void main(String[] args) throws java.io.IOException {
+        OnlineMixture m = new OnlineMixture(auto(10));
+        for (double[] x : autoFixtureHistory().subList(0, AUTO_FIXTURE_POINTS)) {
+            m.learn(x, ScoreSink.IGNORE);
+        }
+        java.nio.file.Path dir = java.nio.file.Path.of(args[0]);
+        java.nio.file.Files.createDirectories(dir);
+        java.nio.file.Files.write(dir.resolve("running-auto-full.bin"), ModelStateCodec.encode(m));
+        System.out.println("K=" + m.components() + " births " + m.births() + " splits " + m.splits()
+                + " collecting " + m.drift.collecting() + " (" + m.drift.collectedCount + " points)");
+    }
+
     private static String trace(PointScore s) {
         StringBuilder b = new StringBuilder();
         b.append(s.componentIdOfAssignment()).append(' ').append(Double.doubleToRawLongBits(s.logLikelihood()));
