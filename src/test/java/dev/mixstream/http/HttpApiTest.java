@@ -136,7 +136,7 @@ class HttpApiTest {
 
         /** Waits until the listener has recorded the state (it runs after the state has changed). */
         void awaitState(KafkaStreams.State state, int from) throws InterruptedException {
-            await(() -> states().subList(Math.min(from, size()), size()).contains(state), "health at " + state);
+            await(() -> statesSince(from).contains(state), "health at " + state);
         }
 
         /** Each probe answer agrees with the state it was asked in. */
@@ -166,6 +166,12 @@ class HttpApiTest {
 
         int size() {
             return entries.size();
+        }
+
+        /** The states recorded from the {@code from}-th on, read at once (the listener may add one meanwhile). */
+        List<KafkaStreams.State> statesSince(int from) {
+            List<KafkaStreams.State> seen = states();
+            return seen.subList(Math.min(from, seen.size()), seen.size());
         }
     }
 
@@ -392,7 +398,7 @@ class HttpApiTest {
                     ended.subList(ended.size() - 2, ended.size()), "B's shutdown: " + healthB.entries);
             await(() -> keys(get(pa, "/models", TOKEN).json()).equals(everyKey), "A holds every model");
             await(() -> get(pa, "/health/ready", null).status() == 200, "A ready again");
-            assertTrue(healthA.states().subList(beforeStop, healthA.size()).contains(KafkaStreams.State.REBALANCING),
+            assertTrue(healthA.statesSince(beforeStop).contains(KafkaStreams.State.REBALANCING),
                     "A rebalanced when B left: " + healthA.entries);
             Map<String, byte[]> now = latestSnapshots(sa.snapshotsTopic());
             for (String k : KEYS) {
@@ -523,7 +529,7 @@ class HttpApiTest {
                 }
                 assertEquals(new TreeSet<>(KEYS), keys(get(pa, "/models?scope=all", null).json()));
                 assertEquals(KEYS.size(), sum(metrics(pa, dir), "mixstream_models", Map.of("state", "running")), 0.0);
-                assertTrue(healthA.states().subList(beforeKill, healthA.size()).contains(KafkaStreams.State.REBALANCING),
+                assertTrue(healthA.statesSince(beforeKill).contains(KafkaStreams.State.REBALANCING),
                         "A's probes said not ready while it took B's tasks over: " + healthA.entries);
                 healthA.assertConsistent();
             }
