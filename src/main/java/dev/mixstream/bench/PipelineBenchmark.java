@@ -100,7 +100,7 @@ public final class PipelineBenchmark {
     public record Options(long points, List<Integer> keysList, int partitions, int components, int dimension,
                           List<String> guarantees, List<App> apps, long latencyPoints, double latencyRate,
                           long jitWarmup, int jitWarmupRounds, long seed, Map<String, String> overrides,
-                          boolean crc32Partitioner) {
+                          boolean crc32Partitioner, boolean pastWarmup) {
     }
 
     /** Latency percentiles in milliseconds over {@code count} points. */
@@ -166,7 +166,7 @@ public final class PipelineBenchmark {
         for (int round = 1; options.jitWarmup() > 0 && round <= options.jitWarmupRounds(); round++) {
             boolean settled = true;
             for (App app : options.apps()) {
-                Run r = run(app, options.guarantees().get(0), options.keysList().get(0), options.jitWarmup(), 0);
+                Run r = run(app, options.guarantees().get(0), options.keysList().get(0), options.jitWarmup(), 0, false);
                 say("JIT warm-up %d: %s, %,d points, %,.0f records/s, compiling %.0f %% of the time (not reported)",
                         round, app.label(), r.points(), r.recordsPerSecond(), 100 * r.compileShare());
                 settled &= r.compileShare() < SETTLED_COMPILE_SHARE;
@@ -179,7 +179,8 @@ public final class PipelineBenchmark {
         for (int keys : options.keysList()) {
             for (String guarantee : options.guarantees()) {
                 for (App app : options.apps()) {
-                    Run r = run(app, guarantee, keys, options.points(), options.latencyPoints());
+                    Run r = run(app, guarantee, keys, options.points(), options.latencyPoints(),
+                            options.pastWarmup() && app == App.ESTIMATOR);
                     say("%s %s, %,d keys: %,.0f records/s (%,d in %.2f s), outputs %,d%s", app.label(), guarantee, keys,
                             r.recordsPerSecond(), r.points(), r.seconds(), r.outputs(),
                             r.appendLatency() == null ? "" : String.format(Locale.ROOT,
@@ -198,8 +199,8 @@ public final class PipelineBenchmark {
     }
 
     /** Throughput: records processed between the first and the N-th, from the process-total metric. */
-    private Throughput measureThroughput(App app, Handle handle, int n, String input, long points, long deadline)
-            throws Exception {
+    private Throughput measureThroughput(App app, Handle handle, int n, String input, long points, long inputTotal,
+                                         long deadline) throws Exception {
         long firstCount = 0;
         long firstNanos = 0;
         long count;
@@ -227,7 +228,7 @@ public final class PipelineBenchmark {
             if (count > 0 && now - lastChange > TimeUnit.SECONDS.toNanos(2)
                     && now - lastCommitCheck > TimeUnit.MILLISECONDS.toNanos(500)) {
                 lastCommitCheck = now;
-                if (committedAll(n, input, points)) {
+                if (committedAll(n, input, inputTotal)) {
                     say("%s: process-total stopped at %,d of %,d with every input offset committed; the run "
                             + "ended when it last moved", app.label(), count, points);
                     break;
@@ -253,20 +254,28 @@ public final class PipelineBenchmark {
         return new Throughput(seconds, rate, compileShare, processCores);
     }
 
-    private Run run(App app, String guarantee, int keys, long requested, long latencyPoints) throws Exception {
+    /** One run; {@code pastWarmup}: measured after an unmeasured phase that takes every model past its warm-up. */
+    private Run run(App app, String guarantee, int keys, long requested, long latencyPoints, boolean pastWarmup)
+            throws Exception {
         int n = ++runNumber;
         String prefix = "bench" + n + "." + app.label() + "." + guarantee.replace('_', '-') + "." + keys;
         String input = prefix + ".points";
         String output = prefix + ".out";
         createTopics(input, output, prefix);
         BenchWorkload workload = new BenchWorkload(options.components(), options.dimension(), keys, options.seed());
-        long points = preload(input, workload, requested);
         Path stateDir = Files.createTempDirectory("mixstream-bench-state");
         Handle handle = null;
         try {
-            handle = start(app, guarantee, input, output, prefix, stateDir, n);
             long deadline = System.nanoTime() + PHASE_TIMEOUT.toNanos();
-            Throughput t = measureThroughput(app, handle, n, input, points, deadline);
+            long warm = 0;
+            long changelogBefore = 0;
+            if (pastWarmup) {
+                warm = warmUpEveryKey(app, guarantee, input, output, prefix, stateDir, n, workload, keys, deadline);
+                changelogBefore = countAll(changelogTopic(n));
+            }
+            long points = preload(input, workload, requested);
+            handle = start(app, guarantee, input, output, prefix, stateDir, n);
+            Throughput t = measureThroughput(app, handle, n, input, points, warm + points, deadline);
             double seconds = t.seconds();
             double rate = t.rate();
             double compileShare = t.compileShare();
@@ -275,11 +284,9 @@ public final class PipelineBenchmark {
                 List<TopicPartition> partitions = partitions(consumer, output);
                 consumer.assign(partitions);
                 consumer.seekToBeginning(partitions);
-                long expected = app == App.PASS_THROUGH ? points : answeredAfterWarmup(points, keys);
+                long expected = app == App.PASS_THROUGH ? points : answeredAfterWarmup(warm + points, keys);
                 long outputs = drain(consumer, expected, handle, deadline);
-                long changelog = app == App.ESTIMATOR
-                        ? countAll("mixstream-bench-" + n + "-" + MixstreamTopology.STORE + "-changelog")
-                        : 0;
+                long changelog = app == App.ESTIMATOR ? countAll(changelogTopic(n)) - changelogBefore : 0;
                 Histogram append = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
                 Histogram visible = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
                 if (latencyPoints > 0) {
@@ -296,11 +303,47 @@ public final class PipelineBenchmark {
         }
     }
 
+    private static String changelogTopic(int n) {
+        return "mixstream-bench-" + n + "-" + MixstreamTopology.STORE + "-changelog";
+    }
+
+    /**
+     * The unmeasured first phase of {@code --past-warmup}: W points for every key (round-robin, so each key gets
+     * exactly W and every model initialises), processed and committed by the application, which is then closed; the
+     * measured phase restarts it on the same state directory and application id, so it continues from these models.
+     *
+     * @return the points of this phase
+     */
+    private long warmUpEveryKey(App app, String guarantee, String input, String output, String prefix, Path stateDir,
+                                int n, BenchWorkload workload, int keys, long deadline) throws Exception {
+        long warm = (long) warmupPoints() * keys;
+        long points = preload(input, workload, warm);
+        try (Handle handle = start(app, guarantee, input, output, prefix, stateDir, n)) {
+            while (!committedAll(n, input, points)) {
+                checkAlive(handle, deadline, "warming up " + keys + " models (" + handle.processed() + " of " + points
+                        + " points processed)");
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+            }
+        }
+        say("%s, %,d keys: every model past its %,d-point warm-up (%,d points, not measured)", app.label(), keys,
+                warmupPoints(), points);
+        return points;
+    }
+
+    /** W, the estimator's warm-up points per model for these settings. */
+    private int warmupPoints() {
+        Map<String, String> p = new LinkedHashMap<>(options.overrides());
+        p.put(MixstreamConfig.COMPONENTS_CONFIG, Integer.toString(options.components()));
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        return MixstreamSettings.from(p).mixture().warmupFor(options.dimension());
+    }
+
     /**
      * Produces N points into the input topic, re-sends any whose send failed, and returns how many the topic
-     * holds (at least N; more only if a send reported as failed had arrived after all).
+     * gained (at least N; more only if a send reported as failed had arrived after all).
      */
     private long preload(String input, BenchWorkload workload, long points) throws Exception {
+        long before = countEnd(input);
         ConcurrentLinkedQueue<ProducerRecord<String, byte[]>> failed = new ConcurrentLinkedQueue<>();
         AtomicReference<Exception> firstError = new AtomicReference<>();
         try (KafkaProducer<String, byte[]> producer = producer(true)) {
@@ -334,12 +377,12 @@ public final class PipelineBenchmark {
                 producer.flush();
             }
         }
-        long stored = countEnd(input);
+        long stored = countEnd(input) - before;
         if (stored < points) {
-            throw new IllegalStateException(input + " holds " + stored + " records after pre-loading " + points);
+            throw new IllegalStateException(input + " gained " + stored + " records from pre-loading " + points);
         }
         if (stored > points) {
-            say("%s holds %,d records: %,d re-sent ones had arrived after all; measuring over all of them", input,
+            say("%s gained %,d records: %,d re-sent ones had arrived after all; measuring over all of them", input,
                     stored, stored - points);
         }
         return stored;
@@ -385,10 +428,7 @@ public final class PipelineBenchmark {
 
     /** Points answered by the estimator after N points over {@code keys} round-robin keys: those of warm keys. */
     private long answeredAfterWarmup(long points, int keys) {
-        Map<String, String> p = new LinkedHashMap<>(options.overrides());
-        p.put(MixstreamConfig.COMPONENTS_CONFIG, Integer.toString(options.components()));
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        int warmup = MixstreamSettings.from(p).mixture().warmupFor(options.dimension());
+        int warmup = warmupPoints();
         long answered = 0;
         for (int k = 0; k < keys; k++) {
             long ofKey = points / keys + (k < points % keys ? 1 : 0);

@@ -36,9 +36,15 @@ public record RecordParts(double parseMicros, double engineMicros, double writeM
         return parseMicros + engineMicros + writeMicros;
     }
 
-    /** Measures the parts for the benchmark's workload and the estimator's settings. */
+    /**
+     * Measures the parts for the benchmark's workload and the estimator's settings. With more keys than the
+     * {@link #RECORDS} records can take past their warm-up (4 W points each), fewer keys are used: the parts are
+     * per-record costs of models past their warm-up.
+     */
     public static RecordParts measure(int components, int dimension, int keys, long seed, MixstreamSettings settings) {
-        BenchWorkload workload = new BenchWorkload(components, dimension, keys, seed);
+        int warmup = settings.mixture().warmupFor(dimension);
+        BenchWorkload workload = new BenchWorkload(components, dimension,
+                Math.max(1, Math.min(keys, RECORDS / (4 * warmup))), seed);
         int n = RECORDS;
         String[] models = new String[n];
         byte[][] values = new byte[n][];

@@ -102,6 +102,11 @@ public final class BenchCommand extends MixstreamCommand {
                     + "Python, Go, .NET, kcat; the estimator then reroutes most points to their model's partition).")
     String partitioner;
 
+    @Option(names = "--past-warmup", description = "Measure the estimator once every model is past its warm-up: each "
+            + "run first gives every key its W warm-up points (not measured), restarts the application on its state, "
+            + "and measures the --points that follow.")
+    boolean pastWarmup;
+
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Seed of the synthetic points.")
     long seed;
 
@@ -161,6 +166,7 @@ public final class BenchCommand extends MixstreamCommand {
         config.put("jit_rounds", jitRounds);
         config.put("seed", seed);
         config.put("partitioner", partitioner);
+        config.put("past_warmup", pastWarmup);
         config.put("overrides", overrides);
         Report report = new Report(Instant.now().toString(), machine, config, runs, List.of(size), parts);
         Files.write(jsonOut, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
@@ -202,7 +208,7 @@ public final class BenchCommand extends MixstreamCommand {
         ModelSizes.Size size = ModelSizes.measure(components, dimension, type);
         PipelineBenchmark.Options options = new PipelineBenchmark.Options(points, keys, partitions, components,
                 dimension, guarantees, appList, latencyPoints, latencyRate, jitWarmup, jitRounds, seed, settings,
-                partitioner.equals("crc32"));
+                partitioner.equals("crc32"), pastWarmup);
         EmbeddedBrokerCheck.require("bench");
         err.println("bench: starting an embedded Kafka broker ...");
         err.flush();

@@ -235,11 +235,24 @@ public final class GaussianMixture {
      * {@code responsibilities} (length ≥ K) and returns log p(x) = log Σ_k π_k N(x|μ_k,Σ_k).
      * Computed in log space with log-sum-exp, so points far from every component still get finite
      * values that sum to 1.
+     *
+     * <p>Negligible components are pruned: the component whose mean is nearest in Euclidean distance is
+     * scored first, and every other component's forward substitution stops as soon as its partial
+     * Mahalanobis sum (which only grows) proves π_k N_k &lt; 2⁻⁶⁴ of that first term. Such a component gets
+     * γ_k = 0 exactly; below 2⁻⁶⁴ its term could not move log p(x) by more than the last bit, so log p(x)
+     * and the other γ_k are the exact ones to rounding. Far components then cost a few rows, not D²/2.
      */
     public double score(double[] x, double[] responsibilities) {
-        double max = Double.NEGATIVE_INFINITY;
+        int first = k == 1 ? 0 : nearestMean(x);
+        double reference = logWeights[first] + logDensity(first, x); // log π_f + log N(x|μ_f,Σ_f)
+        logProb[first] = reference;
+        double max = reference;
+        double negligible = reference - NEGLIGIBLE_LOG_RATIO; // log π_k N_k below this: γ_k = 0
         for (int c = 0; c < k; c++) {
-            double lp = logWeights[c] + logDensity(c, x); // log π_k + log N(x|μ_k,Σ_k)
+            if (c == first) {
+                continue;
+            }
+            double lp = logWeights[c] + logDensityAbove(c, x, negligible - logWeights[c]);
             logProb[c] = lp;
             if (lp > max) {
                 max = lp;
@@ -253,7 +266,7 @@ public final class GaussianMixture {
         }
         double sum = 0;
         for (int c = 0; c < k; c++) {
-            double e = Math.exp(logProb[c] - max); // π_k N_k / max_j π_j N_j
+            double e = Math.exp(logProb[c] - max); // π_k N_k / max_j π_j N_j (0 when pruned)
             responsibilities[c] = e;
             sum += e;
         }
@@ -262,6 +275,28 @@ public final class GaussianMixture {
             responsibilities[c] *= inverse; // γ_k = π_k N_k / Σ_j π_j N_j
         }
         return max + Math.log(sum); // log p(x) = max + log Σ_j exp(log π_j N_j − max)
+    }
+
+    /** ln 2⁶⁴: a term this far below another is below the last bit of their sum. */
+    static final double NEGLIGIBLE_LOG_RATIO = 64 * Math.log(2);
+
+    /** The component whose mean is nearest x in Euclidean distance (lowest index on ties). */
+    private int nearestMean(double[] x) {
+        int best = 0;
+        double bestDistance = Double.POSITIVE_INFINITY;
+        for (int c = 0; c < k; c++) {
+            double[] mu = means[c];
+            double distance = 0;
+            for (int i = 0; i < d; i++) {
+                double r = x[i] - mu[i];
+                distance += r * r; // ‖x − μ_k‖²
+            }
+            if (distance < bestDistance) {
+                best = c;
+                bestDistance = distance;
+            }
+        }
+        return best;
     }
 
     /** log p(x) for one point. */
@@ -280,8 +315,19 @@ public final class GaussianMixture {
 
     /** log N(x | μ_k, Σ_k) = −½ (D log 2π + log|Σ_k| + ‖L_k⁻¹ (x − μ_k)‖²). */
     public double logDensity(int c, double[] x) {
+        return logDensityAbove(c, x, Double.NEGATIVE_INFINITY);
+    }
+
+    /**
+     * log N(x | μ_k, Σ_k) as {@link #logDensity}, or −∞ as soon as the partial Mahalanobis sum shows it is
+     * below {@code floor}: the sum of z_i² only grows, so the substitution stops there. With floor = −∞
+     * the exact value, bit for bit.
+     */
+    double logDensityAbove(int c, double[] x, double floor) {
         double[] mu = means[c];
         double[] inv = inverseDiagonals[c];
+        double constant = d * LOG_2PI + logDets[c];
+        double limit = -2 * floor - constant; // log N < floor ⇔ ‖z‖² > −2·floor − D log 2π − log|Σ|
         double mahalanobis = 0;
         if (type == CovarianceType.FULL) {
             double[] l = factors[c];
@@ -295,14 +341,20 @@ public final class GaussianMixture {
                 double zi = r * inv[i]; // z = L⁻¹ (x − μ) by forward substitution
                 z[i] = zi;
                 mahalanobis += zi * zi;
+                if (mahalanobis > limit) {
+                    return Double.NEGATIVE_INFINITY;
+                }
             }
         } else {
             for (int i = 0; i < d; i++) {
                 double z = (x[i] - mu[i]) * inv[i]; // z_i = (x_i − μ_i) / σ_i
                 mahalanobis += z * z;
+                if (mahalanobis > limit) {
+                    return Double.NEGATIVE_INFINITY;
+                }
             }
         }
-        return -0.5 * (d * LOG_2PI + logDets[c] + mahalanobis);
+        return -0.5 * (constant + mahalanobis);
     }
 
     /**

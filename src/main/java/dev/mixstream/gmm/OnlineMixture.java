@@ -64,6 +64,11 @@ public final class OnlineMixture {
     private final double stepExponent;
     /** η_min. */
     private final double minStep;
+    /**
+     * Steps from which η_n = η_min for certain: (n + 2)^(−α) ≤ 2^(−α) η_min &lt; η_min once n + 2 ≥ 2 η_min^(−1/α),
+     * so the step size needs no {@code pow} there (the same value, bit for bit).
+     */
+    private final long minStepFrom;
     private final double regCovar;
 
     // the state (package-private for ModelStateCodec)
@@ -126,7 +131,13 @@ public final class OnlineMixture {
         this.batchShare = 1.0 / batchSize;
         this.stepExponent = config.stepExponent();
         this.minStep = config.minStepSize();
+        this.minStepFrom = minStep > 0 ? (long) Math.ceil(2 * Math.pow(minStep, -1 / stepExponent)) : Long.MAX_VALUE;
         this.regCovar = config.regCovar();
+    }
+
+    /** η for the next step: max((n + 2)^(−α), η_min). */
+    private double stepSize() {
+        return steps >= minStepFrom ? minStep : MixtureConfig.stepSize(steps, stepExponent, minStep);
     }
 
     public MixtureConfig config() {
@@ -395,7 +406,7 @@ public final class OnlineMixture {
         if (!score.learned) {
             pointsNotLearned++; // flagged and kept out by the policy: only the drift watch sees it
         } else if (batchSize == 1) {
-            double eta = MixtureConfig.stepSize(steps, stepExponent, minStep);
+            double eta = stepSize();
             statistics.step(x, gamma, eta); // S ← (1−η) S + η s(x), no batch in between
             stepTaken(eta);
         } else {
@@ -816,7 +827,7 @@ public final class OnlineMixture {
     }
 
     private void stepBatch() {
-        double eta = MixtureConfig.stepSize(steps, stepExponent, minStep);
+        double eta = stepSize();
         statistics.blend(batch, eta); // S ← (1−η) S + η s̄
         batch.reset();
         batchCount = 0;

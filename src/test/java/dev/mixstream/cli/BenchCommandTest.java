@@ -61,6 +61,35 @@ class BenchCommandTest {
                 size.toString());
     }
 
+    /**
+     * --past-warmup: every key first gets its W = 40 points (unmeasured), then the application restarts on its state
+     * and the 5 000 measured points continue those models: the report counts the measured phase, both phases' points
+     * are answered exactly once, and the measured phase's changelog is once per key per commit, not per record.
+     */
+    @Test
+    void pastWarmupMeasuresModelsThatAreAlreadyInitialised(@TempDir Path dir) throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new MixstreamCli());
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        Path json = dir.resolve("bench.json");
+        int code = cl.execute("bench", "--points", "5000", "--keys", "25", "--partitions", "2", "--components", "2",
+                "--dim", "2", "--guarantee", "exactly_once_v2", "--apps", "estimator", "--latency-points", "0",
+                "--jit-warmup", "0", "--past-warmup", "--set", "mixstream.warmup=40", "--json-out", json.toString());
+        assertEquals(0, code, out + "\n" + err);
+        assertTrue(err.toString().contains("estimator, 25 keys: every model past its 40-point warm-up (1,000 points, not "
+                + "measured)"), err.toString());
+        JsonNode report = new ObjectMapper().readTree(json.toFile());
+        assertTrue(report.get("config").get("past_warmup").asBoolean(), report.toString());
+        JsonNode run = report.get("runs").get(0);
+        assertEquals(5000, run.get("points").asLong(), "the measured phase: " + run);
+        assertEquals(6000, run.get("expectedOutputs").asLong(), run.toString());
+        assertEquals(6000, run.get("outputs").asLong(), "every point of both phases answered once: " + run);
+        long changelog = run.get("changelogRecords").asLong();
+        assertTrue(changelog >= 1 && changelog < 5000 / 4, "changelog records of the measured phase " + changelog);
+    }
+
     @Test
     void badArgumentsAreUsageErrors() {
         CommandLine cl = new CommandLine(new MixstreamCli());

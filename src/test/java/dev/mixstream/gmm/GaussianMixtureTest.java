@@ -2,6 +2,7 @@ package dev.mixstream.gmm;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -120,5 +121,73 @@ class GaussianMixtureTest {
                 LogSumExp.logSumExp(new double[]{Double.NEGATIVE_INFINITY, Double.NEGATIVE_INFINITY}, 2));
         // only the first n entries count
         assertEquals(7, LogSumExp.logSumExp(new double[]{7, 1e6}, 1));
+    }
+
+    /**
+     * The pruned E-step against the exhaustive one (every component's full log-density, then log-sum-exp): over
+     * separated and overlapping mixtures of every covariance type, log p(x) agrees to a few ulps, every pruned γ_k is
+     * one whose exact value is below 2⁻⁶⁴, every other γ_k agrees to 1e-12 (relative), and pruning does happen (γ_k
+     * set to 0 where the exact value had not underflowed).
+     */
+    @Test
+    void prunedScoresAreTheExhaustiveOnesToRounding() {
+        int pruned = 0;
+        int scored = 0;
+        for (CovarianceType type : CovarianceType.values()) {
+            for (double spread : new double[]{0.5, 2, 4, 12}) {
+                for (int[] kd : new int[][]{{2, 2}, {5, 8}, {9, 24}}) {
+                    int k = kd[0];
+                    int d = kd[1];
+                    GaussianMixture truth = SyntheticData.randomFull(k, d, spread, 41L * k + d);
+                    GaussianMixture g = type == CovarianceType.FULL ? truth : asType(truth, type);
+                    SplittableRandom rng = new SplittableRandom(k * 7L + d);
+                    double[] x = new double[d];
+                    double[] gamma = new double[k];
+                    double[] logTerms = new double[k];
+                    for (int n = 0; n < 400; n++) {
+                        truth.sample(rng, x);
+                        if (n % 5 == 0) { // and points far from every component
+                            for (int i = 0; i < d; i++) {
+                                x[i] += 30 * spread * rng.nextGaussian();
+                            }
+                        }
+                        double ll = g.score(x, gamma);
+                        for (int c = 0; c < k; c++) {
+                            logTerms[c] = Math.log(g.weight(c)) + g.logDensity(c, x); // log π_k N(x|μ_k,Σ_k)
+                        }
+                        double exact = LogSumExp.logSumExp(logTerms, k);
+                        assertTrue(Math.abs(ll - exact) <= 8 * Math.ulp(exact), type + " " + ll + " vs " + exact);
+                        double max = Arrays.stream(logTerms, 0, k).max().orElseThrow();
+                        double sum = 0;
+                        for (int c = 0; c < k; c++) {
+                            sum += Math.exp(logTerms[c] - max);
+                        }
+                        for (int c = 0; c < k; c++) {
+                            double exactGamma = Math.exp(logTerms[c] - max) / sum; // γ_k, exhaustively
+                            scored++;
+                            if (gamma[c] == 0 && exactGamma > 0) {
+                                pruned++;
+                                assertTrue(exactGamma < 0x1p-64, "pruned γ = " + exactGamma);
+                            } else {
+                                assertEquals(exactGamma, gamma[c], 4 * Math.ulp(exactGamma), type + " γ_" + c);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(pruned > scored / 10, "pruning took place: " + pruned + " of " + scored);
+    }
+
+    private static GaussianMixture asType(GaussianMixture full, CovarianceType type) {
+        int k = full.components();
+        double[] w = full.weights();
+        double[][] means = new double[k][];
+        double[][][] covs = new double[k][][];
+        for (int c = 0; c < k; c++) {
+            means[c] = full.mean(c);
+            covs[c] = full.covariance(c);
+        }
+        return GaussianMixture.of(type, w, means, covs);
     }
 }
