@@ -38,6 +38,13 @@ public class EStepBenchmark {
     @Param({"full"})
     public String covariance;
 
+    /**
+     * Standard deviation of the cluster means (the clusters have unit covariance): 4 separates them (the pruned
+     * E-step skips most far components), 1 makes them overlap (it skips few).
+     */
+    @Param({"4"})
+    public double spread;
+
     private static final int POOL = 1 << 14;
     private double[][] points;
     private GaussianMixture mixture;
@@ -46,17 +53,22 @@ public class EStepBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        points = points(shape, POOL);
-        mixture = truth(shape, covariance);
+        points = points(shape, POOL, spread);
+        mixture = truth(shape, covariance, spread);
         responsibilities = new double[mixture.components()];
     }
 
     /** {@code size} points of the K×D ("5x8") unit-cluster truth, seeded. */
     static double[][] points(String shape, int size) {
+        return points(shape, size, 4);
+    }
+
+    /** {@code size} points of the K×D unit-cluster truth with means of this spread, seeded. */
+    static double[][] points(String shape, int size, double spread) {
         String[] kd = shape.split("x");
         int d = Integer.parseInt(kd[1]);
         SplittableRandom rng = new SplittableRandom(1);
-        GaussianMixture truth = SyntheticData.unitClusters(CovarianceType.FULL, Integer.parseInt(kd[0]), d, 4, rng);
+        GaussianMixture truth = SyntheticData.unitClusters(CovarianceType.FULL, Integer.parseInt(kd[0]), d, spread, rng);
         double[][] points = new double[size][d];
         for (double[] x : points) {
             truth.sample(rng, x);
@@ -66,9 +78,14 @@ public class EStepBenchmark {
 
     /** The truth of {@link #points}, as the benchmarked covariance type (same seed: same means). */
     static GaussianMixture truth(String shape, String covariance) {
+        return truth(shape, covariance, 4);
+    }
+
+    /** The truth of {@link #points} with means of this spread, as the benchmarked covariance type. */
+    static GaussianMixture truth(String shape, String covariance, double spread) {
         String[] kd = shape.split("x");
         return SyntheticData.unitClusters(CovarianceType.parse(covariance), Integer.parseInt(kd[0]),
-                Integer.parseInt(kd[1]), 4, new SplittableRandom(1));
+                Integer.parseInt(kd[1]), spread, new SplittableRandom(1));
     }
 
     /** Responsibilities and log-likelihood of one point. */

@@ -45,6 +45,10 @@ public class EngineBenchmark {
     @Param({"full"})
     public String covariance;
 
+    /** Standard deviation of the cluster means (unit-covariance clusters): 4 separated, 1 overlapping. */
+    @Param({"4"})
+    public double spread;
+
     /** 256: the case whose steady-state guard failed before split-and-merge (AccuracyTest, 16x64). */
     @Param({"1", "64", "256"})
     public int batchSize;
@@ -62,7 +66,7 @@ public class EngineBenchmark {
         int k = Integer.parseInt(kd[0]);
         int d = Integer.parseInt(kd[1]);
         SplittableRandom rng = new SplittableRandom(1);
-        GaussianMixture truth = SyntheticData.unitClusters(CovarianceType.FULL, k, d, 4, rng);
+        GaussianMixture truth = SyntheticData.unitClusters(CovarianceType.FULL, k, d, spread, rng);
         points = new double[POOL][d];
         for (double[] x : points) {
             truth.sample(rng, x);

@@ -236,23 +236,24 @@ public final class GaussianMixture {
      * Computed in log space with log-sum-exp, so points far from every component still get finite
      * values that sum to 1.
      *
-     * <p>Negligible components are pruned: the component whose mean is nearest in Euclidean distance is
-     * scored first, and every other component's forward substitution stops as soon as its partial
-     * Mahalanobis sum (which only grows) proves π_k N_k &lt; 2⁻⁶⁴ of that first term. Such a component gets
-     * γ_k = 0 exactly; below 2⁻⁶⁴ its term could not move log p(x) by more than the last bit, so log p(x)
-     * and the other γ_k are the exact ones to rounding. Far components then cost a few rows, not D²/2.
+     * <p>Negligible components are pruned: every component's substitution stops as soon as its partial
+     * Mahalanobis sum (which only grows) proves π_k N_k &lt; 2⁻⁶⁴ of the largest term found so far. Such a
+     * component gets γ_k = 0 exactly; below 2⁻⁶⁴ its term could not move log p(x) by more than the last bit,
+     * so log p(x) and the other γ_k are the exact ones to rounding. With full covariances the component whose
+     * mean is nearest in Euclidean distance (an O(K·D) pass against the O(K·D²) E-step) is scored first, so
+     * that the far ones cost a few rows each instead of D²/2; with diagonal ones, whose E-step is O(K·D)
+     * itself, the components are taken in order.
      */
     public double score(double[] x, double[] responsibilities) {
-        int first = k == 1 ? 0 : nearestMean(x);
-        double reference = logWeights[first] + logDensity(first, x); // log π_f + log N(x|μ_f,Σ_f)
-        logProb[first] = reference;
-        double max = reference;
-        double negligible = reference - NEGLIGIBLE_LOG_RATIO; // log π_k N_k below this: γ_k = 0
+        int first = k == 1 || type != CovarianceType.FULL ? 0 : nearestMean(x);
+        double max = logWeights[first] + logDensity(first, x); // log π_f + log N(x|μ_f,Σ_f)
+        logProb[first] = max;
         for (int c = 0; c < k; c++) {
             if (c == first) {
                 continue;
             }
-            double lp = logWeights[c] + logDensityAbove(c, x, negligible - logWeights[c]);
+            // log π_k N_k below max − 64 ln 2: γ_k = 0
+            double lp = logWeights[c] + logDensityAbove(c, x, max - NEGLIGIBLE_LOG_RATIO - logWeights[c]);
             logProb[c] = lp;
             if (lp > max) {
                 max = lp;

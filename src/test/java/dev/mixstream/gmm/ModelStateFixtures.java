@@ -18,7 +18,7 @@ enum ModelStateFixtures {
     /** Still in its warm-up: 40 of 100 points buffered, with tags. */
     WARMUP_FULL(MixtureConfig.defaults(3, CovarianceType.FULL), 40, false, false),
     /** Running, with 3 points pending in a mini-batch of 4. */
-    RUNNING_DIAG_PENDING_BATCH(MixtureConfig.defaults(3, CovarianceType.DIAG).withBatchSize(4), 1_003, false, true),
+    RUNNING_DIAG_PENDING_BATCH(MixtureConfig.defaults(3, CovarianceType.DIAG).withBatchSize(4), 1_003, false, false),
     /** Collecting the points of a drift re-fit (the data moved by 50 after 1,500 points). */
     REFITTING_SPHERICAL(MixtureConfig.defaults(3, CovarianceType.SPHERICAL).withHalfLife(500), 1_560, true, false),
     /** Running, full covariances, no half-life. */
