@@ -16,23 +16,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BenchCommandTest {
     @Test
     void measuresBothApplicationsOnTheSamePointsAndChecksTheirOutputs(@TempDir Path dir) throws Exception {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new MixstreamCli());
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
         Path json = dir.resolve("bench.json");
         // enough points that even the pass-through runs for tens of milliseconds: the process CPU time is read in
         // clock ticks, and 3 000 points (5 ms) once read as no CPU at all
-        int code = cl.execute("bench", "--points", "20000", "--keys", "3", "--partitions", "2", "--components", "2",
+        Bench bench = bench("--points", "20000", "--keys", "3", "--partitions", "2", "--components", "2",
                 "--dim", "2", "--guarantee", "exactly_once_v2", "--latency-points", "300", "--latency-rate", "1000",
                 "--jit-warmup", "500", "--jit-rounds", "1", "--json-out", json.toString());
-        assertEquals(0, code, out + "\n" + err);
-        String text = out.toString();
-        assertTrue(text.contains("pass-through") && text.contains("estimator"), text);
+        assertTrue(bench.out.contains("pass-through") && bench.out.contains("estimator"), bench.out);
         // one round of unreported warm-up runs, one per application, before the measured ones
-        assertTrue(err.toString().contains("JIT warm-up 1: pass-through, 500 points")
-                && err.toString().contains("JIT warm-up 1: estimator, 500 points"), err.toString());
+        assertTrue(bench.err.contains("JIT warm-up 1: pass-through, 500 points")
+                && bench.err.contains("JIT warm-up 1: estimator, 500 points"), bench.err);
         JsonNode report = new ObjectMapper().readTree(json.toFile());
         JsonNode runs = report.get("runs");
         assertEquals(2, runs.size(), report.toString());
@@ -68,18 +61,12 @@ class BenchCommandTest {
      */
     @Test
     void pastWarmupMeasuresModelsThatAreAlreadyInitialised(@TempDir Path dir) throws Exception {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new MixstreamCli());
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
         Path json = dir.resolve("bench.json");
-        int code = cl.execute("bench", "--points", "5000", "--keys", "25", "--partitions", "2", "--components", "2",
+        Bench bench = bench("--points", "5000", "--keys", "25", "--partitions", "2", "--components", "2",
                 "--dim", "2", "--guarantee", "exactly_once_v2", "--apps", "estimator", "--latency-points", "0",
                 "--jit-warmup", "0", "--past-warmup", "--set", "mixstream.warmup=40", "--json-out", json.toString());
-        assertEquals(0, code, out + "\n" + err);
-        assertTrue(err.toString().contains("estimator, 25 keys: every model past its 40-point warm-up (1,000 points, not "
-                + "measured)"), err.toString());
+        assertTrue(bench.err.contains("estimator, 25 keys: every model past its 40-point warm-up (1,000 points, not "
+                + "measured)"), bench.err);
         JsonNode report = new ObjectMapper().readTree(json.toFile());
         assertTrue(report.get("config").get("past_warmup").asBoolean(), report.toString());
         JsonNode run = report.get("runs").get(0);
@@ -88,6 +75,24 @@ class BenchCommandTest {
         assertEquals(6000, run.get("outputs").asLong(), "every point of both phases answered once: " + run);
         long changelog = run.get("changelogRecords").asLong();
         assertTrue(changelog >= 1 && changelog < 5000 / 4, "changelog records of the measured phase " + changelog);
+    }
+
+    /** What a successful {@code bench} run printed. */
+    private record Bench(String out, String err) {
+    }
+
+    /** Runs {@code bench} with these arguments and checks that it succeeded. */
+    private static Bench bench(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new MixstreamCli());
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        String[] command = new String[args.length + 1];
+        command[0] = "bench";
+        System.arraycopy(args, 0, command, 1, args.length);
+        assertEquals(0, cl.execute(command), out + "\n" + err);
+        return new Bench(out.toString(), err.toString());
     }
 
     @Test
