@@ -28,6 +28,13 @@ final class ModelTrace {
     private final int[] secondPoints = new int[SERIES_SECONDS];
     private final double[] secondLogLikelihood = new double[SERIES_SECONDS];
     private final int[] secondAnomalies = new int[SERIES_SECONDS];
+    /**
+     * The first second whose totals belong to this trace's current model: older entries of the ring are a previous
+     * model's (a reset does not clear the ring, which costs 600 stores and happens for every newcomer once more
+     * models are updated than {@code maxModels}). {@link #NOT_STARTED} after a reset, until the next point.
+     */
+    private long firstSecond = Long.MIN_VALUE;
+    private static final long NOT_STARTED = Long.MAX_VALUE;
 
     /** A consistent copy: points oldest first, and the per-second totals oldest first. */
     record Copy(int dimension, double[][] points, int[] component, double[] logLikelihood, boolean[] anomaly,
@@ -47,7 +54,7 @@ final class ModelTrace {
     /** Forgets everything (the trace now follows another model, or the model was reset). */
     synchronized void reset() {
         count = 0;
-        Arrays.fill(second, Long.MIN_VALUE);
+        firstSecond = NOT_STARTED;
     }
 
     /** Records a scored point at wall-clock time {@code nowMs}. */
@@ -69,6 +76,10 @@ final class ModelTrace {
         count++;
         long sec = Math.floorDiv(nowMs, 1000L);
         int b = (int) Math.floorMod(sec, (long) SERIES_SECONDS);
+        if (firstSecond == NOT_STARTED) { // the first point since a reset: this second may hold the previous model's
+            firstSecond = sec;
+            second[b] = Long.MIN_VALUE;
+        }
         if (second[b] != sec) {
             second[b] = sec;
             secondPoints[b] = 0;
@@ -107,7 +118,7 @@ final class ModelTrace {
         int[] anomalies = new int[SERIES_SECONDS];
         for (long s = now - SERIES_SECONDS + 1; s <= now; s++) {
             int b = (int) Math.floorMod(s, (long) SERIES_SECONDS);
-            if (second[b] == s && secondPoints[b] > 0) {
+            if (second[b] == s && s >= firstSecond && secondPoints[b] > 0) {
                 sec[m] = s;
                 pts[m] = secondPoints[b];
                 sumLl[m] = secondLogLikelihood[b];

@@ -20,6 +20,11 @@ class RecentActivityTest {
 
     /** Learns n points, recording each score at T0 + i·step ms; returns the points in the order scored. */
     private static List<double[]> feed(RecentActivity a, String key, int n, long step, long seed) {
+        return feed(a, key, n, step, seed, T0);
+    }
+
+    /** Learns n points, recording each score at start + i·step ms; returns the points in the order scored. */
+    private static List<double[]> feed(RecentActivity a, String key, int n, long step, long seed, long start) {
         OnlineMixture m = new OnlineMixture(MixtureConfig.defaults(2, CovarianceType.FULL).withWarmup(20));
         SplittableRandom rng = new SplittableRandom(seed);
         List<double[]> scored = new ArrayList<>();
@@ -28,7 +33,7 @@ class RecentActivityTest {
             double[] x = {(j % 2 == 0 ? -3 : 3) + rng.nextGaussian(), rng.nextGaussian()};
             m.learn(x, null, s -> {
                 scored.add(s.point().clone());
-                a.record(key, s, T0 + step * i[0]++);
+                a.record(key, s, start + step * i[0]++);
             });
         }
         return scored;
@@ -62,6 +67,9 @@ class RecentActivityTest {
         assertNull(a.recent("b", T0));
         assertEquals(60, a.recent("a", T0).recorded());
         assertEquals(30, a.recent("c", T0).recorded(), "c starts with nothing of b's");
+        // nor with b's per-second totals, though b's points fell in the same second as c's
+        assertArrayEquals(new int[]{30}, a.recent("c", T0 + 1).secondPoints(), "c's totals only");
+
         a.forget("a");
         assertNull(a.recent("a", T0));
 
@@ -70,5 +78,23 @@ class RecentActivityTest {
         assertFalse(RecentActivity.OFF.enabled());
         assertFalse(new RecentActivity(0, 10).enabled());
         assertTrue(a.enabled());
+    }
+
+    /**
+     * A trace handed to another model keeps none of the previous model's per-second totals: not those of older
+     * seconds still in the window, and not those of the second the new model's first point falls in.
+     */
+    @Test
+    void aTraceHandedOverStartsItsSecondsAfresh() {
+        RecentActivity a = new RecentActivity(10, 1);
+        long s0 = T0 / 1000;
+        feed(a, "x", 30, 100, 1, T0); // 10 points in each of the seconds s0, s0+1, s0+2
+        assertArrayEquals(new int[]{10, 10, 10}, a.recent("x", T0 + 3_000).secondPoints());
+        feed(a, "y", 20, 100, 2, T0 + 2_000); // y takes x's trace: 10 points in s0+2, 10 in s0+3
+        ModelTrace.Copy y = a.recent("y", T0 + 4_000);
+        assertNull(a.recent("x", T0 + 4_000));
+        assertArrayEquals(new long[]{s0 + 2, s0 + 3}, y.second(), "none of x's seconds");
+        assertArrayEquals(new int[]{10, 10}, y.secondPoints(), "none of x's points in the second they share");
+        assertEquals(20, y.recorded());
     }
 }
