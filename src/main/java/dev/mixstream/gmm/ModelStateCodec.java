@@ -1,6 +1,7 @@
 package dev.mixstream.gmm;
 
 import java.nio.ByteBuffer;
+import java.util.function.IntFunction;
 
 /**
  * The binary form of an {@link OnlineMixture}: its complete state, so that a decoded model continues
@@ -37,7 +38,17 @@ import java.nio.ByteBuffer;
  * statistics: double g, then per component: double weight, D doubles mean,
  *             scatter (FULL: lower triangle row by row, otherwise D doubles)
  * </pre>
- * Parameters are not stored (but for a loaded model before its first step, and the factors of the factor block):
+ * <p>Version 6 is a <b>warming head</b>: the same header (as version 5), then, in place of the warming-up points,
+ * <pre>
+ * int B (points per block)  int b (blocks left out)  int n, then n × (D doubles, int tag length (−1: none), tag bytes)
+ * </pre>
+ * where the n points follow the first b·B points of the buffer, which are kept elsewhere in b <b>blocks</b>
+ * ({@link #encodeBlock}: int B, then B points as above). {@link #encodeHead} writes it, for a store that keeps the
+ * blocks under keys of their own, so that a warming model's state written at every commit holds fewer than B points
+ * and a full block is written once ({@link #BLOCK_POINTS}); {@link #decode(byte[], IntFunction)} puts the buffer back
+ * together. {@link #encode} still writes every state, warming or running, as version 5.
+ *
+ * <p>Parameters are not stored (but for a loaded model before its first step, and the factors of the factor block):
  * decoding recomputes them from the statistics (a deterministic M-step). A version-3 state of a model with
  * incremental factors decodes with every factor recomputed from the statistics (a refactorisation, as at any
  * renormalisation).
@@ -50,6 +61,13 @@ import java.nio.ByteBuffer;
 public final class ModelStateCodec {
     static final int MAGIC = 0x4D585331; // "MXS1"
     static final int VERSION = 5;
+    /** A warming head: version 5's header, with the first b·B points of the buffer left out (in blocks). */
+    static final int VERSION_6 = 6;
+    /**
+     * Points per warm-up block of {@link #encodeHead}: a warming model's head holds at most B − 1 points (≈ 2 KB at
+     * D = 8 with short tags), and each block of B points is written once.
+     */
+    public static final int BLOCK_POINTS = 32;
     /** The fourth version, without max_components and the components block (still decoded). */
     static final int VERSION_4 = 4;
     /** The third version, without the factor block (still decoded). */
@@ -74,19 +92,7 @@ public final class ModelStateCodec {
     /** The model's state, in one array of exactly {@link #encodedSize} bytes. */
     public static byte[] encode(OnlineMixture m) {
         ByteBuffer out = ByteBuffer.allocate(encodedSize(m));
-        out.putInt(MAGIC);
-        out.putShort((short) VERSION);
-        writeConfig(out, m.config);
-        out.putInt(m.dimension);
-        out.putInt(m.warmup);
-        out.putLong(m.pointsSeen);
-        out.putLong(m.pointsApplied);
-        out.putLong(m.steps);
-        out.putLong(m.refits);
-        out.putLong(m.scored);
-        out.putDouble(m.effectiveCount);
-        out.putDouble(m.avgLogLikelihood);
-        out.put((byte) (m.mixture != null ? 1 : 0));
+        writeHeader(out, m, VERSION);
         if (m.mixture == null) {
             writeWarmup(out, m);
         } else {
@@ -98,14 +104,28 @@ public final class ModelStateCodec {
         return out.array();
     }
 
+    /** Magic, version, the configuration block and the scalars up to the initialised flag. */
+    private static void writeHeader(ByteBuffer out, OnlineMixture m, int version) {
+        out.putInt(MAGIC);
+        out.putShort((short) version);
+        writeConfig(out, m.config);
+        out.putInt(m.dimension);
+        out.putInt(m.warmup);
+        out.putLong(m.pointsSeen);
+        out.putLong(m.pointsApplied);
+        out.putLong(m.steps);
+        out.putLong(m.refits);
+        out.putLong(m.scored);
+        out.putDouble(m.effectiveCount);
+        out.putDouble(m.avgLogLikelihood);
+        out.put((byte) (m.mixture != null ? 1 : 0));
+    }
+
     /** The length of {@link #encode}'s result. */
     public static int encodedSize(OnlineMixture m) {
         int n = HEADER_BYTES;
         if (m.mixture == null) {
-            n += 4;
-            for (int i = 0; i < m.buffered; i++) {
-                n += 8 * m.buffer[i].length + 4 + (m.bufferTags[i] == null ? 0 : m.bufferTags[i].length);
-            }
+            n += 4 + pointsSize(m, 0, m.buffered);
         } else {
             n += COMPONENTS_BYTES + 4 * m.components();
             n += statisticsSize(m.statistics) + 4 + (m.batchCount > 0 ? statisticsSize(m.batch) : 0);
@@ -133,8 +153,8 @@ public final class ModelStateCodec {
             throw new IllegalArgumentException("not a mixstream model state");
         }
         int version = in.getShort();
-        if (version != VERSION && version != VERSION_4 && version != VERSION_3 && version != VERSION_2
-                && version != VERSION_1) {
+        if (version != VERSION && version != VERSION_6 && version != VERSION_4 && version != VERSION_3
+                && version != VERSION_2 && version != VERSION_1) {
             throw new IllegalArgumentException("unsupported model state version " + version);
         }
         int configStart = in.position();
@@ -146,6 +166,9 @@ public final class ModelStateCodec {
         }
         Header h = new Header(version, components, in.getInt(), in.getInt(), in.getLong(), in.getLong(), in.getLong(),
                 in.getLong(), in.getLong(), in.getDouble(), in.getDouble(), in.get() != 0);
+        if (version == VERSION_6 && h.initialised()) {
+            throw new IllegalArgumentException("corrupt model state: a warming head of a running model");
+        }
         if (h.initialised() && version >= VERSION) { // the current K starts the components block
             return new Header(version, in.getInt(in.position()), h.dimension(), h.warmup(), h.pointsSeen(),
                     h.pointsApplied(), h.steps(), h.refits(), h.scored(), h.effectiveCount(), h.avgLogLikelihood(),
@@ -183,6 +206,21 @@ public final class ModelStateCodec {
      * @throws IllegalArgumentException if the bytes are not a model state of a known version
      */
     public static OnlineMixture decode(byte[] bytes) {
+        return decode(bytes, null);
+    }
+
+    /**
+     * Decodes {@link #encode}'s or {@link #encodeHead}'s bytes; a head's left-out points are read from
+     * {@code blocks} (block i's bytes, as {@link #encodeBlock} wrote them). A block that is missing (null) is left out
+     * of the buffer with its points, the later ones moving up: the model continues its warm-up without them (a store
+     * whose head and blocks could be written apart, as at-least-once processing allows, then re-reads those points
+     * from its input, whose offsets were not committed either).
+     *
+     * @param blocks the head's blocks, or null for a state that has none
+     * @throws IllegalArgumentException if the bytes are not a model state of a known version, or a head's blocks are
+     *                                  corrupt or not given
+     */
+    public static OnlineMixture decode(byte[] bytes, IntFunction<byte[]> blocks) {
         try {
             ByteBuffer in = ByteBuffer.wrap(bytes);
             MixtureConfig[] config = new MixtureConfig[1];
@@ -213,6 +251,8 @@ public final class ModelStateCodec {
                 } else {
                     readAnomalies(in, m);
                 }
+            } else if (h.version() == VERSION_6) {
+                readWarmingHead(in, m, blocks);
             } else {
                 readWarmup(in, m);
             }
@@ -227,12 +267,117 @@ public final class ModelStateCodec {
         }
     }
 
-    private static void writeWarmup(ByteBuffer out, OnlineMixture m) {
-        out.putInt(m.buffered);
-        for (int i = 0; i < m.buffered; i++) {
+    /** Full blocks of B points at the start of a warming model's buffer (0 for a running one). */
+    public static int fullBlocks(OnlineMixture m) {
+        return m.mixture == null ? m.buffered / BLOCK_POINTS : 0;
+    }
+
+    /**
+     * The model's state without its first {@link #fullBlocks} blocks of warm-up points (a version-6 warming head), or,
+     * if it has none, {@link #encode}'s bytes.
+     */
+    public static byte[] encodeHead(OnlineMixture m) {
+        int blocks = fullBlocks(m);
+        if (blocks == 0) {
+            return encode(m);
+        }
+        int from = blocks * BLOCK_POINTS;
+        int n = HEADER_BYTES + 4 + 4 + 4 + pointsSize(m, from, m.buffered);
+        ByteBuffer out = ByteBuffer.allocate(n);
+        writeHeader(out, m, VERSION_6);
+        out.putInt(BLOCK_POINTS);
+        out.putInt(blocks);
+        out.putInt(m.buffered - from);
+        writePoints(out, m, from, m.buffered);
+        return out.array();
+    }
+
+    /** Block {@code b} of the warm-up buffer ({@code b <} {@link #fullBlocks}): int B, then its B points. */
+    public static byte[] encodeBlock(OnlineMixture m, int b) {
+        java.util.Objects.checkIndex(b, fullBlocks(m));
+        int from = b * BLOCK_POINTS;
+        ByteBuffer out = ByteBuffer.allocate(4 + pointsSize(m, from, from + BLOCK_POINTS));
+        out.putInt(BLOCK_POINTS);
+        writePoints(out, m, from, from + BLOCK_POINTS);
+        return out.array();
+    }
+
+    /**
+     * The blocks a state's bytes leave out: b of a version-6 warming head, 0 for any other state.
+     *
+     * @throws IllegalArgumentException if the bytes are not a model state of a known version
+     */
+    public static int blocksOf(byte[] bytes) {
+        try {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            Header h = readHeader(in, null);
+            return h.version() == VERSION_6 ? in.getInt(in.position() + 4) : 0;
+        } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException e) {
+            throw new IllegalArgumentException("truncated model state", e);
+        }
+    }
+
+    private static int pointsSize(OnlineMixture m, int from, int to) {
+        int n = 0;
+        for (int i = from; i < to; i++) {
+            n += 8 * m.buffer[i].length + 4 + (m.bufferTags[i] == null ? 0 : m.bufferTags[i].length);
+        }
+        return n;
+    }
+
+    private static void writePoints(ByteBuffer out, OnlineMixture m, int from, int to) {
+        for (int i = from; i < to; i++) {
             putAll(out, m.buffer[i]);
             writeTag(out, m.bufferTags[i]);
         }
+    }
+
+    /** A version-6 warming head's points: its blocks' (those given), then its own. */
+    private static void readWarmingHead(ByteBuffer in, OnlineMixture m, IntFunction<byte[]> blocks) {
+        int blockPoints = in.getInt();
+        int count = in.getInt();
+        int own = in.getInt();
+        if (blockPoints < 1 || count < 1 || own < 0 || own >= blockPoints || m.dimension < 0
+                || (long) blockPoints * count + own > m.warmup) {
+            throw new IllegalArgumentException("corrupt model state: a warming head of " + count + " blocks of "
+                    + blockPoints + " points and " + own + " more, warm-up " + m.warmup);
+        }
+        if (blocks == null) {
+            throw new IllegalArgumentException("a warming head whose first " + count * blockPoints
+                    + " points are in blocks: decode it with its blocks");
+        }
+        m.buffer = new double[m.warmup][];
+        m.bufferTags = new byte[m.warmup][];
+        m.buffered = 0;
+        for (int b = 0; b < count; b++) {
+            byte[] block = blocks.apply(b);
+            if (block == null) {
+                continue;
+            }
+            ByteBuffer bin = ByteBuffer.wrap(block);
+            if (bin.getInt() != blockPoints) {
+                throw new IllegalArgumentException("corrupt warm-up block " + b + ": not of " + blockPoints + " points");
+            }
+            readPoints(bin, m, blockPoints);
+            if (bin.hasRemaining()) {
+                throw new IllegalArgumentException("corrupt warm-up block " + b + ": " + bin.remaining()
+                        + " trailing bytes");
+            }
+        }
+        readPoints(in, m, own);
+    }
+
+    private static void readPoints(ByteBuffer in, OnlineMixture m, int n) {
+        for (int i = 0; i < n; i++) {
+            m.buffer[m.buffered] = getAll(in, m.dimension);
+            m.bufferTags[m.buffered] = readTag(in);
+            m.buffered++;
+        }
+    }
+
+    private static void writeWarmup(ByteBuffer out, OnlineMixture m) {
+        out.putInt(m.buffered);
+        writePoints(out, m, 0, m.buffered);
     }
 
     private static void readWarmup(ByteBuffer in, OnlineMixture m) {

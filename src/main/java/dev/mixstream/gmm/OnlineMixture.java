@@ -79,6 +79,8 @@ public final class OnlineMixture {
     double[][] buffer;
     byte[][] bufferTags;
     int buffered;
+    /** The lowest buffer index {@link #retag}ged since {@link #takeEarliestRetag} (not part of the state). */
+    private int earliestRetag = Integer.MAX_VALUE;
 
     // running phase
     DriftWatch drift;
@@ -226,6 +228,18 @@ public final class OnlineMixture {
     public void retag(int i, byte[] tag) {
         java.util.Objects.checkIndex(i, buffered());
         bufferTags[i] = tag;
+        earliestRetag = Math.min(earliestRetag, i);
+    }
+
+    /**
+     * The lowest index of the warm-up buffer {@link #retag}ged since the last call, or {@link Integer#MAX_VALUE} if
+     * none; and forgets it. Points are only ever appended to the buffer, so for a store that keeps the buffer in
+     * pieces ({@link ModelStateCodec#encodeBlock}) this says which pieces written before have changed since.
+     */
+    public int takeEarliestRetag() {
+        int i = earliestRetag;
+        earliestRetag = Integer.MAX_VALUE;
+        return i;
     }
 
     /** Points given to {@link #learn} so far. */

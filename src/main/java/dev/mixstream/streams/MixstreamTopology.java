@@ -19,7 +19,8 @@ import org.apache.kafka.streams.state.Stores;
  * Builds the mixstream topology:
  * <pre>
  *   points ──► owned-points ─────────────────────────────────┐
- *          └─► misrouted-points ─► [internal topic] ─────────┴─► mixture-estimator (models, snapshots stores)
+ *          └─► misrouted-points ─► [internal topic] ─────────┴─► mixture-estimator (stores: models, warm-up
+ *                                                                  │   blocks, snapshots, [last seen])
  *                                                                  ├─► responsibilities
  *                                                                  ├─► snapshots
  *                                                                  ├─► dead letters
@@ -40,6 +41,11 @@ public final class MixstreamTopology {
     public static final String STORE = "mixstream-models";
     /** Name of the state store holding each model's latest snapshot (the JSON sent to the snapshots topic). */
     public static final String SNAPSHOT_STORE = "mixstream-snapshots";
+    /**
+     * Name of the state store holding the full blocks of warming models' buffers ({@link ModelStore#useWarmupBlocks}):
+     * logged, not cached (each block is written once).
+     */
+    public static final String WARMUP_BLOCKS_STORE = "mixstream-warmup-blocks";
     /** Stream time of each model's latest point (only with mixstream.model.ttl). */
     public static final String LAST_SEEN_STORE = "mixstream-last-seen";
     /** Name of the internal topic carrying misrouted points to their model's task. */
@@ -91,11 +97,13 @@ public final class MixstreamTopology {
         b.addStateStore(new ModelStoreBuilder(STORE, settings.modelCacheSize()));
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SNAPSHOT_STORE), Serdes.String(),
                 Serdes.ByteArray()).withCachingEnabled());
-        String[] stores = {STORE, SNAPSHOT_STORE};
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(WARMUP_BLOCKS_STORE), Serdes.String(),
+                Serdes.ByteArray()).withCachingDisabled());
+        String[] stores = {STORE, WARMUP_BLOCKS_STORE, SNAPSHOT_STORE};
         if (settings.modelTtl().enabled()) {
             b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(LAST_SEEN_STORE),
                     Serdes.String(), Serdes.Long()).withCachingEnabled());
-            stores = new String[]{STORE, SNAPSHOT_STORE, LAST_SEEN_STORE};
+            stores = new String[]{STORE, WARMUP_BLOCKS_STORE, SNAPSHOT_STORE, LAST_SEEN_STORE};
         }
         KStream<byte[], byte[]> points = b.stream(settings.pointsTopic(), Consumed.with(bytes, bytes)
                 .withTimestampExtractor(new NonNegativeTimestampExtractor()).withName(SOURCE));

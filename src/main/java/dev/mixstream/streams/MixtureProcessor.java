@@ -81,6 +81,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
     public void init(ProcessorContext<byte[], byte[]> context) {
         this.context = context;
         this.store = context.getStateStore(MixstreamTopology.STORE);
+        store.useWarmupBlocks(context.getStateStore(MixstreamTopology.WARMUP_BLOCKS_STORE));
         this.snapshots = context.getStateStore(MixstreamTopology.SNAPSHOT_STORE);
         changedSinceSnapshot.clear();
         task = context.taskId().toString();

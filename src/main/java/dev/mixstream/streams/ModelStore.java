@@ -37,11 +37,22 @@ import java.util.function.Consumer;
  * on a real broker. A processor gets this store itself from {@code getStateStore} (it is not a
  * {@code KeyValueStore}, so Streams does not wrap it).
  *
+ * <p><b>Warm-up blocks.</b> With a second store attached ({@link #useWarmupBlocks}), a warming model's state is
+ * written as a head ({@link ModelStateCodec#encodeHead}) that holds only the points after its last full block of
+ * {@link ModelStateCodec#BLOCK_POINTS}; each full block is written once to the blocks store under
+ * {@code <block>:<model>} ({@link #blockKey}; the block number ends at the first ':', so keys of different models
+ * never meet), again when a point in it is re-tagged, and deleted (a tombstone) when the model is initialised, replaced
+ * or removed. So a warming model costs at most B − 1 points per commit, not its whole buffer. Head and blocks are
+ * written together, before a commit, into the same transaction under exactly-once; a block missing at decoding (which
+ * only at-least-once processing can leave) is left out of the model's buffer with a warning
+ * ({@link ModelStateCodec#decode(byte[], java.util.function.IntFunction)}).
+ *
  * <p>Updates not yet written are lost when the task is closed without a commit (a crash, a fenced producer,
  * a processing failure that {@link #discard}s the model): exactly the updates whose outputs and input
  * offsets were not committed either, so a restart re-processes them.
  */
 public final class ModelStore implements StateStore, CachedStateStore<String, byte[]> {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ModelStore.class);
     private final KeyValueStore<String, byte[]> stored;
     private final int capacity;
     /** The instance's memory budget for decoded models, or null (then only {@link #capacity} bounds them). */
@@ -50,6 +61,9 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
     /** Slots updated since their state was last written, in update order. */
     private final Set<Slot> unwritten = new LinkedHashSet<>();
     private long writes;
+    /** The warm-up blocks store, or null: warming models are then written whole. */
+    private KeyValueStore<String, byte[]> blocks;
+    private long blockWrites;
 
     /** One decoded model; it is in {@link #unwritten} while its latest update is not yet in {@link #stored}. */
     private static final class Slot {
@@ -57,6 +71,10 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
         final OnlineMixture mixture;
         /** What the model is counted for in the {@link #budget}: decoded bytes, from its last encoded size. */
         long bytes;
+        /** Blocks 0 … written−1 of the warm-up buffer are in the blocks store as {@link #mixture} has them. */
+        int written;
+        /** Blocks 0 … present−1 have keys in the blocks store (present ≥ written): what a tombstone must cover. */
+        int present;
 
         Slot(String model, OnlineMixture mixture) {
             this.model = model;
@@ -109,10 +127,37 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
         if (bytes == null) {
             return null;
         }
-        OnlineMixture mixture = ModelStateSerde.INSTANCE.deserializer().deserialize(stored.name(), bytes);
+        int blockCount = blocks == null ? 0 : blocksOf(bytes);
+        OnlineMixture mixture;
+        int missing = 0;
+        if (blockCount == 0) {
+            mixture = ModelStateSerde.INSTANCE.deserializer().deserialize(stored.name(), bytes);
+        } else {
+            byte[][] found = new byte[blockCount][];
+            for (int b = 0; b < blockCount; b++) {
+                found[b] = blocks.get(blockKey(b, model));
+                missing += found[b] == null ? 1 : 0;
+            }
+            try {
+                mixture = ModelStateCodec.decode(bytes, b -> found[b]);
+            } catch (IllegalArgumentException e) {
+                throw new org.apache.kafka.common.errors.SerializationException("model state of '" + model
+                        + "' from " + stored.name() + " does not decode: " + e.getMessage(), e);
+            }
+            if (missing > 0) {
+                LOG.warn("model '{}': {} of its {} warm-up blocks are missing from {} (possible after a crash under "
+                                + "at-least-once processing); its warm-up continues with the {} points it has",
+                        model, missing, blockCount, blocks.name(), mixture.buffered());
+            }
+        }
         Slot loaded = new Slot(model, mixture);
-        count(loaded, bytes.length);
+        loaded.present = blockCount;
+        loaded.written = missing > 0 ? 0 : blockCount; // after a gap the later blocks' points moved up
+        count(loaded, ModelStateCodec.encodedSize(mixture));
         decoded.put(model, loaded);
+        if (missing > 0) {
+            unwritten.add(loaded); // the next flush writes head and blocks that agree again
+        }
         evictOverBudget();
         return mixture;
     }
@@ -125,11 +170,13 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
     public void put(String model, OnlineMixture mixture) {
         Slot slot = decoded.get(model);
         if (slot == null || slot.mixture != mixture) {
+            int present = slot != null ? slot.present : storedBlocks(model);
             if (slot != null) {
                 unwritten.remove(slot);
                 release(slot);
             }
             slot = new Slot(model, mixture);
+            slot.present = present; // the old model's blocks, rewritten or deleted at the next write
             if (budget != null) {
                 count(slot, ModelStateCodec.encodedSize(mixture));
             }
@@ -155,9 +202,53 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
 
     /** Removes the model: forgets its decoded state and deletes it from the underlying store (a tombstone). */
     public void remove(String model) {
+        Slot slot = decoded.get(model);
+        deleteBlocks(model, 0, slot != null ? slot.present : storedBlocks(model));
         discard(model);
         stored.delete(model);
         writes++;
+    }
+
+    /**
+     * Attaches the warm-up blocks store (logged like this one, not cached): from now on warming models are written as
+     * a head and blocks (see the class comment). Without it, states are written whole, and a head cannot be read.
+     */
+    public void useWarmupBlocks(KeyValueStore<String, byte[]> blocks) {
+        this.blocks = blocks;
+    }
+
+    /** The key of a model's warm-up block b in the blocks store: {@code <b>:<model>}. */
+    static String blockKey(int b, String model) {
+        return b + ":" + model;
+    }
+
+    /** Warm-up blocks written to (or deleted from) the blocks store since this store was created. */
+    public long blockWriteCount() {
+        return blockWrites;
+    }
+
+    /** The blocks the model's stored state refers to (0 without a blocks store or a stored state). */
+    private int storedBlocks(String model) {
+        if (blocks == null) {
+            return 0;
+        }
+        byte[] bytes = stored.get(model);
+        return bytes == null ? 0 : blocksOf(bytes);
+    }
+
+    private int blocksOf(byte[] bytes) {
+        try {
+            return ModelStateCodec.blocksOf(bytes);
+        } catch (IllegalArgumentException e) {
+            return 0; // not a state this version reads: get() reports it
+        }
+    }
+
+    private void deleteBlocks(String model, int from, int to) {
+        for (int b = from; b < to; b++) {
+            blocks.delete(blockKey(b, model));
+            blockWrites++;
+        }
     }
 
     /**
@@ -223,12 +314,27 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
     }
 
     private void write(Slot slot) {
-        byte[] bytes = ModelStateSerde.INSTANCE.serializer().serialize(stored.name(), slot.mixture);
+        byte[] bytes;
+        if (blocks == null) {
+            bytes = ModelStateSerde.INSTANCE.serializer().serialize(stored.name(), slot.mixture);
+        } else {
+            OnlineMixture m = slot.mixture;
+            int full = ModelStateCodec.fullBlocks(m);
+            int retagged = m.takeEarliestRetag() / ModelStateCodec.BLOCK_POINTS;
+            for (int b = Math.min(slot.written, retagged); b < full; b++) { // re-tagged, then new blocks
+                blocks.put(blockKey(b, slot.model), ModelStateCodec.encodeBlock(m, b));
+                blockWrites++;
+            }
+            deleteBlocks(slot.model, full, slot.present); // initialised, or a smaller buffer replaced a bigger one
+            slot.written = full;
+            slot.present = full;
+            bytes = ModelStateCodec.encodeHead(m);
+        }
         stored.put(slot.model, bytes);
         writes++;
         if (budget != null) { // the model's size now (a warming model grows)
             release(slot);
-            count(slot, bytes.length);
+            count(slot, ModelStateCodec.encodedSize(slot.mixture));
         }
     }
 

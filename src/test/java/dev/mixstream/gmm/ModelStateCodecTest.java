@@ -135,6 +135,58 @@ class ModelStateCodecTest {
         }
     }
 
+    /**
+     * Version 6 is a warming head: version 5's header (version 6), then B, the number b of blocks left out, and the
+     * points after the first b·B, laid out as version 5 lays out the whole buffer; each block is B, then its B points,
+     * as in version 5. Head and blocks decode to the model the version-5 state is (which re-encodes to its bytes), and
+     * a model encodes to the committed head and blocks; a head without its blocks is refused, a missing block left out.
+     */
+    @org.junit.jupiter.api.Test
+    void aVersion6HeadAndItsBlocksAreTheVersion5WarmUpSplitAtItsBlocks() {
+        ModelStateFixtures fixture = ModelStateFixtures.WARMUP_FULL;
+        byte[] v5 = fixture.committed(5);
+        byte[] head = fixture.committedHead(6);
+        byte[] block = fixture.committedBlock(6, 0);
+        int b = ModelStateCodec.BLOCK_POINTS;
+        assertEquals(32, b, "the block size the fixtures were written with");
+        assertEquals(1, ModelStateCodec.blocksOf(head));
+        assertEquals(0, ModelStateCodec.blocksOf(v5));
+
+        OnlineMixture decoded = ModelStateCodec.decode(head, i -> i == 0 ? block : null);
+        assertArrayEquals(v5, ModelStateCodec.encode(decoded), "head + blocks = the version-5 state");
+        OnlineMixture whole = ModelStateCodec.decode(v5);
+        assertArrayEquals(head, ModelStateCodec.encodeHead(whole), "version 6 is still the head written");
+        assertArrayEquals(block, ModelStateCodec.encodeBlock(whole, 0));
+        assertEquals(ModelStateCodec.summary(v5), ModelStateCodec.summary(head));
+
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(head);
+        assertEquals(6, in.getShort(VERSION_AT));
+        assertArrayEquals(Arrays.copyOfRange(v5, VERSION_AT + 2, HEADER_V5), Arrays.copyOfRange(head, VERSION_AT + 2,
+                HEADER_V5), "the header as in version 5");
+        int points = java.nio.ByteBuffer.wrap(v5).getInt(HEADER_V5);
+        assertEquals(40, points);
+        in.position(HEADER_V5);
+        assertEquals(b, in.getInt());
+        assertEquals(1, in.getInt());
+        assertEquals(points - b, in.getInt());
+        int blockEnd = HEADER_V5 + 4 + (block.length - 4); // v5: n, then the points; the block: B, then its points
+        assertArrayEquals(Arrays.copyOfRange(v5, HEADER_V5 + 4, blockEnd), Arrays.copyOfRange(block, 4, block.length),
+                "the block holds the first B points as version 5 lays them out");
+        assertEquals(b, java.nio.ByteBuffer.wrap(block).getInt());
+        assertArrayEquals(Arrays.copyOfRange(v5, blockEnd, v5.length), Arrays.copyOfRange(head, HEADER_V5 + 12,
+                head.length), "the head holds the rest");
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.decode(head));
+        assertTrue(e.getMessage().contains("decode it with its blocks"), e.getMessage());
+        OnlineMixture withoutBlock = ModelStateCodec.decode(head, i -> null);
+        assertEquals(points - b, withoutBlock.buffered(), "a missing block is left out");
+        assertArrayEquals(whole.bufferedPoint(b), withoutBlock.bufferedPoint(0));
+        assertArrayEquals(whole.bufferedTag(points - 1), withoutBlock.bufferedTag(points - b - 1));
+        byte[] shortBlock = block.clone();
+        shortBlock[3] = 31;
+        assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.decode(head, i -> shortBlock));
+    }
+
     /** The header-only summary (the HTTP API's listing) agrees with the fully decoded model, for both versions. */
     @ParameterizedTest
     @EnumSource(ModelStateFixtures.class)
@@ -420,8 +472,12 @@ class ModelStateCodecTest {
                 () -> ModelStateCodec.decode(unknownType));
         assertTrue(e.getMessage().contains("covariance type code 9"), e.getMessage());
         byte[] future = bytes.clone();
-        future[5] = 6;
+        future[5] = 7;
         e = assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.decode(future));
-        assertEquals("unsupported model state version 6", e.getMessage());
+        assertEquals("unsupported model state version 7", e.getMessage());
+        byte[] runningHead = ModelStateFixtures.RUNNING_DIAG_PENDING_BATCH.committed(5).clone();
+        runningHead[5] = 6; // version 6 is only ever a warming head
+        e = assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.decode(runningHead));
+        assertTrue(e.getMessage().contains("a warming head of a running model"), e.getMessage());
     }
 }

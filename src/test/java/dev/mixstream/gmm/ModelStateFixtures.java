@@ -9,7 +9,8 @@ import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 /**
- * Model states written by each format version (directories {@code model-state-v1}, {@code -v2}, {@code -v3}),
+ * Model states written by each format version (directories {@code model-state-v1} … {@code -v5}; {@code -v6} holds
+ * only the warming head and blocks of the fixtures that have full blocks, version 6 being a head's layout),
  * committed under {@code src/test/resources} so that every later version is tested against bytes that a real
  * earlier version wrote. Each fixture is a named, deterministic history of points; {@link #main} wrote the
  * files (run it only to add the fixtures of a new format version; never to refresh an existing one).
@@ -76,7 +77,24 @@ enum ModelStateFixtures {
 
     /** The bytes committed by the given format version. */
     byte[] committed(int version) {
-        String path = "model-state-v" + version + "/" + fileName();
+        return resource("model-state-v" + version + "/" + fileName());
+    }
+
+    /** The warming head committed by the given format version (6 on), for a fixture whose buffer has full blocks. */
+    byte[] committedHead(int version) {
+        return resource("model-state-v" + version + "/" + baseName() + ".head.bin");
+    }
+
+    /** Warm-up block b committed with {@link #committedHead}. */
+    byte[] committedBlock(int version, int b) {
+        return resource("model-state-v" + version + "/" + baseName() + ".block-" + b + ".bin");
+    }
+
+    private String baseName() {
+        return fileName().substring(0, fileName().length() - ".bin".length());
+    }
+
+    private static byte[] resource(String path) {
         try (InputStream in = ModelStateFixtures.class.getResourceAsStream(path)) {
             if (in == null) {
                 throw new IllegalStateException("fixture missing: " + path);
@@ -87,13 +105,22 @@ enum ModelStateFixtures {
         }
     }
 
-    /** Writes the fixtures of the current format into the given directory. */
+    /**
+     * Writes the fixtures of the current format into the given directory: every fixture's state ({@code encode}), and
+     * for a warming one with full blocks its head and blocks ({@code encodeHead}, {@code encodeBlock}; version 6 on).
+     */
     public static void main(String[] args) throws IOException {
         Path dir = Path.of(args[0]);
         Files.createDirectories(dir);
         for (ModelStateFixtures f : values()) {
             OnlineMixture m = f.replay(ScoreSink.IGNORE);
             Files.write(dir.resolve(f.fileName()), ModelStateCodec.encode(m));
+            for (int b = 0; b < ModelStateCodec.fullBlocks(m); b++) {
+                if (b == 0) {
+                    Files.write(dir.resolve(f.baseName() + ".head.bin"), ModelStateCodec.encodeHead(m));
+                }
+                Files.write(dir.resolve(f.baseName() + ".block-" + b + ".bin"), ModelStateCodec.encodeBlock(m, b));
+            }
             System.out.println(f.fileName() + ": " + ModelStateCodec.encode(m).length + " bytes, refits " + m.refits()
                     + ", initialised " + m.isInitialised() + ", pending " + m.pointsPending());
         }

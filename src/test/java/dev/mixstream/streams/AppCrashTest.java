@@ -88,12 +88,106 @@ class AppCrashTest {
         crashTwiceAndCompare(dir, "autok", AUTO, stream, 1_500);
     }
 
+    /**
+     * The same while the models are in a warm-up longer than the first third of their points (W = 300 of 500): their
+     * states are warming heads with their full blocks in the warm-up blocks store. The first kill hits them mid-warm-up,
+     * the restart reads them back from the changelogs, and the outputs (the warm-up points' included, answered at the
+     * initialisation) and snapshots are still exactly an uninterrupted run's. Across both kills every block was
+     * committed once, every committed warming state held less than one block of points, and every block was deleted
+     * once its model was initialised.
+     */
+    @Test
+    void sigkillDuringLongWarmUpsLosesAndDuplicatesNothing(@TempDir Path dir) throws Throwable {
+        String prefix = "warming";
+        int warmup = 300;
+        Map<String, String> extra = Map.of("mixstream.warmup", String.valueOf(warmup),
+                "mixstream.warmup.max.wait", "none");
+        KeyedPointStream stream = KeyedPointStream.generate(KEYS, POINTS_PER_KEY, 43);
+        int third = stream.inputs().size() / 3;
+        int blocksFirst = fullBlocks(stream.inputs().subList(0, third));
+        assertTrue(blocksFirst >= KEYS.size() * 4, blocksFirst + " blocks after the first third");
+        String app = prefix + "-app-";
+        String blocksChangelog = app + MixstreamTopology.WARMUP_BLOCKS_STORE + "-changelog";
+        Map<String, Integer> twoThirds = new java.util.HashMap<>();
+        stream.inputs().subList(0, 2 * third).stream().filter(KeyedPointStream.Input::valid)
+                .forEach(i -> twoThirds.merge(i.key(), 1, Integer::sum));
+        twoThirds.forEach((key, n) -> assertTrue(n >= warmup, key + " initialised in the second third: " + n));
+        crashTwiceAndCompare(dir, prefix, extra, stream, RATE,
+                () -> awaitCommittedBlocks(blocksChangelog, blocksFirst), // the first third in: every model warming
+                () -> awaitCommittedBlocks(blocksChangelog, blocksFirst + KEYS.size())); // a block more each, then kill
+
+        String bootstrap = broker.bootstrapServers();
+        Map<String, Integer> written = new java.util.HashMap<>();
+        Map<String, byte[]> last = new java.util.HashMap<>();
+        CrashTestSupport.readAll(bootstrap, blocksChangelog, "read_committed", r -> {
+            String key = new String(r.key(), java.nio.charset.StandardCharsets.UTF_8);
+            if (r.value() != null) {
+                written.merge(key, 1, Integer::sum);
+            }
+            last.put(key, r.value());
+        });
+        // (blocks that filled and were initialised within one commit interval, in a backlog, are never written)
+        assertTrue(written.size() >= blocksFirst + KEYS.size(), written.size() + " blocks: " + written.keySet());
+        written.forEach((key, n) -> assertEquals(1, n, "block " + key + " committed once"));
+        last.forEach((key, value) -> assertEquals(null, value, "block " + key + " deleted at the initialisation"));
+        int[] heads = {0};
+        CrashTestSupport.readAll(bootstrap, app + MixstreamTopology.STORE + "-changelog", "read_committed", r -> {
+            if (r.value() != null && !dev.mixstream.gmm.ModelStateCodec.summary(r.value()).initialised()) {
+                int blocks = dev.mixstream.gmm.ModelStateCodec.blocksOf(r.value());
+                heads[0] += blocks > 0 ? 1 : 0;
+                assertTrue(r.value().length < 4_096, "a warming state of " + r.value().length + " bytes, "
+                        + blocks + " blocks left out");
+            }
+        });
+        assertTrue(heads[0] >= KEYS.size(), heads[0] + " warming heads committed");
+    }
+
+    /** Full warm-up blocks of the models after these inputs: ⌊valid points of the key / B⌋, summed over the keys. */
+    private static int fullBlocks(List<KeyedPointStream.Input> inputs) {
+        Map<String, Integer> perKey = new java.util.HashMap<>();
+        inputs.stream().filter(KeyedPointStream.Input::valid).forEach(i -> perKey.merge(i.key(), 1, Integer::sum));
+        return perKey.values().stream().mapToInt(n -> n / dev.mixstream.gmm.ModelStateCodec.BLOCK_POINTS).sum();
+    }
+
+    /** Waits until the topic holds at least n committed records with a value (read_committed). */
+    private static void awaitCommittedBlocks(String topic, int n) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            int[] found = {0};
+            try {
+                CrashTestSupport.readAll(broker.bootstrapServers(), topic, "read_committed",
+                        r -> found[0] += r.value() != null ? 1 : 0);
+            } catch (RuntimeException | AssertionError notYet) { // the application has not created it yet
+                found[0] = -1;
+            }
+            if (found[0] >= n) {
+                return;
+            }
+            assertTrue(System.nanoTime() < deadline, topic + ": " + found[0] + " of " + n + " blocks committed");
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
     /** Automatic K for the crash test: at most 4 components, a half-life short enough to review within the stream. */
     private static final Map<String, String> AUTO = Map.of("mixstream.components", "auto",
             "mixstream.max.components", "4", "mixstream.warmup", "auto", "mixstream.half.life", "2000");
 
     private void crashTwiceAndCompare(Path dir, String prefix, Map<String, String> extra, KeyedPointStream stream,
                                       int rate) throws Throwable {
+        crashTwiceAndCompare(dir, prefix, extra, stream, rate, null, null);
+    }
+
+    /**
+     * @param caughtUp     how to wait until the first third is processed, or null: its outputs are all committed
+     * @param beforeCrash1 how to wait before the first kill, or null: 150 more outputs are committed
+     */
+    private void crashTwiceAndCompare(Path dir, String prefix, Map<String, String> extra, KeyedPointStream stream,
+                                      int rate, Runnable caughtUp, Runnable beforeCrash1) throws Throwable {
         long t0 = System.nanoTime();
         String bootstrap = broker.bootstrapServers();
         Map<String, String> config = new LinkedHashMap<>(CrashTestSupport.settings(bootstrap, prefix,
@@ -118,12 +212,20 @@ class AppCrashTest {
         try {
             producer.produce(first, 0).join();
             AppProcess app1 = startApp(dir, staticMember);
-            out.awaitResponsibilities(validFirst, WAIT);
+            if (caughtUp == null) {
+                out.awaitResponsibilities(validFirst, WAIT);
+            } else {
+                caughtUp.run();
+            }
             log(t0, "app 1 caught up");
 
             // crash 1: while the second third is being produced (2.5 s) and processed live
             CompletableFuture<Void> producing = producer.produce(second, rate);
-            out.awaitResponsibilities(validFirst + 150, WAIT);
+            if (beforeCrash1 == null) {
+                out.awaitResponsibilities(validFirst + 150, WAIT);
+            } else {
+                beforeCrash1.run();
+            }
             crash(t0, app1, producer, producing, out);
             producing.join();
 

@@ -546,6 +546,65 @@ class MixstreamTopologyTest {
         assertArrayEquals(straightState, store().get("k"));
     }
 
+    /**
+     * A warm-up longer than a block (W = 100): while warming, the models store holds a head of fewer than
+     * {@link ModelStateCodec#BLOCK_POINTS} points and the warm-up blocks store the full blocks; a new instance given
+     * both stores' content continues exactly like an uninterrupted run, and the blocks are gone once the model runs.
+     */
+    @Test
+    void aLongWarmUpIsStoredAsAHeadAndBlocksAndARestartContinuesFromThem(@TempDir Path other) throws Exception {
+        double[][] xs = sample(300, 11);
+        MixstreamSettings s = settings(Map.of("mixstream.warmup", "100"));
+        Path mine = stateDir;
+        stateDir = other;
+        open(s);
+        for (double[] x : xs) {
+            points.pipeInput(utf8("k"), array(x));
+        }
+        List<String> straight = new ArrayList<>();
+        responsibilities.readRecordsToList().forEach(r -> straight.add(withoutOffset(r.value())));
+        assertEquals(300, straight.size());
+        byte[] straightState = store().get("k");
+        driver.close();
+
+        stateDir = mine;
+        open(s);
+        for (int i = 0; i < 70; i++) {
+            points.pipeInput(utf8("k"), array(xs[i]));
+        }
+        assertTrue(responsibilities.isEmpty(), "still warming up");
+        Map<String, byte[]> models = contents(store());
+        Map<String, byte[]> blocks = contents(blocks());
+        assertEquals(java.util.Set.of("0:k", "1:k"), blocks.keySet(), "two full blocks of 32 points");
+        assertEquals(2, ModelStateCodec.blocksOf(models.get("k")));
+        assertEquals(70, ModelStateCodec.summary(models.get("k")).pointsSeen());
+        driver.close();
+        open(s); // a new instance, its stores given what the changelogs would restore
+        models.forEach((k, v) -> store().put(k, v));
+        blocks.forEach((k, v) -> blocks().put(k, v));
+        for (int i = 70; i < xs.length; i++) {
+            points.pipeInput(utf8("k"), array(xs[i]));
+        }
+        List<String> resumed = new ArrayList<>();
+        responsibilities.readRecordsToList().forEach(r -> resumed.add(withoutOffset(r.value())));
+        assertEquals(straight, resumed, "the warm-up points answered at the initialisation from head and blocks, "
+                + "and every point after");
+        assertArrayEquals(straightState, store().get("k"));
+        assertEquals(Map.of(), contents(blocks()), "an initialised model's blocks are deleted");
+    }
+
+    private KeyValueStore<String, byte[]> blocks() {
+        return driver.getKeyValueStore(MixstreamTopology.WARMUP_BLOCKS_STORE);
+    }
+
+    private static Map<String, byte[]> contents(KeyValueStore<String, byte[]> store) {
+        Map<String, byte[]> all = new HashMap<>();
+        try (var it = store.all()) {
+            it.forEachRemaining(kv -> all.put(kv.key, kv.value));
+        }
+        return all;
+    }
+
     /** The record without its offset (a new driver restarts offsets at 0). */
     private static String withoutOffset(byte[] value) {
         try {
