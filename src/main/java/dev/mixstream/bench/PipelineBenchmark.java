@@ -122,9 +122,10 @@ public final class PipelineBenchmark {
      *                         points of every key that has completed its warm-up (a key still warming up has
      *                         answered nothing yet)
      * @param outputs          records found in the output topic after the throughput phase
-     * @param changelogRecords committed records in the estimator's store changelog after the throughput phase
-     *                         (at most one per key per commit: the models store encodes at commits; 0 for the
-     *                         pass-through)
+     * @param changelogRecords committed records in the estimator's store changelogs (models and warm-up blocks)
+     *                         after the throughput phase (at most one model state per key per commit: the models
+     *                         store encodes at commits; 0 for the pass-through)
+     * @param changelogBytes   their keys' and values' bytes
      * @param appendLatency    send time → output append time (null without a latency phase)
      * @param visibleLatency   send time → output visible to a read_committed consumer (null likewise)
      * @param compileShare     JIT compilation time during the throughput phase over its length (summed over the
@@ -133,7 +134,8 @@ public final class PipelineBenchmark {
      *                         phase over its length: how many cores were busy
      */
     public record Run(int keys, String guarantee, String app, long points, double seconds, double recordsPerSecond,
-                      long expectedOutputs, long outputs, long changelogRecords, Latency appendLatency, Latency visibleLatency,
+                      long expectedOutputs, long outputs, long changelogRecords, long changelogBytes,
+                      Latency appendLatency, Latency visibleLatency,
                       double compileShare, double processCores) {
         /** CPU of the whole process per record processed: core-µs = cores busy / records per second. */
         public double cpuMicrosPerRecord() {
@@ -268,10 +270,10 @@ public final class PipelineBenchmark {
         try {
             long deadline = System.nanoTime() + PHASE_TIMEOUT.toNanos();
             long warm = 0;
-            long changelogBefore = 0;
+            long[] changelogBefore = {0, 0};
             if (pastWarmup) {
                 warm = warmUpEveryKey(app, guarantee, input, output, prefix, stateDir, n, workload, keys, deadline);
-                changelogBefore = countAll(changelogTopic(n));
+                changelogBefore = countChangelogs(n);
             }
             long points = preload(input, workload, requested);
             handle = start(app, guarantee, input, output, prefix, stateDir, n);
@@ -286,14 +288,15 @@ public final class PipelineBenchmark {
                 consumer.seekToBeginning(partitions);
                 long expected = app == App.PASS_THROUGH ? points : answeredAfterWarmup(warm + points, keys);
                 long outputs = drain(consumer, expected, handle, deadline);
-                long changelog = app == App.ESTIMATOR ? countAll(changelogTopic(n)) - changelogBefore : 0;
+                long[] changelog = app == App.ESTIMATOR ? countChangelogs(n) : changelogBefore;
                 Histogram append = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
                 Histogram visible = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
                 if (latencyPoints > 0) {
                     measureLatency(consumer, producer(false), input, workload, latencyPoints, append, visible, handle);
                 }
-                return new Run(keys, guarantee, app.label(), points, seconds, rate, expected, outputs, changelog,
-                        Latency.of(append), Latency.of(visible), compileShare, processCores);
+                return new Run(keys, guarantee, app.label(), points, seconds, rate, expected, outputs,
+                        changelog[0] - changelogBefore[0], changelog[1] - changelogBefore[1], Latency.of(append),
+                        Latency.of(visible), compileShare, processCores);
             }
         } finally {
             if (handle != null) {
@@ -303,8 +306,15 @@ public final class PipelineBenchmark {
         }
     }
 
-    private static String changelogTopic(int n) {
-        return "mixstream-bench-" + n + "-" + MixstreamTopology.STORE + "-changelog";
+    private static String changelogTopic(int n, String store) {
+        return "mixstream-bench-" + n + "-" + store + "-changelog";
+    }
+
+    /** Committed records and their bytes in the estimator's two store changelogs (models, warm-up blocks). */
+    private long[] countChangelogs(int n) {
+        long[] models = countAll(changelogTopic(n, MixstreamTopology.STORE));
+        long[] blocks = countAll(changelogTopic(n, MixstreamTopology.WARMUP_BLOCKS_STORE));
+        return new long[]{models[0] + blocks[0], models[1] + blocks[1]};
     }
 
     /**
@@ -452,22 +462,29 @@ public final class PipelineBenchmark {
         }
     }
 
-    /** Committed records of a topic: read from the beginning until half a second passes without one. */
-    private long countAll(String topic) {
+    /**
+     * Committed records of a topic and their keys' and values' bytes: read from the beginning until half a second
+     * passes without one.
+     */
+    private long[] countAll(String topic) {
         try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
             List<TopicPartition> partitions = partitions(consumer, topic);
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             long seen = 0;
+            long bytes = 0;
             long quietSince = System.nanoTime();
             while (System.nanoTime() - quietSince < TimeUnit.MILLISECONDS.toNanos(500)) {
-                int n = consumer.poll(Duration.ofMillis(50)).count();
-                if (n > 0) {
-                    seen += n;
+                var records = consumer.poll(Duration.ofMillis(50));
+                for (var r : records) {
+                    bytes += (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
+                }
+                if (!records.isEmpty()) {
+                    seen += records.count();
                     quietSince = System.nanoTime();
                 }
             }
-            return seen;
+            return new long[]{seen, bytes};
         }
     }
 

@@ -90,6 +90,11 @@ class BenchPartsTest {
         assertTrue(moved >= 1 && moved <= 5, moved + " factors moved by rank-one updates");
         // warming up: W − 1 buffered points of 8 doubles, each with a 4-byte (null) tag length
         assertEquals(header + 4 + (s.warmup() - 1) * (8 * 8 + 4), s.warmupBytes());
+        // what a warming model writes at a commit (W = 450): a head of at most B − 1 points (B, b, n and the points),
+        // and a block of B points once
+        int b = ModelStateCodec.BLOCK_POINTS;
+        assertEquals(header + 3 * 4 + (b - 1) * (8 * 8 + 4), s.largestHeadBytes());
+        assertEquals(4 + b * (8 * 8 + 4), s.blockBytes());
         assertTrue(ModelSizes.measure(5, 8, CovarianceType.DIAG).runningBytes() < s.runningBytes());
         OnlineMixture fresh = new OnlineMixture(MixtureConfig.defaults(5));
         assertEquals(ModelStateCodec.encodedSize(fresh), ModelStateCodec.encode(fresh).length);

@@ -49,6 +49,9 @@ class BenchCommandTest {
         long changelog = runs.get(1).get("changelogRecords").asLong();
         // the store's cache: the changelog gets a key's latest state once per commit, not every record's
         assertTrue(changelog >= 3 && changelog < 20000 / 4, "changelog records " + changelog);
+        assertEquals(0, runs.get(0).get("changelogBytes").asLong());
+        long bytes = runs.get(1).get("changelogBytes").asLong();
+        assertTrue(bytes > 100 * changelog && bytes < 100_000 * changelog, bytes + " changelog bytes"); // a state each
         JsonNode size = report.get("modelSizes").get(0);
         assertTrue(size.get("runningBytes").asInt() > 0 && size.get("warmupBytes").asInt() > size.get("runningBytes").asInt(),
                 size.toString());
