@@ -122,10 +122,11 @@ public final class PipelineBenchmark {
      *                         points of every key that has completed its warm-up (a key still warming up has
      *                         answered nothing yet)
      * @param outputs          records found in the output topic after the throughput phase
-     * @param changelogRecords committed records in the estimator's store changelogs (models and warm-up blocks)
-     *                         after the throughput phase (at most one model state per key per commit: the models
-     *                         store encodes at commits; 0 for the pass-through)
-     * @param changelogBytes   their keys' and values' bytes
+     * @param changelogRecords records the estimator sent to its models and warm-up blocks changelogs since it started
+     *                         for the measured phase, from its producers' per-topic metrics
+     *                         (what was written, not what compaction left; at most one model state per key per
+     *                         commit: the models store encodes at commits; 0 for the pass-through)
+     * @param changelogBytes   the bytes of the batches that carried them (the producers' per-topic byte-total)
      * @param appendLatency    send time → output append time (null without a latency phase)
      * @param visibleLatency   send time → output visible to a read_committed consumer (null likewise)
      * @param compileShare     JIT compilation time during the throughput phase over its length (summed over the
@@ -270,10 +271,8 @@ public final class PipelineBenchmark {
         try {
             long deadline = System.nanoTime() + PHASE_TIMEOUT.toNanos();
             long warm = 0;
-            long[] changelogBefore = {0, 0};
             if (pastWarmup) {
                 warm = warmUpEveryKey(app, guarantee, input, output, prefix, stateDir, n, workload, keys, deadline);
-                changelogBefore = countChangelogs(n);
             }
             long points = preload(input, workload, requested);
             handle = start(app, guarantee, input, output, prefix, stateDir, n);
@@ -288,15 +287,15 @@ public final class PipelineBenchmark {
                 consumer.seekToBeginning(partitions);
                 long expected = app == App.PASS_THROUGH ? points : answeredAfterWarmup(warm + points, keys);
                 long outputs = drain(consumer, expected, handle, deadline);
-                long[] changelog = app == App.ESTIMATOR ? countChangelogs(n) : changelogBefore;
+                long[] changelog = changelogSent(handle.streams());
                 Histogram append = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
                 Histogram visible = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
                 if (latencyPoints > 0) {
                     measureLatency(consumer, producer(false), input, workload, latencyPoints, append, visible, handle);
                 }
                 return new Run(keys, guarantee, app.label(), points, seconds, rate, expected, outputs,
-                        changelog[0] - changelogBefore[0], changelog[1] - changelogBefore[1], Latency.of(append),
-                        Latency.of(visible), compileShare, processCores);
+                        changelog[0], changelog[1], Latency.of(append), Latency.of(visible), compileShare,
+                        processCores);
             }
         } finally {
             if (handle != null) {
@@ -306,15 +305,27 @@ public final class PipelineBenchmark {
         }
     }
 
-    private static String changelogTopic(int n, String store) {
-        return "mixstream-bench-" + n + "-" + store + "-changelog";
-    }
-
-    /** Committed records and their bytes in the estimator's two store changelogs (models, warm-up blocks). */
-    private long[] countChangelogs(int n) {
-        long[] models = countAll(changelogTopic(n, MixstreamTopology.STORE));
-        long[] blocks = countAll(changelogTopic(n, MixstreamTopology.WARMUP_BLOCKS_STORE));
-        return new long[]{models[0] + blocks[0], models[1] + blocks[1]};
+    /**
+     * Records and bytes the application's producers sent to the models store's and the warm-up blocks store's changelog
+     * topics since it started: the sums of the producers' per-topic {@code record-send-total} and {@code byte-total}.
+     * Counted as sent, so a compacted changelog does not hide what was written.
+     */
+    static long[] changelogSent(KafkaStreams streams) {
+        long[] sent = {0, 0};
+        streams.metrics().forEach((name, metric) -> {
+            String topic = name.tags().get("topic");
+            if (!"producer-topic-metrics".equals(name.group()) || topic == null
+                    || !topic.endsWith("-" + MixstreamTopology.STORE + "-changelog")
+                    && !topic.endsWith("-" + MixstreamTopology.WARMUP_BLOCKS_STORE + "-changelog")) {
+                return;
+            }
+            if (name.name().equals("record-send-total")) {
+                sent[0] += (long) ((Number) metric.metricValue()).doubleValue();
+            } else if (name.name().equals("byte-total")) {
+                sent[1] += (long) ((Number) metric.metricValue()).doubleValue();
+            }
+        });
+        return sent;
     }
 
     /**
@@ -459,32 +470,6 @@ public final class PipelineBenchmark {
             return committed >= points;
         } catch (Exception e) {
             return false;
-        }
-    }
-
-    /**
-     * Committed records of a topic and their keys' and values' bytes: read from the beginning until half a second
-     * passes without one.
-     */
-    private long[] countAll(String topic) {
-        try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
-            List<TopicPartition> partitions = partitions(consumer, topic);
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            long seen = 0;
-            long bytes = 0;
-            long quietSince = System.nanoTime();
-            while (System.nanoTime() - quietSince < TimeUnit.MILLISECONDS.toNanos(500)) {
-                var records = consumer.poll(Duration.ofMillis(50));
-                for (var r : records) {
-                    bytes += (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
-                }
-                if (!records.isEmpty()) {
-                    seen += records.count();
-                    quietSince = System.nanoTime();
-                }
-            }
-            return new long[]{seen, bytes};
         }
     }
 
