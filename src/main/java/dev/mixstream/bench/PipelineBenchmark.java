@@ -127,6 +127,8 @@ public final class PipelineBenchmark {
      *                         (what was written, not what compaction left; at most one model state per key per
      *                         commit: the models store encodes at commits; 0 for the pass-through)
      * @param changelogBytes   the bytes of the batches that carried them (the producers' per-topic byte-total)
+     * @param outputBytes      the bytes of the batches the application sent to its output topic (likewise; after
+     *                         the producer's compression, if any)
      * @param appendLatency    send time → output append time (null without a latency phase)
      * @param visibleLatency   send time → output visible to a read_committed consumer (null likewise)
      * @param compileShare     JIT compilation time during the throughput phase over its length (summed over the
@@ -136,7 +138,7 @@ public final class PipelineBenchmark {
      */
     public record Run(int keys, String guarantee, String app, long points, double seconds, double recordsPerSecond,
                       long expectedOutputs, long outputs, long changelogRecords, long changelogBytes,
-                      Latency appendLatency, Latency visibleLatency,
+                      long outputBytes, Latency appendLatency, Latency visibleLatency,
                       double compileShare, double processCores) {
         /** CPU of the whole process per record processed: core-µs = cores busy / records per second. */
         public double cpuMicrosPerRecord() {
@@ -288,14 +290,15 @@ public final class PipelineBenchmark {
                 long expected = app == App.PASS_THROUGH ? points : answeredAfterWarmup(warm + points, keys);
                 long outputs = drain(consumer, expected, handle, deadline);
                 long[] changelog = changelogSent(handle.streams());
+                long outputBytes = bytesSent(handle.streams(), output);
                 Histogram append = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
                 Histogram visible = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
                 if (latencyPoints > 0) {
                     measureLatency(consumer, producer(false), input, workload, latencyPoints, append, visible, handle);
                 }
                 return new Run(keys, guarantee, app.label(), points, seconds, rate, expected, outputs,
-                        changelog[0], changelog[1], Latency.of(append), Latency.of(visible), compileShare,
-                        processCores);
+                        changelog[0], changelog[1], outputBytes, Latency.of(append), Latency.of(visible),
+                        compileShare, processCores);
             }
         } finally {
             if (handle != null) {
@@ -310,6 +313,18 @@ public final class PipelineBenchmark {
      * topics since it started: the sums of the producers' per-topic {@code record-send-total} and {@code byte-total}.
      * Counted as sent, so a compacted changelog does not hide what was written.
      */
+    /** Bytes the application's producers sent to one topic since it started (per-topic {@code byte-total}). */
+    static long bytesSent(KafkaStreams streams, String topic) {
+        long[] sent = {0};
+        streams.metrics().forEach((name, metric) -> {
+            if ("producer-topic-metrics".equals(name.group()) && topic.equals(name.tags().get("topic"))
+                    && name.name().equals("byte-total")) {
+                sent[0] += (long) ((Number) metric.metricValue()).doubleValue();
+            }
+        });
+        return sent[0];
+    }
+
     static long[] changelogSent(KafkaStreams streams) {
         long[] sent = {0, 0};
         streams.metrics().forEach((name, metric) -> {

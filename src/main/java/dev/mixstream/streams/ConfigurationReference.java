@@ -26,7 +26,9 @@ public final class ConfigurationReference {
             "heartbeat.interval.ms", "at most a third of the session timeout",
             "num.standby.replicas", "warm copies of each task on other instances",
             "max.task.idle.ms", "process what is buffered without waiting for the other input topics' partitions "
-                    + "(Kafka's default 0 formats a log line per record while one is empty)");
+                    + "(Kafka's default 0 formats a log line per record while one is empty)",
+            "producer.compression.type", "compression of everything the application writes (outputs, snapshots, "
+                    + "changelogs; Kafka's default none); consumers decompress transparently");
 
     private ConfigurationReference() {
     }

@@ -52,6 +52,9 @@ class BenchCommandTest {
         assertEquals(0, runs.get(0).get("changelogBytes").asLong());
         long bytes = runs.get(1).get("changelogBytes").asLong();
         assertTrue(bytes > 100 * changelog && bytes < 100_000 * changelog, bytes + " changelog bytes"); // a state each
+        for (JsonNode run : runs) { // every output record was sent, in batches of at least 20 bytes per record
+            assertTrue(run.get("outputBytes").asLong() > 20 * run.get("outputs").asLong(), run.toString());
+        }
         JsonNode size = report.get("modelSizes").get(0);
         assertTrue(size.get("runningBytes").asInt() > 0 && size.get("warmupBytes").asInt() > size.get("runningBytes").asInt(),
                 size.toString());

@@ -45,6 +45,10 @@ class SettingsTest {
         assertEquals("16777216", s.streamsProperties().getProperty("topic.max.message.bytes"));
         assertEquals("2097152", MixstreamSettings.from(Map.of("topic.max.message.bytes", "2097152")).kafka()
                 .get("topic.max.message.bytes"));
+        // what the application writes is lz4-compressed by default, and compression stays a Kafka setting
+        assertEquals("lz4", s.streamsProperties().getProperty("producer.compression.type"));
+        assertEquals("none", MixstreamSettings.from(Map.of("producer.compression.type", "none")).streamsProperties()
+                .getProperty("producer.compression.type"));
     }
 
     /** components=auto with max.components, globally and in a key's rule; max.components is ignored with a fixed K. */
