@@ -509,18 +509,9 @@ class MixstreamTopologyTest {
         double[][] xs = sample(400, 7);
         // uninterrupted run in its own state directory (a real broker restart is covered by the broker tests)
         MixstreamSettings s = settings(Map.of("mixstream.batch.size", "3"));
-        Path mine = stateDir;
-        stateDir = other;
-        open(s);
-        List<String> straight = new ArrayList<>();
-        for (double[] x : xs) {
-            points.pipeInput(utf8("k"), array(x));
-        }
-        responsibilities.readRecordsToList().forEach(r -> straight.add(withoutOffset(r.value())));
-        byte[] straightState = store().get("k");
-        driver.close();
-
-        stateDir = mine;
+        Uninterrupted run = uninterrupted(s, xs, other);
+        List<String> straight = run.outputs();
+        byte[] straightState = run.state();
         open(s);
         List<String> resumed = new ArrayList<>();
         for (int i = 0; i < 150; i++) {
@@ -555,19 +546,10 @@ class MixstreamTopologyTest {
     void aLongWarmUpIsStoredAsAHeadAndBlocksAndARestartContinuesFromThem(@TempDir Path other) throws Exception {
         double[][] xs = sample(300, 11);
         MixstreamSettings s = settings(Map.of("mixstream.warmup", "100"));
-        Path mine = stateDir;
-        stateDir = other;
-        open(s);
-        for (double[] x : xs) {
-            points.pipeInput(utf8("k"), array(x));
-        }
-        List<String> straight = new ArrayList<>();
-        responsibilities.readRecordsToList().forEach(r -> straight.add(withoutOffset(r.value())));
+        Uninterrupted run = uninterrupted(s, xs, other);
+        List<String> straight = run.outputs();
         assertEquals(300, straight.size());
-        byte[] straightState = store().get("k");
-        driver.close();
-
-        stateDir = mine;
+        byte[] straightState = run.state();
         open(s);
         for (int i = 0; i < 70; i++) {
             points.pipeInput(utf8("k"), array(xs[i]));
@@ -591,6 +573,26 @@ class MixstreamTopologyTest {
                 + "and every point after");
         assertArrayEquals(straightState, store().get("k"));
         assertEquals(Map.of(), contents(blocks()), "an initialised model's blocks are deleted");
+    }
+
+    /** An uninterrupted run's outputs (without offsets) and its model's final state. */
+    private record Uninterrupted(List<String> outputs, byte[] state) {
+    }
+
+    /** Runs key "k" through the points in its own state directory, then closes that driver. */
+    private Uninterrupted uninterrupted(MixstreamSettings s, double[][] xs, Path dir) {
+        Path mine = stateDir;
+        stateDir = dir;
+        open(s);
+        for (double[] x : xs) {
+            points.pipeInput(utf8("k"), array(x));
+        }
+        List<String> outputs = new ArrayList<>();
+        responsibilities.readRecordsToList().forEach(r -> outputs.add(withoutOffset(r.value())));
+        byte[] state = store().get("k");
+        driver.close();
+        stateDir = mine;
+        return new Uninterrupted(outputs, state);
     }
 
     private KeyValueStore<String, byte[]> blocks() {

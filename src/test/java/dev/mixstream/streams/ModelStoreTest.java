@@ -255,6 +255,15 @@ class ModelStoreTest {
         }
     }
 
+    /** A warming model "a" of n tagged points, put into the store and flushed. */
+    private static OnlineMixture writtenWarming(ModelStore s, int n) {
+        OnlineMixture m = new OnlineMixture(LONG_WARMUP);
+        learnTagged(m, n);
+        s.put("a", m);
+        s.flushCache();
+        return m;
+    }
+
     /** The bytes of a warming state holding n points of {@link #learnTagged} (the header plus n points and tags). */
     private static int wholeSize(int n) {
         OnlineMixture m = new OnlineMixture(LONG_WARMUP);
@@ -314,10 +323,7 @@ class ModelStoreTest {
     void aRetaggedPointRewritesItsBlockOnly() {
         KeyValueStore<String, byte[]> blocks = blocksStore();
         ModelStore s = openWithBlocks(blocks);
-        OnlineMixture m = new OnlineMixture(LONG_WARMUP);
-        learnTagged(m, 3 * B + 4);
-        s.put("a", m);
-        s.flushCache();
+        OnlineMixture m = writtenWarming(s, 3 * B + 4);
         assertEquals(3, s.blockWriteCount());
         byte[] block2 = blocks.get(ModelStore.blockKey(2, "a"));
         m.retag(B + 5, new byte[]{42});
@@ -368,10 +374,7 @@ class ModelStoreTest {
     void aMissingBlockIsLeftOutAndTheNextFlushRepairsTheBlocks() {
         KeyValueStore<String, byte[]> blocks = blocksStore();
         ModelStore s = openWithBlocks(blocks);
-        OnlineMixture m = new OnlineMixture(LONG_WARMUP);
-        learnTagged(m, 3 * B + 7);
-        s.put("a", m);
-        s.flushCache();
+        OnlineMixture m = writtenWarming(s, 3 * B + 7);
         blocks.delete(ModelStore.blockKey(1, "a"));
         s.clearCache();
         OnlineMixture back = s.get("a");
