@@ -42,6 +42,10 @@ public final class ResponsibilityWriter {
     private static final byte[] WARMING_UP = ascii(",\"status\":\"warming_up\"");
     private static final byte[] POINTS_SEEN = ascii(",\"points_seen\":");
     private static final byte[] WARMUP = ascii(",\"warmup\":");
+    private static final long ZERO_BITS = Double.doubleToRawLongBits(0.0);
+    private static final long ONE_BITS = Double.doubleToRawLongBits(1.0);
+    private static final byte[] ZERO = ascii(NumberOutput.toString(0.0, true));
+    private static final byte[] ONE = ascii(NumberOutput.toString(1.0, true));
 
     private final OutputFormat format;
     private byte[] buffer = new byte[512];
@@ -256,6 +260,12 @@ public final class ResponsibilityWriter {
     private void putDouble(double v) {
         if (!Double.isFinite(v)) { // the engine never produces one; JSON has no such number
             throw new IllegalStateException("non-finite value in a responsibilities record: " + v);
+        }
+        // most responsibilities are exactly 0 (pruned, or below the last bit) or 1: Schubfach's own text, without it
+        long bits = Double.doubleToRawLongBits(v);
+        if (bits == ZERO_BITS || bits == ONE_BITS) {
+            put(bits == ZERO_BITS ? ZERO : ONE);
+            return;
         }
         String s = NumberOutput.toString(v, true); // shortest round-trip form (Schubfach)
         int n = s.length();

@@ -126,6 +126,33 @@ class ResponsibilityWriterTest {
         assertTrue(flaggedSeen > 0, "some of the outliers are flagged");
     }
 
+    /**
+     * Responsibilities are written as Jackson's shortest round-trip text (Schubfach), the exact 0 and 1 that most of
+     * them are included (written without it).
+     */
+    @Test
+    void responsibilitiesAreWrittenAsTheirShortestText() throws Exception {
+        ObjectMapper shortest = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+                .enable(com.fasterxml.jackson.core.StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
+        List<double[]> gammas = new ArrayList<>();
+        List<byte[]> out = written("m", new PointMeta(null, null, 0, 1), false, new ArrayList<>(), gammas,
+                new ArrayList<>());
+        int zeros = 0;
+        int ones = 0;
+        int others = 0;
+        for (int i = 0; i < out.size(); i++) {
+            String text = new String(out.get(i), StandardCharsets.UTF_8);
+            String expected = "\"responsibilities\":" + shortest.writeValueAsString(gammas.get(i)) + ",";
+            assertTrue(text.contains(expected), text + " should hold " + expected);
+            for (double g : gammas.get(i)) {
+                zeros += Double.doubleToRawLongBits(g) == 0 ? 1 : 0;
+                ones += g == 1.0 ? 1 : 0;
+                others += g != 0 && g != 1 ? 1 : 0;
+            }
+        }
+        assertTrue(zeros > 100 && ones > 50 && others > 0, zeros + " zeros, " + ones + " ones, " + others + " others");
+    }
+
     @Test
     void absentIdAndTsAreLeftOut() throws Exception {
         List<byte[]> out = written("m", new PointMeta(null, null, 0, 7), false, new ArrayList<>(), new ArrayList<>(),
