@@ -153,7 +153,9 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
         Slot loaded = new Slot(model, mixture);
         loaded.present = blockCount;
         loaded.written = missing > 0 ? 0 : blockCount; // after a gap the later blocks' points moved up
-        count(loaded, ModelStateCodec.encodedSize(mixture));
+        if (budget != null) { // a head leaves its blocks out: the whole state's size
+            count(loaded, blockCount == 0 ? bytes.length : ModelStateCodec.encodedSize(mixture));
+        }
         decoded.put(model, loaded);
         if (missing > 0) {
             unwritten.add(loaded); // the next flush writes head and blocks that agree again
@@ -332,9 +334,9 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
         }
         stored.put(slot.model, bytes);
         writes++;
-        if (budget != null) { // the model's size now (a warming model grows)
+        if (budget != null) { // the model's size now (a warming model grows; a head leaves its blocks out)
             release(slot);
-            count(slot, ModelStateCodec.encodedSize(slot.mixture));
+            count(slot, ModelStateCodec.blocksOf(bytes) == 0 ? bytes.length : ModelStateCodec.encodedSize(slot.mixture));
         }
     }
 
