@@ -317,11 +317,12 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
 
     private void write(Slot slot) {
         byte[] bytes;
+        int full = 0;
         if (blocks == null) {
             bytes = ModelStateSerde.INSTANCE.serializer().serialize(stored.name(), slot.mixture);
         } else {
             OnlineMixture m = slot.mixture;
-            int full = ModelStateCodec.fullBlocks(m);
+            full = ModelStateCodec.fullBlocks(m);
             int retagged = m.takeEarliestRetag() / ModelStateCodec.BLOCK_POINTS;
             for (int b = Math.min(slot.written, retagged); b < full; b++) { // re-tagged, then new blocks
                 blocks.put(blockKey(b, slot.model), ModelStateCodec.encodeBlock(m, b));
@@ -336,7 +337,7 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
         writes++;
         if (budget != null) { // the model's size now (a warming model grows; a head leaves its blocks out)
             release(slot);
-            count(slot, ModelStateCodec.blocksOf(bytes) == 0 ? bytes.length : ModelStateCodec.encodedSize(slot.mixture));
+            count(slot, full == 0 ? bytes.length : ModelStateCodec.encodedSize(slot.mixture));
         }
     }
 
