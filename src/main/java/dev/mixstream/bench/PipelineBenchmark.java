@@ -122,8 +122,8 @@ public final class PipelineBenchmark {
      *                         points of every key that has completed its warm-up (a key still warming up has
      *                         answered nothing yet)
      * @param outputs          records found in the output topic after the throughput phase
-     * @param changelogRecords records the estimator sent to its models and warm-up blocks changelogs since it started
-     *                         for the measured phase, from its producers' per-topic metrics
+     * @param changelogRecords records the estimator sent to its models, warm-up blocks and anomaly references
+     *                         changelogs since it started for the measured phase, from its producers' per-topic metrics
      *                         (what was written, not what compaction left; at most one model state per key per
      *                         commit: the models store encodes at commits; 0 for the pass-through)
      * @param changelogBytes   the bytes of the batches that carried them (the producers' per-topic byte-total)
@@ -308,11 +308,6 @@ public final class PipelineBenchmark {
         }
     }
 
-    /**
-     * Records and bytes the application's producers sent to the models store's and the warm-up blocks store's changelog
-     * topics since it started: the sums of the producers' per-topic {@code record-send-total} and {@code byte-total}.
-     * Counted as sent, so a compacted changelog does not hide what was written.
-     */
     /** Bytes the application's producers sent to one topic since it started (per-topic {@code byte-total}). */
     static long bytesSent(KafkaStreams streams, String topic) {
         long[] sent = {0};
@@ -325,13 +320,20 @@ public final class PipelineBenchmark {
         return sent[0];
     }
 
+    /**
+     * Records and bytes the application's producers sent to the changelog topics of the models store, the warm-up
+     * blocks store and the anomaly references store since it started: the sums of the producers' per-topic
+     * {@code record-send-total} and {@code byte-total}. Counted as sent, so a compacted changelog does not hide what
+     * was written.
+     */
     static long[] changelogSent(KafkaStreams streams) {
         long[] sent = {0, 0};
         streams.metrics().forEach((name, metric) -> {
             String topic = name.tags().get("topic");
             if (!"producer-topic-metrics".equals(name.group()) || topic == null
                     || !topic.endsWith("-" + MixstreamTopology.STORE + "-changelog")
-                    && !topic.endsWith("-" + MixstreamTopology.WARMUP_BLOCKS_STORE + "-changelog")) {
+                    && !topic.endsWith("-" + MixstreamTopology.WARMUP_BLOCKS_STORE + "-changelog")
+                    && !topic.endsWith("-" + MixstreamTopology.ANOMALY_REFERENCES_STORE + "-changelog")) {
                 return;
             }
             if (name.name().equals("record-send-total")) {

@@ -2,6 +2,7 @@ package dev.mixstream.gmm;
 
 import java.nio.ByteBuffer;
 import java.util.function.IntFunction;
+import java.util.function.Supplier;
 
 /**
  * The binary form of an {@link OnlineMixture}: its complete state, so that a decoded model continues
@@ -46,7 +47,18 @@ import java.util.function.IntFunction;
  * ({@link #encodeBlock}: int B, then B points as above). {@link #encodeHead} writes it, for a store that keeps the
  * blocks under keys of their own, so that a warming model's state written at every commit holds fewer than B points
  * and a full block is written once ({@link #BLOCK_POINTS}); {@link #decode(byte[], IntFunction)} puts the buffer back
- * together. {@link #encode} still writes every state, warming or running, as version 5.
+ * together.
+ * <p>Version 7 is a <b>running head</b>: a running model's version-5 state whose anomaly block ends, in place of the
+ * {@link LogLikelihoodReference#LEVELS} quantiles, with
+ * <pre>
+ * long stamp  (the quantiles' {@link #referenceStamp}: h ← 0x6D7873526566; per quantile h ← rotl(h ⊕ bits(q), 23) · φ64)
+ * </pre>
+ * and the quantiles are kept elsewhere in a <b>reference record</b> ({@link #encodeReference}: int LEVELS, then the
+ * quantiles). The reference changes only when it is refreshed (every ≥ 2 048 points, at initialisation and re-fits),
+ * so a store that keeps it under a key of its own writes it then, and a running model's state written at every commit
+ * is 728 bytes shorter. {@link #decode(byte[], IntFunction, Supplier)} takes the record whose quantiles match the stamp;
+ * without one (missing, or of another refresh) it recomputes the reference from the decoded parameters, as it does for
+ * a version-1 state. {@link #encode} still writes every state, warming or running, as version 5.
  *
  * <p>Parameters are not stored (but for a loaded model before its first step, and the factors of the factor block):
  * decoding recomputes them from the statistics (a deterministic M-step). A version-3 state of a model with
@@ -68,6 +80,10 @@ public final class ModelStateCodec {
      * D = 8 with short tags), and each block of B points is written once.
      */
     public static final int BLOCK_POINTS = 32;
+    /** A running head: version 5 with the anomaly reference's quantiles replaced by their stamp (kept elsewhere). */
+    static final int VERSION_7 = 7;
+    /** Bytes of a reference record ({@link #encodeReference}). */
+    static final int REFERENCE_BYTES = 4 + LogLikelihoodReference.LEVELS * 8;
     /** The fourth version, without max_components and the components block (still decoded). */
     static final int VERSION_4 = 4;
     /** The third version, without the factor block (still decoded). */
@@ -96,7 +112,7 @@ public final class ModelStateCodec {
         if (m.mixture == null) {
             writeWarmup(out, m);
         } else {
-            writeRunning(out, m);
+            writeRunning(out, m, false);
         }
         if (out.hasRemaining()) {
             throw new IllegalStateException("encoded size miscomputed: " + out.remaining() + " bytes left");
@@ -153,7 +169,7 @@ public final class ModelStateCodec {
             throw new IllegalArgumentException("not a mixstream model state");
         }
         int version = in.getShort();
-        if (version != VERSION && version != VERSION_6 && version != VERSION_4 && version != VERSION_3
+        if (version != VERSION && version != VERSION_6 && version != VERSION_7 && version != VERSION_4 && version != VERSION_3
                 && version != VERSION_2 && version != VERSION_1) {
             throw new IllegalArgumentException("unsupported model state version " + version);
         }
@@ -168,6 +184,9 @@ public final class ModelStateCodec {
                 in.getLong(), in.getLong(), in.getDouble(), in.getDouble(), in.get() != 0);
         if (version == VERSION_6 && h.initialised()) {
             throw new IllegalArgumentException("corrupt model state: a warming head of a running model");
+        }
+        if (version == VERSION_7 && !h.initialised()) {
+            throw new IllegalArgumentException("corrupt model state: a running head of a warming model");
         }
         if (h.initialised() && version >= VERSION) { // the current K starts the components block
             return new Header(version, in.getInt(in.position()), h.dimension(), h.warmup(), h.pointsSeen(),
@@ -189,8 +208,9 @@ public final class ModelStateCodec {
             Header h = readHeader(in, null);
             Double anomalyRate = null;
             if (h.initialised() && h.version() >= VERSION_2) {
-                // anomaly block: long, long, long, then double rate
-                anomalyRate = in.getDouble(bytes.length - ANOMALY_BYTES + 3 * 8);
+                // anomaly block: long, long, long, double rate, then the quantiles (version 7: their stamp)
+                int after = h.version() == VERSION_7 ? 8 : LogLikelihoodReference.LEVELS * 8;
+                anomalyRate = in.getDouble(bytes.length - after - 8);
             }
             int d = h.dimension();
             return new ModelSummary(h.components(), d, d < 0 ? -1 : h.warmup(), h.pointsSeen(), h.refits(),
@@ -221,6 +241,23 @@ public final class ModelStateCodec {
      *                                  corrupt or not given
      */
     public static OnlineMixture decode(byte[] bytes, IntFunction<byte[]> blocks) {
+        return decode(bytes, blocks, null);
+    }
+
+    /**
+     * Decodes {@link #encode}'s, {@link #encodeHead}'s or {@link #encodeRunningHead}'s bytes: a warming head's
+     * left-out points as {@link #decode(byte[], IntFunction)} reads them, and a running head's anomaly reference from
+     * {@code reference} (the bytes {@link #encodeReference} wrote). A reference record that is missing (null), not one,
+     * or of another refresh than the head's stamp says is not used: the reference is recomputed from the decoded
+     * parameters (as for a version-1 state; the model's learning is unchanged, its anomaly scores are those of a
+     * reference refreshed now), which {@link #referenceStamp} then tells apart from the head's {@link #stampOf}.
+     *
+     * @param blocks    the head's blocks, or null for a state that has none
+     * @param reference the running head's reference record, or null for a state that has none
+     * @throws IllegalArgumentException if the bytes are not a model state of a known version, or a head's blocks are
+     *                                  corrupt or not given, or a running head's reference not given
+     */
+    public static OnlineMixture decode(byte[] bytes, IntFunction<byte[]> blocks, Supplier<byte[]> reference) {
         try {
             ByteBuffer in = ByteBuffer.wrap(bytes);
             MixtureConfig[] config = new MixtureConfig[1];
@@ -249,7 +286,7 @@ public final class ModelStateCodec {
                 if (h.version() == VERSION_1) {
                     m.reference.refresh(m.mixture);
                 } else {
-                    readAnomalies(in, m);
+                    readAnomalies(in, m, h.version(), reference);
                 }
             } else if (h.version() == VERSION_6) {
                 readWarmingHead(in, m, blocks);
@@ -392,7 +429,8 @@ public final class ModelStateCodec {
         }
     }
 
-    private static void writeRunning(ByteBuffer out, OnlineMixture m) {
+    /** The running model's state after its header; with {@code stamp}, the reference's stamp ends it (version 7). */
+    private static void writeRunning(ByteBuffer out, OnlineMixture m, boolean stamp) {
         int k = m.components();
         out.putInt(k);
         for (int c = 0; c < k; c++) {
@@ -426,7 +464,11 @@ public final class ModelStateCodec {
         out.putLong(m.pointsNotLearned);
         out.putLong(m.anomalies);
         out.putDouble(m.anomalyRate);
-        putAll(out, m.reference.quantiles);
+        if (stamp) {
+            out.putLong(referenceStamp(m));
+        } else {
+            putAll(out, m.reference.quantiles);
+        }
     }
 
     /** Covariance values stored per component: FULL the lower triangle, otherwise D. */
@@ -559,15 +601,99 @@ public final class ModelStateCodec {
         }
     }
 
-    private static void readAnomalies(ByteBuffer in, OnlineMixture m) {
+    private static void readAnomalies(ByteBuffer in, OnlineMixture m, int version, Supplier<byte[]> reference) {
         m.pointsSinceReference = in.getLong();
         m.pointsNotLearned = in.getLong();
         m.anomalies = in.getLong();
         m.anomalyRate = in.getDouble();
         double[] q = m.reference.quantiles;
-        for (int i = 0; i < q.length; i++) {
-            q[i] = in.getDouble();
+        if (version != VERSION_7) {
+            for (int i = 0; i < q.length; i++) {
+                q[i] = in.getDouble();
+            }
+            return;
         }
+        long stamp = in.getLong();
+        if (reference == null) {
+            throw new IllegalArgumentException("a running head whose anomaly reference is kept apart: decode it with "
+                    + "its reference");
+        }
+        byte[] record = reference.get();
+        if (record != null && record.length == REFERENCE_BYTES
+                && ByteBuffer.wrap(record).getInt() == LogLikelihoodReference.LEVELS) {
+            ByteBuffer rin = ByteBuffer.wrap(record, 4, record.length - 4);
+            for (int i = 0; i < q.length; i++) {
+                q[i] = rin.getDouble();
+            }
+            if (referenceStamp(m) == stamp) {
+                return;
+            }
+        }
+        m.reference.refresh(m.mixture); // missing or of another refresh: recomputed from the parameters, as in version 1
+    }
+
+    /**
+     * A running model's state without its anomaly reference's quantiles (a version-7 running head, 728 bytes shorter
+     * than {@link #encode}'s), for a store that keeps them apart ({@link #encodeReference}), written only when they
+     * change: when {@link #referenceStamp} differs from the stamp the store wrote last.
+     *
+     * @throws IllegalArgumentException if the model is not running
+     */
+    public static byte[] encodeRunningHead(OnlineMixture m) {
+        if (m.mixture == null) {
+            throw new IllegalArgumentException("a running head of a model in its warm-up");
+        }
+        ByteBuffer out = ByteBuffer.allocate(encodedSize(m) - LogLikelihoodReference.LEVELS * 8 + 8);
+        writeHeader(out, m, VERSION_7);
+        writeRunning(out, m, true);
+        if (out.hasRemaining()) {
+            throw new IllegalStateException("encoded size miscomputed: " + out.remaining() + " bytes left");
+        }
+        return out.array();
+    }
+
+    /** The reference record of a running model: int {@link LogLikelihoodReference#LEVELS}, then the quantiles. */
+    public static byte[] encodeReference(OnlineMixture m) {
+        if (m.mixture == null) {
+            throw new IllegalArgumentException("the anomaly reference of a model in its warm-up");
+        }
+        ByteBuffer out = ByteBuffer.allocate(REFERENCE_BYTES);
+        out.putInt(LogLikelihoodReference.LEVELS);
+        putAll(out, m.reference.quantiles);
+        return out.array();
+    }
+
+    /**
+     * The running model's reference stamp: a 64-bit checksum of its quantiles' bits, what a version-7 head holds in
+     * their place (0 for a model in its warm-up).
+     */
+    public static long referenceStamp(OnlineMixture m) {
+        if (m.mixture == null) {
+            return 0;
+        }
+        long h = 0x6D7873526566L;
+        for (double q : m.reference.quantiles) {
+            h = Long.rotateLeft(h ^ Double.doubleToRawLongBits(q), 23) * 0x9E3779B97F4A7C15L; // h ← rotl(h ⊕ q, 23) · φ64
+        }
+        return h;
+    }
+
+    /**
+     * The stamp of the reference a version-7 running head was written with (its last 8 bytes).
+     *
+     * @throws IllegalArgumentException if the bytes are not a version-7 running head
+     */
+    public static long stampOf(byte[] head) {
+        if (!keepsReferenceApart(head)) {
+            throw new IllegalArgumentException("not a running head");
+        }
+        return ByteBuffer.wrap(head).getLong(head.length - 8);
+    }
+
+    /** Whether the bytes are a version-7 running head, whose anomaly reference is kept apart. */
+    public static boolean keepsReferenceApart(byte[] bytes) {
+        return bytes.length > HEADER_BYTES && ByteBuffer.wrap(bytes).getInt(0) == MAGIC
+                && ByteBuffer.wrap(bytes).getShort(4) == VERSION_7;
     }
 
     private static void readRunning(ByteBuffer in, OnlineMixture m, int version) {

@@ -46,6 +46,11 @@ public final class MixstreamTopology {
      * logged, not cached (each block is written once).
      */
     public static final String WARMUP_BLOCKS_STORE = "mixstream-warmup-blocks";
+    /**
+     * Name of the state store holding running models' anomaly references ({@link ModelStore#useAnomalyReferences}):
+     * logged, not cached (each reference is written once per refresh).
+     */
+    public static final String ANOMALY_REFERENCES_STORE = "mixstream-anomaly-references";
     /** Stream time of each model's latest point (only with mixstream.model.ttl). */
     public static final String LAST_SEEN_STORE = "mixstream-last-seen";
     /** Name of the internal topic carrying misrouted points to their model's task. */
@@ -99,11 +104,13 @@ public final class MixstreamTopology {
                 Serdes.ByteArray()).withCachingEnabled());
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(WARMUP_BLOCKS_STORE), Serdes.String(),
                 Serdes.ByteArray()).withCachingDisabled());
-        String[] stores = {STORE, WARMUP_BLOCKS_STORE, SNAPSHOT_STORE};
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ANOMALY_REFERENCES_STORE),
+                Serdes.String(), Serdes.ByteArray()).withCachingDisabled());
+        String[] stores = {STORE, WARMUP_BLOCKS_STORE, ANOMALY_REFERENCES_STORE, SNAPSHOT_STORE};
         if (settings.modelTtl().enabled()) {
             b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(LAST_SEEN_STORE),
                     Serdes.String(), Serdes.Long()).withCachingEnabled());
-            stores = new String[]{STORE, WARMUP_BLOCKS_STORE, SNAPSHOT_STORE, LAST_SEEN_STORE};
+            stores = new String[]{STORE, WARMUP_BLOCKS_STORE, ANOMALY_REFERENCES_STORE, SNAPSHOT_STORE, LAST_SEEN_STORE};
         }
         KStream<byte[], byte[]> points = b.stream(settings.pointsTopic(), Consumed.with(bytes, bytes)
                 .withTimestampExtractor(new NonNegativeTimestampExtractor()).withName(SOURCE));

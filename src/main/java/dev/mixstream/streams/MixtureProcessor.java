@@ -82,6 +82,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         this.context = context;
         this.store = context.getStateStore(MixstreamTopology.STORE);
         store.useWarmupBlocks(context.getStateStore(MixstreamTopology.WARMUP_BLOCKS_STORE));
+        store.useAnomalyReferences(context.getStateStore(MixstreamTopology.ANOMALY_REFERENCES_STORE));
         this.snapshots = context.getStateStore(MixstreamTopology.SNAPSHOT_STORE);
         changedSinceSnapshot.clear();
         task = context.taskId().toString();

@@ -47,6 +47,15 @@ import java.util.function.Consumer;
  * only at-least-once processing can leave) is left out of the model's buffer with a warning
  * ({@link ModelStateCodec#decode(byte[], java.util.function.IntFunction)}).
  *
+ * <p><b>Anomaly references.</b> With a third store attached ({@link #useAnomalyReferences}), a running model's state is
+ * written as a running head ({@link ModelStateCodec#encodeRunningHead}) without its anomaly reference's 91 quantiles
+ * (728 bytes; 60 % of a K=2 D=2 state), which go to the references store under the model's key
+ * ({@link ModelStateCodec#encodeReference}) only when they change: at a refresh, every ≥ 2 048 points, and at
+ * initialisations and re-fits. The head holds the reference's stamp, so a reference record of another refresh is never
+ * mistaken for its own; a record missing or of another refresh at decoding (which only at-least-once processing can
+ * leave) is recomputed from the decoded parameters, with a warning, and written again at the next flush. The record is
+ * deleted when the model goes back to its warm-up (a reset) or is removed.
+ *
  * <p>Updates not yet written are lost when the task is closed without a commit (a crash, a fenced producer,
  * a processing failure that {@link #discard}s the model): exactly the updates whose outputs and input
  * offsets were not committed either, so a restart re-processes them.
@@ -64,6 +73,9 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
     /** The warm-up blocks store, or null: warming models are then written whole. */
     private KeyValueStore<String, byte[]> blocks;
     private long blockWrites;
+    /** The anomaly references store, or null: running models are written whole. */
+    private KeyValueStore<String, byte[]> references;
+    private long referenceWrites;
 
     /** One decoded model; it is in {@link #unwritten} while its latest update is not yet in {@link #stored}. */
     private static final class Slot {
@@ -75,6 +87,10 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
         int written;
         /** Blocks 0 … present−1 have keys in the blocks store (present ≥ written): what a tombstone must cover. */
         int present;
+        /** The references store has a record for the model: what a tombstone must cover. */
+        boolean referenceKept;
+        /** The {@link ModelStateCodec#referenceStamp} of that record. */
+        long referenceStamp;
 
         Slot(String model, OnlineMixture mixture) {
             this.model = model;
@@ -128,9 +144,10 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
             return null;
         }
         int blockCount = blocks == null ? 0 : blocksOf(bytes);
+        boolean apart = references != null && ModelStateCodec.keepsReferenceApart(bytes);
         OnlineMixture mixture;
         int missing = 0;
-        if (blockCount == 0) {
+        if (blockCount == 0 && !apart) {
             mixture = ModelStateSerde.INSTANCE.deserializer().deserialize(stored.name(), bytes);
         } else {
             byte[][] found = new byte[blockCount][];
@@ -139,7 +156,8 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
                 missing += found[b] == null ? 1 : 0;
             }
             try {
-                mixture = ModelStateCodec.decode(bytes, b -> found[b]);
+                mixture = ModelStateCodec.decode(bytes, blockCount == 0 ? null : b -> found[b],
+                        apart ? () -> references.get(model) : null);
             } catch (IllegalArgumentException e) {
                 throw new org.apache.kafka.common.errors.SerializationException("model state of '" + model
                         + "' from " + stored.name() + " does not decode: " + e.getMessage(), e);
@@ -153,12 +171,19 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
         Slot loaded = new Slot(model, mixture);
         loaded.present = blockCount;
         loaded.written = missing > 0 ? 0 : blockCount; // after a gap the later blocks' points moved up
-        if (budget != null) { // a head leaves its blocks out: the whole state's size
-            count(loaded, blockCount == 0 ? bytes.length : ModelStateCodec.encodedSize(mixture));
+        loaded.referenceKept = apart;
+        loaded.referenceStamp = apart ? ModelStateCodec.stampOf(bytes) : 0;
+        boolean recomputed = apart && ModelStateCodec.referenceStamp(mixture) != loaded.referenceStamp;
+        if (recomputed) {
+            LOG.warn("model '{}': its anomaly reference is missing from {} or of another refresh (possible after a "
+                    + "crash under at-least-once processing); recomputed from its parameters", model, references.name());
+        }
+        if (budget != null) { // a head leaves its blocks or its reference out: the whole state's size
+            count(loaded, blockCount == 0 && !apart ? bytes.length : ModelStateCodec.encodedSize(mixture));
         }
         decoded.put(model, loaded);
-        if (missing > 0) {
-            unwritten.add(loaded); // the next flush writes head and blocks that agree again
+        if (missing > 0 || recomputed) {
+            unwritten.add(loaded); // the next flush writes a head and the blocks or reference that agree again
         }
         evictOverBudget();
         return mixture;
@@ -172,13 +197,15 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
     public void put(String model, OnlineMixture mixture) {
         Slot slot = decoded.get(model);
         if (slot == null || slot.mixture != mixture) {
-            int present = slot != null ? slot.present : storedBlocks(model);
+            Slot replaced = slot != null ? slot : storedParts(model);
             if (slot != null) {
                 unwritten.remove(slot);
                 release(slot);
             }
             slot = new Slot(model, mixture);
-            slot.present = present; // the old model's blocks, rewritten or deleted at the next write
+            slot.present = replaced.present; // the old model's blocks, rewritten or deleted at the next write
+            slot.referenceKept = replaced.referenceKept; // and its reference record
+            slot.referenceStamp = replaced.referenceStamp;
             if (budget != null) {
                 count(slot, ModelStateCodec.encodedSize(mixture));
             }
@@ -205,7 +232,11 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
     /** Removes the model: forgets its decoded state and deletes it from the underlying store (a tombstone). */
     public void remove(String model) {
         Slot slot = decoded.get(model);
-        deleteBlocks(model, 0, slot != null ? slot.present : storedBlocks(model));
+        Slot parts = slot != null ? slot : storedParts(model);
+        deleteBlocks(model, 0, parts.present);
+        if (parts.referenceKept) {
+            deleteReference(model);
+        }
         discard(model);
         stored.delete(model);
         writes++;
@@ -219,6 +250,25 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
         this.blocks = blocks;
     }
 
+    /**
+     * Attaches the anomaly references store (logged like this one, not cached): from now on running models are written
+     * as a running head and a reference record written only when the reference changes (see the class comment).
+     * Without it, states are written whole, and a running head cannot be read.
+     */
+    public void useAnomalyReferences(KeyValueStore<String, byte[]> references) {
+        this.references = references;
+    }
+
+    /** Reference records written to (or deleted from) the references store since this store was created. */
+    public long referenceWriteCount() {
+        return referenceWrites;
+    }
+
+    private void deleteReference(String model) {
+        references.delete(model);
+        referenceWrites++;
+    }
+
     /** The key of a model's warm-up block b in the blocks store: {@code <b>:<model>}. */
     static String blockKey(int b, String model) {
         return b + ":" + model;
@@ -229,13 +279,19 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
         return blockWrites;
     }
 
-    /** The blocks the model's stored state refers to (0 without a blocks store or a stored state). */
-    private int storedBlocks(String model) {
-        if (blocks == null) {
-            return 0;
+    /**
+     * What the model's stored state refers to in the other stores, as a slot with no model: its warm-up blocks
+     * ({@code present}) and whether it has a reference record (with its stamp).
+     */
+    private Slot storedParts(String model) {
+        Slot parts = new Slot(model, null);
+        byte[] bytes = blocks == null && references == null ? null : stored.get(model);
+        if (bytes != null) {
+            parts.present = blocks == null ? 0 : blocksOf(bytes);
+            parts.referenceKept = references != null && ModelStateCodec.keepsReferenceApart(bytes);
+            parts.referenceStamp = parts.referenceKept ? ModelStateCodec.stampOf(bytes) : 0;
         }
-        byte[] bytes = stored.get(model);
-        return bytes == null ? 0 : blocksOf(bytes);
+        return parts;
     }
 
     private int blocksOf(byte[] bytes) {
@@ -292,6 +348,20 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
         return stored.get(model);
     }
 
+    /**
+     * The state last written for the model as one whole state ({@link ModelStateCodec#encode}: a head put together with
+     * its warm-up blocks or its anomaly reference), or null; unwritten updates are not included. For inspection.
+     */
+    public byte[] wholeState(String model) {
+        byte[] bytes = stored.get(model);
+        if (bytes == null || (blocks == null || blocksOf(bytes) == 0)
+                && (references == null || !ModelStateCodec.keepsReferenceApart(bytes))) {
+            return bytes;
+        }
+        return ModelStateCodec.encode(ModelStateCodec.decode(bytes, b -> blocks.get(blockKey(b, model)),
+                () -> references.get(model)));
+    }
+
     /** Models updated and not yet written to the underlying store. */
     public int unwrittenCount() {
         return unwritten.size();
@@ -316,12 +386,9 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
     }
 
     private void write(Slot slot) {
-        byte[] bytes;
+        OnlineMixture m = slot.mixture;
         int full = 0;
-        if (blocks == null) {
-            bytes = ModelStateSerde.INSTANCE.serializer().serialize(stored.name(), slot.mixture);
-        } else {
-            OnlineMixture m = slot.mixture;
+        if (blocks != null) {
             full = ModelStateCodec.fullBlocks(m);
             int retagged = m.takeEarliestRetag() / ModelStateCodec.BLOCK_POINTS;
             for (int b = Math.min(slot.written, retagged); b < full; b++) { // re-tagged, then new blocks
@@ -331,13 +398,31 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
             deleteBlocks(slot.model, full, slot.present); // initialised, or a smaller buffer replaced a bigger one
             slot.written = full;
             slot.present = full;
-            bytes = ModelStateCodec.encodeHead(m);
+        }
+        boolean apart = references != null && m.isInitialised();
+        byte[] bytes;
+        if (apart) {
+            bytes = ModelStateCodec.encodeRunningHead(m);
+            long stamp = ModelStateCodec.stampOf(bytes);
+            if (!slot.referenceKept || stamp != slot.referenceStamp) { // refreshed since written
+                references.put(slot.model, ModelStateCodec.encodeReference(m));
+                referenceWrites++;
+                slot.referenceKept = true;
+                slot.referenceStamp = stamp;
+            }
+        } else {
+            if (slot.referenceKept) { // back in its warm-up
+                deleteReference(slot.model);
+                slot.referenceKept = false;
+            }
+            bytes = blocks != null ? ModelStateCodec.encodeHead(m)
+                    : ModelStateSerde.INSTANCE.serializer().serialize(stored.name(), m);
         }
         stored.put(slot.model, bytes);
         writes++;
-        if (budget != null) { // the model's size now (a warming model grows; a head leaves its blocks out)
+        if (budget != null) { // the model's size now (a warming model grows; a head leaves its blocks or reference out)
             release(slot);
-            count(slot, full == 0 ? bytes.length : ModelStateCodec.encodedSize(slot.mixture));
+            count(slot, full == 0 && !apart ? bytes.length : ModelStateCodec.encodedSize(m));
         }
     }
 

@@ -187,6 +187,70 @@ class ModelStateCodecTest {
         assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.decode(head, i -> shortBlock));
     }
 
+    /**
+     * Version 7, a running head, is the version-5 state of a running model with its anomaly reference's quantiles (the
+     * last 728 bytes) replaced by their 8-byte stamp, the quantiles going to a reference record: int LEVELS, then the
+     * quantiles as version 5 lays them out. Head and record decode to the model the version-5 state is; a model encodes
+     * to the committed head and record (so the stamp's function has not changed); without the record, or with one of
+     * another refresh, the reference is recomputed from the decoded parameters and the rest of the state is unchanged.
+     */
+    @ParameterizedTest
+    @EnumSource(value = ModelStateFixtures.class, names = "WARMUP_FULL", mode = EnumSource.Mode.EXCLUDE)
+    void aVersion7RunningHeadAndItsReferenceAreTheVersion5StateWithItsQuantilesApart(ModelStateFixtures fixture) {
+        byte[] v5 = fixture.committed(5);
+        byte[] head = fixture.committedRunningHead(7);
+        byte[] record = fixture.committedReference(7);
+        int quantileBytes = LogLikelihoodReference.LEVELS * 8;
+        assertEquals(728, quantileBytes);
+        assertEquals(v5.length - quantileBytes + 8, head.length);
+        assertEquals(7, java.nio.ByteBuffer.wrap(head).getShort(VERSION_AT));
+        assertArrayEquals(Arrays.copyOfRange(v5, VERSION_AT + 2, v5.length - quantileBytes),
+                Arrays.copyOfRange(head, VERSION_AT + 2, head.length - 8), "the state as in version 5 up to the quantiles");
+        assertEquals(LogLikelihoodReference.LEVELS, java.nio.ByteBuffer.wrap(record).getInt());
+        assertArrayEquals(Arrays.copyOfRange(v5, v5.length - quantileBytes, v5.length),
+                Arrays.copyOfRange(record, 4, record.length), "the record holds the quantiles as version 5 lays them out");
+
+        OnlineMixture whole = ModelStateCodec.decode(v5);
+        OnlineMixture decoded = ModelStateCodec.decode(head, null, () -> record);
+        assertArrayEquals(v5, ModelStateCodec.encode(decoded), "head + reference = the version-5 state");
+        assertArrayEquals(head, ModelStateCodec.encodeRunningHead(whole), "version 7 is still the head written");
+        assertArrayEquals(record, ModelStateCodec.encodeReference(whole));
+        assertTrue(ModelStateCodec.keepsReferenceApart(head));
+        assertFalse(ModelStateCodec.keepsReferenceApart(v5));
+        assertEquals(ModelStateCodec.referenceStamp(whole), ModelStateCodec.stampOf(head));
+        assertEquals(ModelStateCodec.summary(v5), ModelStateCodec.summary(head));
+        List<String> fromWhole = new ArrayList<>();
+        List<String> fromHead = new ArrayList<>();
+        double[][] more = fixture.history(fixture.points + 300);
+        for (int i = fixture.points; i < more.length; i++) {
+            whole.learn(more[i], ModelStateFixtures.tag(i), into(fromWhole, true));
+            decoded.learn(more[i], ModelStateFixtures.tag(i), into(fromHead, true));
+        }
+        assertEquals(fromWhole, fromHead, "a model decoded from head and reference continues bit-identically");
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.decode(head));
+        assertTrue(e.getMessage().contains("decode it with its reference"), e.getMessage());
+        OnlineMixture refreshed = ModelStateCodec.decode(v5);
+        refreshed.reference().refresh(refreshed.parameters());
+        byte[] stale = record.clone();
+        stale[stale.length - 1] ^= 1; // another refresh's quantiles
+        for (byte[] missing : new byte[][]{null, stale, Arrays.copyOf(record, 12)}) {
+            OnlineMixture recomputed = ModelStateCodec.decode(head, null, () -> missing);
+            assertArrayEquals(refreshed.reference().quantiles(), recomputed.reference().quantiles(),
+                    "recomputed from the decoded parameters");
+            assertFalse(Arrays.equals(whole.reference().quantiles(), recomputed.reference().quantiles()),
+                    "the refresh moved the quantiles (the test could tell a kept reference from a recomputed one)");
+            assertTrue(ModelStateCodec.referenceStamp(recomputed) != ModelStateCodec.stampOf(head),
+                    "the stamp tells a recomputed reference from the head's");
+            byte[] reEncoded = ModelStateCodec.encode(recomputed);
+            assertArrayEquals(Arrays.copyOf(v5, v5.length - quantileBytes),
+                    Arrays.copyOf(reEncoded, reEncoded.length - quantileBytes), "the rest of the state unchanged");
+        }
+        OnlineMixture warming = ModelStateFixtures.WARMUP_FULL.replay(ScoreSink.IGNORE);
+        assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.encodeRunningHead(warming));
+        assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.encodeReference(warming));
+    }
+
     /** The header-only summary (the HTTP API's listing) agrees with the fully decoded model, for both versions. */
     @ParameterizedTest
     @EnumSource(ModelStateFixtures.class)
@@ -472,9 +536,14 @@ class ModelStateCodecTest {
                 () -> ModelStateCodec.decode(unknownType));
         assertTrue(e.getMessage().contains("covariance type code 9"), e.getMessage());
         byte[] future = bytes.clone();
-        future[5] = 7;
+        future[5] = 8;
         e = assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.decode(future));
-        assertEquals("unsupported model state version 7", e.getMessage());
+        assertEquals("unsupported model state version 8", e.getMessage());
+        byte[] warmingRunningHead = ModelStateFixtures.WARMUP_FULL.committed(5).clone();
+        warmingRunningHead[5] = 7; // version 7 is only ever a running head
+        e = assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.decode(warmingRunningHead, null,
+                () -> null));
+        assertTrue(e.getMessage().contains("running head of a warming model"), e.getMessage());
         byte[] runningHead = ModelStateFixtures.RUNNING_DIAG_PENDING_BATCH.committed(5).clone();
         runningHead[5] = 6; // version 6 is only ever a warming head
         e = assertThrows(IllegalArgumentException.class, () -> ModelStateCodec.decode(runningHead));

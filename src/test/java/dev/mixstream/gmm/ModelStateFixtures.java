@@ -10,7 +10,8 @@ import java.util.SplittableRandom;
 
 /**
  * Model states written by each format version (directories {@code model-state-v1} … {@code -v5}; {@code -v6} holds
- * only the warming head and blocks of the fixtures that have full blocks, version 6 being a head's layout),
+ * only the warming head and blocks of the fixtures that have full blocks, version 6 being a head's layout, and
+ * {@code -v7} only the running heads and reference records of the running fixtures),
  * committed under {@code src/test/resources} so that every later version is tested against bytes that a real
  * earlier version wrote. Each fixture is a named, deterministic history of points; {@link #main} wrote the
  * files (run it only to add the fixtures of a new format version; never to refresh an existing one).
@@ -90,6 +91,16 @@ enum ModelStateFixtures {
         return resource("model-state-v" + version + "/" + baseName() + ".block-" + b + ".bin");
     }
 
+    /** The running head committed by the given format version (7 on), for a running fixture. */
+    byte[] committedRunningHead(int version) {
+        return resource("model-state-v" + version + "/" + baseName() + ".running-head.bin");
+    }
+
+    /** The anomaly reference record committed with {@link #committedRunningHead}. */
+    byte[] committedReference(int version) {
+        return resource("model-state-v" + version + "/" + baseName() + ".reference.bin");
+    }
+
     private String baseName() {
         return fileName().substring(0, fileName().length() - ".bin".length());
     }
@@ -106,8 +117,10 @@ enum ModelStateFixtures {
     }
 
     /**
-     * Writes the fixtures of the current format into the given directory: every fixture's state ({@code encode}), and
-     * for a warming one with full blocks its head and blocks ({@code encodeHead}, {@code encodeBlock}; version 6 on).
+     * Writes the fixtures of the current format into the given directory: every fixture's state ({@code encode}), for
+     * a warming one with full blocks its head and blocks ({@code encodeHead}, {@code encodeBlock}; version 6 on), and for
+     * a running one its running head and reference record ({@code encodeRunningHead}, {@code encodeReference}; version
+     * 7 on).
      */
     public static void main(String[] args) throws IOException {
         Path dir = Path.of(args[0]);
@@ -115,6 +128,12 @@ enum ModelStateFixtures {
         for (ModelStateFixtures f : values()) {
             OnlineMixture m = f.replay(ScoreSink.IGNORE);
             Files.write(dir.resolve(f.fileName()), ModelStateCodec.encode(m));
+            if (m.isInitialised()) { // split from the committed version-5 state (a replay with pruned terms moved)
+                OnlineMixture committed = ModelStateCodec.decode(f.committed(5));
+                Files.write(dir.resolve(f.baseName() + ".running-head.bin"),
+                        ModelStateCodec.encodeRunningHead(committed));
+                Files.write(dir.resolve(f.baseName() + ".reference.bin"), ModelStateCodec.encodeReference(committed));
+            }
             for (int b = 0; b < ModelStateCodec.fullBlocks(m); b++) {
                 if (b == 0) {
                     Files.write(dir.resolve(f.baseName() + ".head.bin"), ModelStateCodec.encodeHead(m));

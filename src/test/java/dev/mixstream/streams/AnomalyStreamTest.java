@@ -161,7 +161,7 @@ class AnomalyStreamTest {
         assertEquals(0.01, a.alpha(), 0.0);
         assertEquals(flagged, a.anomalies());
         OnlineMixture stored = ModelStateCodec.decode(((ModelStore) driver.getStateStore(MixstreamTopology.STORE))
-                .stored().get("m"));
+                .wholeState("m"));
         stored.setAnomalyPolicy(settings.anomaly()); // the policy is the application's, not the stored model's
         assertEquals(stored.pointsNotLearned(), a.pointsNotLearned());
         assertTrue(a.pointsNotLearned() > 0 && a.pointsNotLearned() <= flagged, "flagged points past the warm-up");
@@ -219,7 +219,7 @@ class AnomalyStreamTest {
         // and the model the replay ends with is the stored one, anomaly state included
         MixtureSnapshot fitted = SnapshotJson.read(model);
         OnlineMixture stored = ModelStateCodec.decode(
-                ((ModelStore) driver.getStateStore(MixstreamTopology.STORE)).stored().get("sensor-1"));
+                ((ModelStore) driver.getStateStore(MixstreamTopology.STORE)).wholeState("sensor-1"));
         stored.setAnomalyPolicy(settings.anomaly());
         MixtureSnapshot online = MixtureSnapshot.of(stored);
         assertArrayEquals(online.weights(), fitted.weights(), 0.0);

@@ -176,6 +176,15 @@ class MixstreamTopologyTest {
         return ((ModelStore) driver.getStateStore(MixstreamTopology.STORE)).stored();
     }
 
+    /** The model's whole state as last written (its head put together with its blocks or its anomaly reference). */
+    private byte[] whole(String key) {
+        return ((ModelStore) driver.getStateStore(MixstreamTopology.STORE)).wholeState(key);
+    }
+
+    private KeyValueStore<String, byte[]> references() {
+        return driver.getKeyValueStore(MixstreamTopology.ANOMALY_REFERENCES_STORE);
+    }
+
     private static JsonNode json(byte[] value) throws Exception {
         return JSON.readTree(value);
     }
@@ -260,7 +269,7 @@ class MixstreamTopologyTest {
             for (TestRecord<byte[], byte[]> r : responsibilities.readRecordsToList()) {
                 into.add(json(r.value()));
             }
-            byte[] state = store().get("k");
+            byte[] state = whole("k");
             if (fullState == null) {
                 fullState = state;
             } else {
@@ -312,7 +321,7 @@ class MixstreamTopologyTest {
             points.pipeInput(utf8("model-1"), array(x));
             direct.learn(x, ScoreSink.IGNORE);
         }
-        byte[] stored = store().get("model-1");
+        byte[] stored = whole("model-1");
         OnlineMixture fromStore = ModelStateCodec.decode(stored);
         GaussianMixture g = fromStore.parameters();
         GaussianMixture d = direct.parameters();
@@ -350,7 +359,7 @@ class MixstreamTopologyTest {
                 "--batch-size", "2", "--no-progress", "--model-out", model.toString());
         assertEquals(0, code);
         MixtureSnapshot offline = SnapshotJson.read(model);
-        MixtureSnapshot online = MixtureSnapshot.of(ModelStateCodec.decode(store().get("cli")));
+        MixtureSnapshot online = MixtureSnapshot.of(ModelStateCodec.decode(whole("cli")));
         assertArrayEquals(offline.weights(), online.weights(), 0.0);
         for (int c = 0; c < 3; c++) {
             assertArrayEquals(offline.means()[c], online.means()[c], 0.0);
@@ -469,7 +478,7 @@ class MixstreamTopologyTest {
         assertArrayEquals(utf8("[1, 2]"), dead.get(0).value());
         assertEquals(settings.pointsTopic(), header(dead.get(0), DeadLetters.SOURCE_TOPIC));
         points.pipeInput(utf8("ok"), utf8("[1, 2]"));
-        assertEquals(1, ModelStateCodec.decode(store().get("ok")).pointsSeen());
+        assertEquals(1, ModelStateCodec.decode(whole("ok")).pointsSeen());
     }
 
     @Test
@@ -493,8 +502,8 @@ class MixstreamTopologyTest {
         }
         assertNotNull(store().get("default"));
         assertNotNull(store().get("far"));
-        OnlineMixture def = ModelStateCodec.decode(store().get("default"));
-        OnlineMixture far = ModelStateCodec.decode(store().get("far"));
+        OnlineMixture def = ModelStateCodec.decode(whole("default"));
+        OnlineMixture far = ModelStateCodec.decode(whole("far"));
         assertEquals(40, def.pointsSeen());
         assertEquals(40, far.pointsSeen());
         assertTrue(Math.abs(far.parameters().mean(0)[0] - 1000) < 20);
@@ -521,20 +530,21 @@ class MixstreamTopologyTest {
         // What a restarted instance gets back (from its local store or the changelog) is the store's content.
         // TopologyTestDriver deletes its state directory on close() and has no changelog restore, so the new
         // driver gets the saved content written into its store before it sees the next record.
-        Map<String, byte[]> saved = new HashMap<>();
-        try (var it = store().all()) {
-            it.forEachRemaining(kv -> saved.put(kv.key, kv.value));
-        }
+        Map<String, byte[]> saved = contents(store());
+        Map<String, byte[]> savedReferences = contents(references());
         assertEquals(java.util.Set.of("k"), saved.keySet());
+        assertTrue(ModelStateCodec.keepsReferenceApart(saved.get("k")), "a running head");
+        assertEquals(java.util.Set.of("k"), savedReferences.keySet(), "its anomaly reference apart");
         driver.close();
         open(s); // a new driver on the same state directory, with a new processor and an empty model cache
         saved.forEach((k, v) -> store().put(k, v));
+        savedReferences.forEach((k, v) -> references().put(k, v));
         for (int i = 150; i < xs.length; i++) {
             points.pipeInput(utf8("k"), array(xs[i]));
         }
         responsibilities.readRecordsToList().forEach(r -> resumed.add(withoutOffset(r.value())));
         assertEquals(straight, resumed);
-        assertArrayEquals(straightState, store().get("k"));
+        assertArrayEquals(straightState, whole("k"));
     }
 
     /**
@@ -571,7 +581,7 @@ class MixstreamTopologyTest {
         responsibilities.readRecordsToList().forEach(r -> resumed.add(withoutOffset(r.value())));
         assertEquals(straight, resumed, "the warm-up points answered at the initialisation from head and blocks, "
                 + "and every point after");
-        assertArrayEquals(straightState, store().get("k"));
+        assertArrayEquals(straightState, whole("k"));
         assertEquals(Map.of(), contents(blocks()), "an initialised model's blocks are deleted");
     }
 
@@ -589,7 +599,7 @@ class MixstreamTopologyTest {
         }
         List<String> outputs = new ArrayList<>();
         responsibilities.readRecordsToList().forEach(r -> outputs.add(withoutOffset(r.value())));
-        byte[] state = store().get("k");
+        byte[] state = whole("k");
         driver.close();
         stateDir = mine;
         return new Uninterrupted(outputs, state);

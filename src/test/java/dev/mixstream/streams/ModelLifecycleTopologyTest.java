@@ -147,7 +147,7 @@ class ModelLifecycleTopologyTest {
 
     /** The store's bytes after Kafka Streams flushed it (the driver commits after each record). */
     private byte[] storedAfterCommit(String key) {
-        return store().get(key);
+        return ((ModelStore) driver.getStateStore(MixstreamTopology.STORE)).wholeState(key);
     }
 
     @Test
@@ -162,7 +162,7 @@ class ModelLifecycleTopologyTest {
         TestRecord<byte[], byte[]> tombstone = snapshots.readRecord();
         assertEquals("m", new String(tombstone.key(), StandardCharsets.UTF_8));
         assertNull(tombstone.value(), "a tombstone for compaction");
-        OnlineMixture reset = ModelStateCodec.decode(store().get("m"));
+        OnlineMixture reset = ModelStateCodec.decode(storedAfterCommit("m"));
         assertFalse(reset.isInitialised());
         assertEquals(0, reset.pointsSeen());
         for (int i = 0; i < 19; i++) {

@@ -14,6 +14,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -385,6 +386,134 @@ class ModelStoreTest {
         assertEquals(java.util.List.of("0:a", "1:a"), blockKeys(blocks));
         s.clearCache();
         assertArrayEquals(ModelStateCodec.encode(back), ModelStateCodec.encode(s.get("a")));
+    }
+
+    /** A store with a warm-up blocks store and an anomaly references store attached, as the processor opens it. */
+    private static ModelStore openWithReferences(KeyValueStore<String, byte[]> references) {
+        ModelStore s = openWithBlocks(blocksStore());
+        references.init(new MockProcessorContext<>().getStateStoreContext(), references);
+        s.useAnomalyReferences(references);
+        return s;
+    }
+
+    private static KeyValueStore<String, byte[]> referencesStore() {
+        return Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("references"), Serdes.String(),
+                Serdes.ByteArray()).withLoggingDisabled().build();
+    }
+
+    private final java.util.SplittableRandom noise = new java.util.SplittableRandom(17);
+
+    /** Points of two noisy clusters: the parameters move, so each refresh gives other quantiles. */
+    private void learnNoisy(OnlineMixture m, int points) {
+        for (int i = 0; i < points; i++) {
+            m.learn(new double[]{noise.nextGaussian() + (i % 2) * 6, noise.nextGaussian()}, s -> { });
+        }
+    }
+
+    /** A short warm-up and a short half-life: the reference is refreshed every 2 048 points (the shortest interval). */
+    private static final MixtureConfig REFRESHING = MixtureConfig.defaults(2).withWarmup(20).withHalfLife(500);
+
+    /**
+     * The anomaly reference is not rewritten at each commit: with a references store, a running model's state is a
+     * running head without the reference's 728 bytes of quantiles, which are written to the references store when they
+     * change (a refresh) and only then; the model reads back exactly from head and reference, also after a restart;
+     * the record is deleted when the model goes back to its warm-up and when it is removed.
+     */
+    @Test
+    void aRunningModelWritesItsReferenceOnlyWhenRefreshedAndAHeadWithoutIt() {
+        KeyValueStore<String, byte[]> references = referencesStore();
+        ModelStore s = openWithReferences(references);
+        OnlineMixture m = new OnlineMixture(REFRESHING);
+        learnNoisy(m, 20);
+        assertTrue(m.isInitialised());
+        assertEquals(2048, m.referenceInterval());
+        java.util.Set<Long> stamps = new java.util.HashSet<>();
+        int flushes = 0;
+        while (m.pointsSeen() < 3 * 2048 + 500) {
+            learnNoisy(m, 25);
+            s.put("a", m);
+            s.flushCache();
+            flushes++;
+            stamps.add(ModelStateCodec.referenceStamp(m));
+            assertEquals(stamps.size(), s.referenceWriteCount(), "one reference record per refresh, after "
+                    + m.pointsSeen() + " points");
+            byte[] head = s.storedBytes("a");
+            assertTrue(ModelStateCodec.keepsReferenceApart(head));
+            assertEquals(ModelStateCodec.encode(m).length - 728 + 8, head.length, "the quantiles left out");
+            assertArrayEquals(ModelStateCodec.encodeReference(m), references.get("a"));
+            assertEquals(m.pointsSeen(), ModelStateCodec.summary(head).pointsSeen(), "the summary reads a running head");
+            assertEquals(m.anomalyRate(), ModelStateCodec.summary(head).anomalyRate());
+        }
+        assertTrue(flushes > 200 && stamps.size() >= 3 && stamps.size() <= 6,
+                flushes + " commits, " + stamps.size() + " references");
+
+        s.clearCache(); // as after a restoration: decoded again, from the head and its reference
+        OnlineMixture back = s.get("a");
+        assertNotSame(m, back);
+        assertArrayEquals(ModelStateCodec.encode(m), ModelStateCodec.encode(back), "head + reference = the whole state");
+        assertEquals(0, s.unwrittenCount());
+        long written = s.referenceWriteCount();
+        learnNoisy(back, 5);
+        s.put("a", back);
+        s.flushCache();
+        assertEquals(written, s.referenceWriteCount(), "a decoded model knows its reference is written");
+
+        OnlineMixture reset = new OnlineMixture(REFRESHING); // a reset: back in the warm-up
+        learnNoisy(reset, 3);
+        s.clearCache(); // replaced while not decoded: the stored head says a reference is there
+        s.put("a", reset);
+        s.flushCache();
+        assertNull(references.get("a"), "a warming model has no reference record");
+        assertEquals(written + 1, s.referenceWriteCount());
+        learnNoisy(reset, 20);
+        s.put("a", reset);
+        s.flushCache();
+        assertArrayEquals(ModelStateCodec.encodeReference(reset), references.get("a"), "initialised: written again");
+        s.remove("a");
+        assertNull(references.get("a"), "a removed model's reference is deleted");
+        assertNull(s.get("a"));
+    }
+
+    /**
+     * A reference record missing, or of another refresh than the head's stamp, at decoding (possible only when head and
+     * record could be written apart, at-least-once) is recomputed from the decoded parameters; the next flush writes a
+     * head and a record that agree again.
+     */
+    @Test
+    void aMissingOrStaleReferenceIsRecomputedAndWrittenAgain() {
+        KeyValueStore<String, byte[]> references = referencesStore();
+        ModelStore s = openWithReferences(references);
+        OnlineMixture m = new OnlineMixture(REFRESHING);
+        learnNoisy(m, 20);
+        s.put("a", m);
+        s.flushCache();
+        byte[] first = references.get("a");
+        learnNoisy(m, 2048 + 100); // refreshed once since
+        s.put("a", m);
+        s.flushCache();
+        assertFalse(java.util.Arrays.equals(first, references.get("a")));
+        OnlineMixture expected = ModelStateCodec.decode(ModelStateCodec.encode(m));
+        expected.reference().refresh(expected.parameters());
+
+        for (byte[] record : new byte[][]{null, first}) {
+            if (record == null) {
+                references.delete("a");
+            } else {
+                references.put("a", record);
+            }
+            s.clearCache();
+            OnlineMixture back = s.get("a");
+            assertArrayEquals(expected.reference().quantiles(), back.reference().quantiles(), "recomputed");
+            assertFalse(java.util.Arrays.equals(m.reference().quantiles(), back.reference().quantiles()));
+            assertEquals(1, s.unwrittenCount(), "to be written again");
+            s.flushCache();
+            assertArrayEquals(ModelStateCodec.encodeReference(back), references.get("a"));
+            assertEquals(ModelStateCodec.referenceStamp(back), ModelStateCodec.stampOf(s.storedBytes("a")));
+            s.clearCache();
+            assertArrayEquals(ModelStateCodec.encode(back), ModelStateCodec.encode(s.get("a")), "head and record agree");
+            s.put("a", m); // the original again, for the next case
+            s.flushCache();
+        }
     }
 
     @Test

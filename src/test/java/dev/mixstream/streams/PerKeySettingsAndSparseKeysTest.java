@@ -117,7 +117,7 @@ class PerKeySettingsAndSparseKeysTest {
     }
 
     private OnlineMixture stored(String key) {
-        byte[] state = ((ModelStore) driver.getStateStore(MixstreamTopology.STORE)).stored().get(key);
+        byte[] state = ((ModelStore) driver.getStateStore(MixstreamTopology.STORE)).wholeState(key);
         return state == null ? null : ModelStateCodec.decode(state);
     }
 

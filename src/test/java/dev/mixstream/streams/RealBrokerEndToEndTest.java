@@ -3,6 +3,7 @@ package dev.mixstream.streams;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.mixstream.broker.EmbeddedBroker;
+import dev.mixstream.gmm.ModelStateCodec;
 import dev.mixstream.gmm.OnlineMixture;
 import dev.mixstream.snapshot.MixtureSnapshot;
 import dev.mixstream.snapshot.SnapshotJson;
@@ -168,9 +169,15 @@ class RealBrokerEndToEndTest {
         List<ConsumerRecord<byte[], byte[]>> states = consume(s.kafka().get("application.id") + "-" + MixstreamTopology.STORE
                 + "-changelog", 1);
         assertTrue(!states.isEmpty(), "a state in the changelog");
-        OnlineMixture last = ModelStateSerde.INSTANCE.deserializer().deserialize(null,
-                states.get(states.size() - 1).value());
+        byte[] head = states.get(states.size() - 1).value();
+        List<ConsumerRecord<byte[], byte[]>> references = consume(s.kafka().get("application.id") + "-"
+                + MixstreamTopology.ANOMALY_REFERENCES_STORE + "-changelog", 1);
+        assertTrue(!references.isEmpty(), "the running model's anomaly reference in its changelog");
+        byte[] reference = references.get(references.size() - 1).value();
+        OnlineMixture last = ModelStateCodec.decode(head, null, () -> reference);
         assertEquals(n, last.pointsSeen(), "the committed state is the one after the last committed output");
+        assertEquals(ModelStateCodec.stampOf(head), ModelStateCodec.referenceStamp(last),
+                "with the reference it was written with, in the same transaction");
     }
 
     private static void assertCompactedSnapshotsTopic(String topic) throws Exception {
