@@ -10,12 +10,15 @@ import dev.mixstream.gmm.OnlineMixture;
  * (the buffer of W − 1 points, just before initialisation; what the models store writes at a commit is a head of at
  * most B − 1 of them, {@link ModelStateCodec#encodeHead}, and each full block of B once) and once running, W points
  * after its initialisation (statistics, drift tracking, and for FULL covariances with batch size 1 the Cholesky
- * factors that rank-one updates moved; no pending mini-batch, no re-fit in progress).
+ * factors that rank-one updates moved; no pending mini-batch, no re-fit in progress), of which the models store writes
+ * at a commit a running head ({@link ModelStateCodec#encodeRunningHead}) and at a refresh of the anomaly reference its
+ * record ({@link ModelStateCodec#encodeReference}).
  */
 public final class ModelSizes {
     /** One row of the table. */
     public record Size(int components, int dimension, String covarianceType, int warmup, int warmupBytes,
-                       int runningBytes, int largestHeadBytes, int blockBytes) {
+                       int runningBytes, int largestHeadBytes, int blockBytes, int runningHeadBytes,
+                       int referenceBytes) {
     }
 
     private ModelSizes() {
@@ -51,6 +54,7 @@ public final class ModelSizes {
             throw new IllegalStateException("model did not initialise after its warm-up");
         }
         return new Size(components, dimension, type.name().toLowerCase(java.util.Locale.ROOT), warmup, warmupBytes,
-                ModelStateCodec.encode(model).length, largestHead, blockBytes);
+                ModelStateCodec.encode(model).length, largestHead, blockBytes,
+                ModelStateCodec.encodeRunningHead(model).length, ModelStateCodec.encodeReference(model).length);
     }
 }

@@ -224,10 +224,12 @@ public final class BenchCommand extends MixstreamCommand {
         }
         printTable(out, runs);
         printSumOfParts(out, runs, parts);
-        out.printf(Locale.ROOT, "model state in the store (K=%d, D=%d, %s): %,d bytes running, %,d bytes at the end of "
-                        + "its %d-point warm-up, written at a commit as a head of at most %,d bytes and blocks of %,d "
+        out.printf(Locale.ROOT, "model state in the store (K=%d, D=%d, %s): %,d bytes running, written at a commit as a "
+                        + "head of %,d bytes (its anomaly reference, %,d bytes, at a refresh only); %,d bytes at the end "
+                        + "of its %d-point warm-up, written at a commit as a head of at most %,d bytes and blocks of %,d "
                         + "bytes written once%n", components, dimension, size.covarianceType(), size.runningBytes(),
-                size.warmupBytes(), size.warmup(), size.largestHeadBytes(), size.blockBytes());
+                size.runningHeadBytes(), size.referenceBytes(), size.warmupBytes(), size.warmup(),
+                size.largestHeadBytes(), size.blockBytes());
         out.flush();
         if (jsonOut != null) {
             writeReport(runs, size, parts, err);

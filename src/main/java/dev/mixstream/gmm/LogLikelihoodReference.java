@@ -42,6 +42,31 @@ public final class LogLikelihoodReference {
 
     /** ℓ(p_i), non-decreasing in i: the state. */
     final double[] quantiles = new double[LEVELS];
+    /** {@link #stamp()}'s value, valid while {@link #stamped}: computed once per refresh, not at every commit. */
+    private long stamp;
+    private boolean stamped;
+
+    /**
+     * A 64-bit checksum of the quantiles' bits (h ← 0x6D7873526566; per quantile h ← rotl(h ⊕ bits(q), 23) · φ64), what
+     * a state that keeps the reference apart holds in its place ({@link ModelStateCodec#encodeRunningHead}). Stored in
+     * states: its function never changes.
+     */
+    long stamp() {
+        if (!stamped) {
+            long h = 0x6D7873526566L;
+            for (double q : quantiles) {
+                h = Long.rotateLeft(h ^ Double.doubleToRawLongBits(q), 23) * 0x9E3779B97F4A7C15L;
+            }
+            stamp = h;
+            stamped = true;
+        }
+        return stamp;
+    }
+
+    /** The quantiles were written (by a refresh or a decoder): the stamp is computed again when asked. */
+    void quantilesChanged() {
+        stamped = false;
+    }
 
     /**
      * The refresh's work arrays: ≈ 4 096 samples × 24 bytes, shared by all the models a thread refreshes (a
@@ -157,6 +182,7 @@ public final class LogLikelihoodReference {
         for (int i = 1; i < LEVELS; i++) {
             quantiles[i] = Math.max(quantiles[i], quantiles[i - 1]); // float-precision ties: keep it monotone
         }
+        quantilesChanged();
     }
 
     /** log p(ℓ), ≤ 0, finite for finite ℓ (−∞ only for ℓ = −∞). */

@@ -607,6 +607,7 @@ public final class ModelStateCodec {
         m.anomalies = in.getLong();
         m.anomalyRate = in.getDouble();
         double[] q = m.reference.quantiles;
+        m.reference.quantilesChanged();
         if (version != VERSION_7) {
             for (int i = 0; i < q.length; i++) {
                 q[i] = in.getDouble();
@@ -668,14 +669,7 @@ public final class ModelStateCodec {
      * their place (0 for a model in its warm-up).
      */
     public static long referenceStamp(OnlineMixture m) {
-        if (m.mixture == null) {
-            return 0;
-        }
-        long h = 0x6D7873526566L;
-        for (double q : m.reference.quantiles) {
-            h = Long.rotateLeft(h ^ Double.doubleToRawLongBits(q), 23) * 0x9E3779B97F4A7C15L; // h ← rotl(h ⊕ q, 23) · φ64
-        }
-        return h;
+        return m.mixture == null ? 0 : m.reference.stamp();
     }
 
     /**

@@ -95,6 +95,10 @@ class BenchPartsTest {
         int b = ModelStateCodec.BLOCK_POINTS;
         assertEquals(header + 3 * 4 + (b - 1) * (8 * 8 + 4), s.largestHeadBytes());
         assertEquals(4 + b * (8 * 8 + 4), s.blockBytes());
+        // what a running model writes at a commit: its state with the 91 quantiles replaced by their 8-byte stamp, and
+        // at a refresh the quantiles (91, after their count)
+        assertEquals(s.runningBytes() - 91 * 8 + 8, s.runningHeadBytes());
+        assertEquals(4 + 91 * 8, s.referenceBytes());
         assertTrue(ModelSizes.measure(5, 8, CovarianceType.DIAG).runningBytes() < s.runningBytes());
         OnlineMixture fresh = new OnlineMixture(MixtureConfig.defaults(5));
         assertEquals(ModelStateCodec.encodedSize(fresh), ModelStateCodec.encode(fresh).length);
