@@ -475,6 +475,33 @@ class ModelStoreTest {
     }
 
     /**
+     * Upgrading: a running model stored whole (version 5, as a release without the references store wrote it) is read
+     * as it is, and written from its next flush on as a running head and a reference record; reading those back gives
+     * the same model.
+     */
+    @Test
+    void aModelStoredWholeByAnEarlierReleaseIsWrittenAsAHeadAndAReferenceFromItsNextFlush() {
+        KeyValueStore<String, byte[]> references = referencesStore();
+        ModelStore s = openWithReferences(references);
+        OnlineMixture m = new OnlineMixture(REFRESHING);
+        learnNoisy(m, 300);
+        byte[] whole = ModelStateCodec.encode(m);
+        s.stored().put("a", whole);
+        OnlineMixture read = s.get("a");
+        assertArrayEquals(whole, ModelStateCodec.encode(read));
+        assertArrayEquals(whole, s.wholeState("a"), "a whole state is its own whole state");
+        learnNoisy(read, 1);
+        s.put("a", read);
+        s.flushCache();
+        assertTrue(ModelStateCodec.keepsReferenceApart(s.storedBytes("a")));
+        assertArrayEquals(ModelStateCodec.encodeReference(read), references.get("a"));
+        assertEquals(1, s.referenceWriteCount());
+        assertArrayEquals(ModelStateCodec.encode(read), s.wholeState("a"), "head + reference = the whole state");
+        s.clearCache();
+        assertArrayEquals(ModelStateCodec.encode(read), ModelStateCodec.encode(s.get("a")));
+    }
+
+    /**
      * A reference record missing, or of another refresh than the head's stamp, at decoding (possible only when head and
      * record could be written apart, at-least-once) is recomputed from the decoded parameters; the next flush writes a
      * head and a record that agree again.
