@@ -129,6 +129,8 @@ public final class PipelineBenchmark {
      * @param changelogBytes   the bytes of the batches that carried them (the producers' per-topic byte-total)
      * @param outputBytes      the bytes of the batches the application sent to its output topic (likewise; after
      *                         the producer's compression, if any)
+     * @param snapshotBytes    the bytes of the batches the application sent to its snapshots topic and to its snapshots
+     *                         store's changelog (likewise; 0 for the pass-through)
      * @param appendLatency    send time → output append time (null without a latency phase)
      * @param visibleLatency   send time → output visible to a read_committed consumer (null likewise)
      * @param compileShare     JIT compilation time during the throughput phase over its length (summed over the
@@ -138,7 +140,7 @@ public final class PipelineBenchmark {
      */
     public record Run(int keys, String guarantee, String app, long points, double seconds, double recordsPerSecond,
                       long expectedOutputs, long outputs, long changelogRecords, long changelogBytes,
-                      long outputBytes, Latency appendLatency, Latency visibleLatency,
+                      long outputBytes, long snapshotBytes, Latency appendLatency, Latency visibleLatency,
                       double compileShare, double processCores) {
         /** CPU of the whole process per record processed: core-µs = cores busy / records per second. */
         public double cpuMicrosPerRecord() {
@@ -291,13 +293,14 @@ public final class PipelineBenchmark {
                 long outputs = drain(consumer, expected, handle, deadline);
                 long[] changelog = changelogSent(handle.streams());
                 long outputBytes = bytesSent(handle.streams(), output);
+                long snapshotBytes = snapshotBytesSent(handle.streams(), prefix + ".snapshots");
                 Histogram append = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
                 Histogram visible = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
                 if (latencyPoints > 0) {
                     measureLatency(consumer, producer(false), input, workload, latencyPoints, append, visible, handle);
                 }
                 return new Run(keys, guarantee, app.label(), points, seconds, rate, expected, outputs,
-                        changelog[0], changelog[1], outputBytes, Latency.of(append), Latency.of(visible),
+                        changelog[0], changelog[1], outputBytes, snapshotBytes, Latency.of(append), Latency.of(visible),
                         compileShare, processCores);
             }
         } finally {
@@ -314,6 +317,20 @@ public final class PipelineBenchmark {
         streams.metrics().forEach((name, metric) -> {
             if ("producer-topic-metrics".equals(name.group()) && topic.equals(name.tags().get("topic"))
                     && name.name().equals("byte-total")) {
+                sent[0] += (long) ((Number) metric.metricValue()).doubleValue();
+            }
+        });
+        return sent[0];
+    }
+
+    /** Bytes the application's producers sent to its snapshots topic and to its snapshots store's changelog. */
+    static long snapshotBytesSent(KafkaStreams streams, String snapshotsTopic) {
+        long[] sent = {0};
+        streams.metrics().forEach((name, metric) -> {
+            String topic = name.tags().get("topic");
+            if ("producer-topic-metrics".equals(name.group()) && name.name().equals("byte-total") && topic != null
+                    && (topic.equals(snapshotsTopic)
+                    || topic.endsWith("-" + MixstreamTopology.SNAPSHOT_STORE + "-changelog"))) {
                 sent[0] += (long) ((Number) metric.metricValue()).doubleValue();
             }
         });

@@ -169,8 +169,8 @@ public final class ModelStateCodec {
             throw new IllegalArgumentException("not a mixstream model state");
         }
         int version = in.getShort();
-        if (version != VERSION && version != VERSION_6 && version != VERSION_7 && version != VERSION_4 && version != VERSION_3
-                && version != VERSION_2 && version != VERSION_1) {
+        if (version != VERSION && version != VERSION_6 && version != VERSION_7 && version != VERSION_4
+                && version != VERSION_3 && version != VERSION_2 && version != VERSION_1) {
             throw new IllegalArgumentException("unsupported model state version " + version);
         }
         int configStart = in.position();
@@ -249,8 +249,9 @@ public final class ModelStateCodec {
      * left-out points as {@link #decode(byte[], IntFunction)} reads them, and a running head's anomaly reference from
      * {@code reference} (the bytes {@link #encodeReference} wrote). A reference record that is missing (null), not one,
      * or of another refresh than the head's stamp says is not used: the reference is recomputed from the decoded
-     * parameters (as for a version-1 state; the model's learning is unchanged, its anomaly scores are those of a
-     * reference refreshed now), which {@link #referenceStamp} then tells apart from the head's {@link #stampOf}.
+     * parameters (as for a version-1 state: its anomaly scores are those of a reference refreshed now, and so are the
+     * points a policy that does not learn flagged points keeps out), which {@link #referenceStamp} then tells apart
+     * from the head's {@link #stampOf}.
      *
      * @param blocks    the head's blocks, or null for a state that has none
      * @param reference the running head's reference record, or null for a state that has none

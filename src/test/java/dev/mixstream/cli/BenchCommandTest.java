@@ -55,6 +55,9 @@ class BenchCommandTest {
         for (JsonNode run : runs) { // every output record was sent, in batches of at least 20 bytes per record
             assertTrue(run.get("outputBytes").asLong() > 20 * run.get("outputs").asLong(), run.toString());
         }
+        assertEquals(0, runs.get(0).get("snapshotBytes").asLong(), "the pass-through writes no snapshots");
+        // a snapshot every 1 000 points of a key (20 000 points): at least one, to the topic and the store's changelog
+        assertTrue(runs.get(1).get("snapshotBytes").asLong() > 2 * 500, runs.get(1).toString());
         JsonNode size = report.get("modelSizes").get(0);
         assertTrue(size.get("runningBytes").asInt() > 0 && size.get("warmupBytes").asInt() > size.get("runningBytes").asInt(),
                 size.toString());
