@@ -131,6 +131,9 @@ public final class PipelineBenchmark {
      *                         the producer's compression, if any)
      * @param snapshotBytes    the bytes of the batches the application sent to its snapshots topic and to its snapshots
      *                         store's changelog (likewise; 0 for the pass-through)
+     * @param punctuateMaxMs   the longest punctuation of a stream thread in the last minute of the throughput phase
+     *                         (Kafka Streams' {@code punctuate-latency-max}; 0 if none ran): how long the estimator's
+     *                         wall-clock snapshots held up the records
      * @param appendLatency    send time → output append time (null without a latency phase)
      * @param visibleLatency   send time → output visible to a read_committed consumer (null likewise)
      * @param compileShare     JIT compilation time during the throughput phase over its length (summed over the
@@ -140,7 +143,8 @@ public final class PipelineBenchmark {
      */
     public record Run(int keys, String guarantee, String app, long points, double seconds, double recordsPerSecond,
                       long expectedOutputs, long outputs, long changelogRecords, long changelogBytes,
-                      long outputBytes, long snapshotBytes, Latency appendLatency, Latency visibleLatency,
+                      long outputBytes, long snapshotBytes, double punctuateMaxMs, Latency appendLatency,
+                      Latency visibleLatency,
                       double compileShare, double processCores) {
         /** CPU of the whole process per record processed: core-µs = cores busy / records per second. */
         public double cpuMicrosPerRecord() {
@@ -294,13 +298,15 @@ public final class PipelineBenchmark {
                 long[] changelog = changelogSent(handle.streams());
                 long outputBytes = bytesSent(handle.streams(), output);
                 long snapshotBytes = snapshotBytesSent(handle.streams(), prefix + ".snapshots");
+                double punctuateMaxMs = punctuateMaxMs(handle.streams());
                 Histogram append = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
                 Histogram visible = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
                 if (latencyPoints > 0) {
                     measureLatency(consumer, producer(false), input, workload, latencyPoints, append, visible, handle);
                 }
                 return new Run(keys, guarantee, app.label(), points, seconds, rate, expected, outputs,
-                        changelog[0], changelog[1], outputBytes, snapshotBytes, Latency.of(append), Latency.of(visible),
+                        changelog[0], changelog[1], outputBytes, snapshotBytes, punctuateMaxMs, Latency.of(append),
+                        Latency.of(visible),
                         compileShare, processCores);
             }
         } finally {
@@ -321,6 +327,21 @@ public final class PipelineBenchmark {
             }
         });
         return sent[0];
+    }
+
+    /**
+     * The longest punctuation of the application's stream threads within Kafka's metric window (the thread-level
+     * {@code punctuate-latency-max}, a maximum over the last 30 to 60 s), in ms; 0 if none ran.
+     */
+    static double punctuateMaxMs(KafkaStreams streams) {
+        double[] max = {0};
+        streams.metrics().forEach((name, metric) -> {
+            if ("stream-thread-metrics".equals(name.group()) && name.name().equals("punctuate-latency-max")
+                    && metric.metricValue() instanceof Number v && Double.isFinite(v.doubleValue())) {
+                max[0] = Math.max(max[0], v.doubleValue());
+            }
+        });
+        return max[0];
     }
 
     /** Bytes the application's producers sent to its snapshots topic and to its snapshots store's changelog. */

@@ -267,16 +267,16 @@ public final class BenchCommand extends MixstreamCommand {
     }
 
     private static void printTable(PrintWriter out, List<Run> runs) {
-        out.printf("%-8s %-16s %-13s %12s %7s %12s %12s %12s %12s %19s %10s %12s %9s %12s %6s %11s %5s%n", "keys",
-                "guarantee", "application", "records/s", "ratio", "p50 append", "p99 append", "p50 visible",
-                "p99 visible", "outputs/expected", "changelog", "changelog MB", "output MB", "snapshots MB", "cores",
-                "core-µs/rec", "jit");
+        out.printf("%-8s %-16s %-13s %12s %7s %12s %12s %12s %12s %19s %10s %12s %9s %12s %14s %6s %11s %5s%n",
+                "keys", "guarantee", "application", "records/s", "ratio", "p50 append", "p99 append", "p50 visible",
+                "p99 visible", "outputs/expected", "changelog", "changelog MB", "output MB", "snapshots MB",
+                "punctuation ms", "cores", "core-µs/rec", "jit");
         for (Run r : runs) {
             Run base = passThroughOf(runs, r);
             String ratio = r.app().equals(App.ESTIMATOR.label()) && base != null
                     ? String.format(Locale.ROOT, "%.2f", r.recordsPerSecond() / base.recordsPerSecond()) : "";
             out.printf(Locale.ROOT, "%-8d %-16s %-13s %,12.0f %7s %12s %12s %12s %12s %19s %,10d %,12.1f %,9.1f %,12.1f "
-                            + "%6.2f %11.2f %4.0f%%%n",
+                            + "%,14.1f %6.2f %11.2f %4.0f%%%n",
                     r.keys(), r.guarantee(),
                     r.app(), r.recordsPerSecond(), ratio,
                     ms(r.appendLatency() == null ? null : r.appendLatency().p50Ms()),
@@ -284,7 +284,8 @@ public final class BenchCommand extends MixstreamCommand {
                     ms(r.visibleLatency() == null ? null : r.visibleLatency().p50Ms()),
                     ms(r.visibleLatency() == null ? null : r.visibleLatency().p99Ms()),
                     String.format(Locale.ROOT, "%,d/%,d", r.outputs(), r.expectedOutputs()), r.changelogRecords(),
-                    r.changelogBytes() / 1e6, r.outputBytes() / 1e6, r.snapshotBytes() / 1e6, r.processCores(),
+                    r.changelogBytes() / 1e6, r.outputBytes() / 1e6, r.snapshotBytes() / 1e6, r.punctuateMaxMs(),
+                    r.processCores(),
                     r.cpuMicrosPerRecord(), 100 * r.compileShare());
         }
     }

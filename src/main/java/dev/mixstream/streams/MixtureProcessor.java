@@ -15,7 +15,6 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
@@ -23,7 +22,7 @@ import java.util.Set;
  * as the engine's binary state. Each valid point is scored and learned; its responsibilities record
  * (or, at the end of a warm-up, those of all buffered points) goes to the responsibilities sink;
  * snapshots go to the snapshots sink (and into the snapshots store, for the HTTP API) every N points of a
- * model and on a wall-clock punctuation for models that changed; unusable records go to the dead-letter sink
+ * model and, for models that changed, within one wall-clock interval ({@link SnapshotSchedule}); unusable records go to the dead-letter sink
  * with their reason.
  *
  * <p>The models live in a {@link ModelStore}: decoded, in a bounded LRU per task, and encoded into the
@@ -49,7 +48,8 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
     private KeyValueStore<String, Long> lastSeen;
     private MixstreamMetrics.ModelCensus census;
     private String task;
-    private final Set<String> changedSinceSnapshot = new LinkedHashSet<>();
+    /** When the models that changed are due for their wall-clock snapshot, or null (mixstream.snapshot.interval.ms=0). */
+    private final SnapshotSchedule snapshotSchedule;
     /** The (K, type, W, D) combinations already warned about as below the safe warm-up. */
     private final Set<String> warnedShortWarmup = new java.util.HashSet<>();
     /**
@@ -75,6 +75,8 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         this.activity = activity;
         this.parser = new PointParser(settings.maxValueBytes(), settings.maxDimension());
         this.writer = new ResponsibilityWriter(settings.output());
+        this.snapshotSchedule = settings.snapshotIntervalMs() > 0 ? new SnapshotSchedule(settings.snapshotIntervalMs())
+                : null;
     }
 
     @Override
@@ -84,7 +86,9 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         store.useWarmupBlocks(context.getStateStore(MixstreamTopology.WARMUP_BLOCKS_STORE));
         store.useAnomalyReferences(context.getStateStore(MixstreamTopology.ANOMALY_REFERENCES_STORE));
         this.snapshots = context.getStateStore(MixstreamTopology.SNAPSHOT_STORE);
-        changedSinceSnapshot.clear();
+        if (snapshotSchedule != null) {
+            snapshotSchedule.clear();
+        }
         task = context.taskId().toString();
         census = metrics.census(task);
         waiting.clear();
@@ -105,8 +109,8 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
             context.schedule(Duration.ofMillis(wait.checkIntervalMillis()), PunctuationType.STREAM_TIME,
                     this::answerWaitingPoints);
         }
-        if (settings.snapshotIntervalMs() > 0) {
-            context.schedule(Duration.ofMillis(settings.snapshotIntervalMs()), PunctuationType.WALL_CLOCK_TIME,
+        if (snapshotSchedule != null) {
+            context.schedule(Duration.ofMillis(snapshotSchedule.tickMs()), PunctuationType.WALL_CLOCK_TIME,
                     this::snapshotChangedModels);
         }
     }
@@ -197,7 +201,9 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         if (born + split + merged + died > 0) { // automatic K: what the point made the model change
             metrics.componentChanges(born, split, merged, died);
         }
-        changedSinceSnapshot.add(model);
+        if (snapshotSchedule != null) {
+            snapshotSchedule.changed(model, context.currentSystemTimeMs());
+        }
         if (lastSeen != null) {
             lastSeen.put(model, record.timestamp());
         }
@@ -263,7 +269,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         OnlineMixture before = store.get(model);
         activity.forget(model);
         answerBeforeForgetting(model, before, record.timestamp());
-        changedSinceSnapshot.remove(model);
+        forgetChanges(model);
         if (lastSeen != null) {
             if (c.op() == ModelCommand.Op.DELETE) {
                 lastSeen.delete(model);
@@ -353,7 +359,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
             }
             lastSeen.delete(model);
             activity.forget(model);
-            changedSinceSnapshot.remove(model);
+            forgetChanges(model);
             if (snapshots.get(model) != null) {
                 forgetSnapshot(model, streamTime);
             }
@@ -472,16 +478,24 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
                 MixstreamTopology.SNAPSHOTS_SINK);
         snapshots.put(model, json);
         metrics.snapshot();
-        changedSinceSnapshot.remove(model);
+        forgetChanges(model);
     }
 
+    /** The model's changes are in a snapshot, or the model is gone: no wall-clock snapshot is due for it. */
+    private void forgetChanges(String model) {
+        if (snapshotSchedule != null) {
+            snapshotSchedule.forget(model);
+        }
+    }
+
+    /** Every tick: the snapshots of the models due (spread over the interval, {@link SnapshotSchedule}). */
     private void snapshotChangedModels(long now) {
-        for (String model : Set.copyOf(changedSinceSnapshot)) {
+        snapshotSchedule.takeDue(now, model -> {
             OnlineMixture mixture = inForce(model, store.get(model));
-            if (mixture.isInitialised()) {
+            if (mixture.isInitialised()) { // a warming model is snapshotted when it initialises
                 emitSnapshot(model, mixture, now);
             }
-        }
+        });
     }
 
     private void deadLetter(Record<byte[], byte[]> record, RejectReason reason, String detail, String topic,
@@ -495,7 +509,9 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
 
     @Override
     public void close() {
-        changedSinceSnapshot.clear();
+        if (snapshotSchedule != null) {
+            snapshotSchedule.clear();
+        }
         if (census != null) {
             metrics.forget(task, census);
         }

@@ -58,6 +58,10 @@ class BenchCommandTest {
         assertEquals(0, runs.get(0).get("snapshotBytes").asLong(), "the pass-through writes no snapshots");
         // a snapshot every 1 000 points of a key (20 000 points): at least one, to the topic and the store's changelog
         assertTrue(runs.get(1).get("snapshotBytes").asLong() > 2 * 500, runs.get(1).toString());
+        for (JsonNode run : runs) { // a maximum in ms, 0 when the application never punctuated
+            double punctuation = run.get("punctuateMaxMs").asDouble(-1);
+            assertTrue(punctuation >= 0 && punctuation < 60_000, run.toString());
+        }
         JsonNode size = report.get("modelSizes").get(0);
         assertTrue(size.get("runningBytes").asInt() > 0 && size.get("warmupBytes").asInt() > size.get("runningBytes").asInt(),
                 size.toString());

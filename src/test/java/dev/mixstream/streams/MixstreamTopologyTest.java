@@ -400,6 +400,48 @@ class MixstreamTopologyTest {
         assertEquals(1, snapshots.readRecordsToList().size());
     }
 
+    /**
+     * Wall-clock snapshots are spread over the interval: 50 models changing 20 ms apart are each snapshotted 900 to
+     * 1 000 ms (the interval, less one tick of a tenth of it) after their change, a few per tick, not all in one
+     * punctuation.
+     */
+    @Test
+    void wallClockSnapshotsOfManyModelsAreSpreadOverTheInterval() throws Exception {
+        open(settings(Map.of()));
+        double[][] xs = sample(20, 4);
+        int models = 50;
+        for (int m = 0; m < models; m++) {
+            for (double[] x : xs) {
+                points.pipeInput(utf8("m" + m), array(x)); // initialised: snapshotted at the 20th point
+            }
+        }
+        assertEquals(models, snapshots.readRecordsToList().size());
+        Map<String, Long> changedAt = new HashMap<>();
+        Map<String, Long> snapshotAt = new HashMap<>();
+        long now = 1_000_000L; // the driver's wall clock
+        int largestPunctuation = 0;
+        for (int step = 0; step < models + 75; step++) { // 20 ms apart: a model changes at each of the first 50 steps
+            driver.advanceWallClockTime(Duration.ofMillis(20)); // at most one punctuation (a tick is 100 ms)
+            now += 20;
+            if (step < models) {
+                changedAt.put("m" + step, now);
+                points.pipeInput(utf8("m" + step), array(xs[step % xs.length]));
+            }
+            List<TestRecord<byte[], byte[]>> taken = snapshots.readRecordsToList();
+            largestPunctuation = Math.max(largestPunctuation, taken.size());
+            for (TestRecord<byte[], byte[]> r : taken) {
+                MixtureSnapshot s = SnapshotJson.fromBytes(r.value());
+                assertEquals(null, snapshotAt.put(s.model(), s.updatedAt()), "once: " + s.model());
+            }
+        }
+        assertEquals(changedAt.keySet(), snapshotAt.keySet(), "every changed model snapshotted");
+        changedAt.forEach((model, at) -> {
+            long after = snapshotAt.get(model) - at;
+            assertTrue(after >= 900 && after <= 1_000, model + " snapshotted " + after + " ms after its change");
+        });
+        assertTrue(largestPunctuation <= 6, "a tick's worth of models per punctuation, not " + largestPunctuation);
+    }
+
     @Test
     void everyKindOfBadInputGoesToTheDeadLetterTopicAndLeavesTheModelUntouched() throws Exception {
         open(settings(Map.of()));
