@@ -178,8 +178,9 @@ public final class MixstreamConfig {
             .define(SNAPSHOT_EVERY_POINTS_CONFIG, Type.LONG, 1000L, Range.atLeast(0), Importance.MEDIUM,
                     "A snapshot of a model every N of its points, and at initialisation (0 = never).")
             .define(SNAPSHOT_INTERVAL_MS_CONFIG, Type.LONG, 10_000L, Range.atLeast(0), Importance.MEDIUM,
-                    "A model that changed is snapshotted within this wall-clock interval of its first change since its "
-                            + "last snapshot; the snapshots are spread over the interval, a tenth of them at a time (0 = never).")
+                    "A model that changed is snapshotted within this wall-clock interval, at most once per interval; "
+                            + "each model has its tenth of the interval (by its key's hash), so the snapshots of many "
+                            + "models are spread evenly over it (0 = never).")
             .define(MODEL_CACHE_SIZE_CONFIG, Type.STRING, ModelCacheBudget.AUTO, CACHE_SIZE, Importance.LOW,
                     "Decoded models kept in memory: auto (as many as fit in 30 % of the maximum heap, all tasks of the "
                             + "instance together, a model counted at three times its stored size) or a number per stream "

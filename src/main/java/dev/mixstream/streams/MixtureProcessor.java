@@ -87,7 +87,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         store.useAnomalyReferences(context.getStateStore(MixstreamTopology.ANOMALY_REFERENCES_STORE));
         this.snapshots = context.getStateStore(MixstreamTopology.SNAPSHOT_STORE);
         if (snapshotSchedule != null) {
-            snapshotSchedule.clear();
+            snapshotSchedule.start(context.currentSystemTimeMs());
         }
         task = context.taskId().toString();
         census = metrics.census(task);
@@ -202,7 +202,7 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
             metrics.componentChanges(born, split, merged, died);
         }
         if (snapshotSchedule != null) {
-            snapshotSchedule.changed(model, context.currentSystemTimeMs());
+            snapshotSchedule.changed(model);
         }
         if (lastSeen != null) {
             lastSeen.put(model, record.timestamp());

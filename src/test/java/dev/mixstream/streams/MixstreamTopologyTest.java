@@ -401,9 +401,9 @@ class MixstreamTopologyTest {
     }
 
     /**
-     * Wall-clock snapshots are spread over the interval: 50 models changing 20 ms apart are each snapshotted 900 to
-     * 1 000 ms (the interval, less one tick of a tenth of it) after their change, a few per tick, not all in one
-     * punctuation.
+     * Wall-clock snapshots are spread over the interval: 50 models changing 20 ms apart are each snapshotted within the
+     * interval (1 000 ms) after their change, at the tick of their own slot (a tenth of the interval, by key), a few per
+     * punctuation, not all in one.
      */
     @Test
     void wallClockSnapshotsOfManyModelsAreSpreadOverTheInterval() throws Exception {
@@ -437,7 +437,7 @@ class MixstreamTopologyTest {
         assertEquals(changedAt.keySet(), snapshotAt.keySet(), "every changed model snapshotted");
         changedAt.forEach((model, at) -> {
             long after = snapshotAt.get(model) - at;
-            assertTrue(after >= 900 && after <= 1_000, model + " snapshotted " + after + " ms after its change");
+            assertTrue(after >= 0 && after <= 1_000, model + " snapshotted " + after + " ms after its change");
         });
         assertTrue(largestPunctuation <= 6, "a tick's worth of models per punctuation, not " + largestPunctuation);
     }
