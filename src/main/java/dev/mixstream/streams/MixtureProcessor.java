@@ -22,8 +22,8 @@ import java.util.Set;
  * as the engine's binary state. Each valid point is scored and learned; its responsibilities record
  * (or, at the end of a warm-up, those of all buffered points) goes to the responsibilities sink;
  * snapshots go to the snapshots sink (and into the snapshots store, for the HTTP API) every N points of a
- * model and, for models that changed, within one wall-clock interval ({@link SnapshotSchedule}); unusable records go to the dead-letter sink
- * with their reason.
+ * model and, for models that changed, within one wall-clock interval ({@link SnapshotSchedule}); unusable records
+ * go to the dead-letter sink with their reason.
  *
  * <p>The models live in a {@link ModelStore}: decoded, in a bounded LRU per task, and encoded into the
  * changelogged store only when Kafka Streams flushes it before a commit (or on eviction), so a record pays
