@@ -140,12 +140,14 @@ public final class PipelineBenchmark {
      *                         compiler threads, so it can exceed 1): well above 0 means the JVM was still warming up
      * @param processCores     CPU time of the whole process (broker, application, benchmark) during the throughput
      *                         phase over its length: how many cores were busy
+     * @param threadCores      the same by kind of thread (stream threads, their producers' I/O threads, the broker,
+     *                         GC, RocksDB, JIT, other; {@link ThreadCpu}), by label
      */
     public record Run(int keys, String guarantee, String app, long points, double seconds, double recordsPerSecond,
                       long expectedOutputs, long outputs, long changelogRecords, long changelogBytes,
                       long outputBytes, long snapshotBytes, double punctuateMaxMs, Latency appendLatency,
                       Latency visibleLatency,
-                      double compileShare, double processCores) {
+                      double compileShare, double processCores, Map<String, Double> threadCores) {
         /** CPU of the whole process per record processed: core-µs = cores busy / records per second. */
         public double cpuMicrosPerRecord() {
             return processCores * 1e6 / recordsPerSecond;
@@ -206,7 +208,8 @@ public final class PipelineBenchmark {
     }
 
     /** Seconds between the first and the last record processed, records/s, and the JIT's and CPU's shares. */
-    private record Throughput(double seconds, double rate, double compileShare, double processCores) {
+    private record Throughput(double seconds, double rate, double compileShare, double processCores,
+                              Map<String, Double> threadCores) {
     }
 
     /** Throughput: records processed between the first and the N-th, from the process-total metric. */
@@ -221,6 +224,7 @@ public final class PipelineBenchmark {
         long lastCommitCheck = 0;
         long firstCompileMs = compileMs();
         long firstCpuNanos = processCpuNanos();
+        ThreadCpu.Sample firstThreads = ThreadCpu.sample(firstCpuNanos);
         while ((count = handle.processed()) < points) {
             long now = System.nanoTime();
             if (count != previous) {
@@ -232,6 +236,7 @@ public final class PipelineBenchmark {
                 firstNanos = now;
                 firstCompileMs = compileMs();
                 firstCpuNanos = processCpuNanos();
+                firstThreads = ThreadCpu.sample(firstCpuNanos);
             }
             // process-total was seen to fall short of the records processed (by 0.5–5 % with 10 000 keys):
             // when it has not moved for 2 s and the application has committed every input offset, the work
@@ -260,9 +265,12 @@ public final class PipelineBenchmark {
         double seconds = (lastNanos - firstNanos) / 1e9;
         double phase = Math.max(endNanos - firstNanos, SAMPLE_NANOS) / 1e9;
         double compileShare = (compileMs() - firstCompileMs) / 1e3 / phase;
-        double processCores = (processCpuNanos() - firstCpuNanos) / 1e9 / phase;
+        long lastCpuNanos = processCpuNanos();
+        double processCores = (lastCpuNanos - firstCpuNanos) / 1e9 / phase;
+        Map<String, Double> threadCores = ThreadCpu.byLabel(
+                ThreadCpu.cores(firstThreads, ThreadCpu.sample(lastCpuNanos), phase));
         double rate = (Math.min(count, points) - firstCount) / seconds;
-        return new Throughput(seconds, rate, compileShare, processCores);
+        return new Throughput(seconds, rate, compileShare, processCores, threadCores);
     }
 
     /** One run; {@code pastWarmup}: measured after an unmeasured phase that takes every model past its warm-up. */
@@ -307,7 +315,7 @@ public final class PipelineBenchmark {
                 return new Run(keys, guarantee, app.label(), points, seconds, rate, expected, outputs,
                         changelog[0], changelog[1], outputBytes, snapshotBytes, punctuateMaxMs, Latency.of(append),
                         Latency.of(visible),
-                        compileShare, processCores);
+                        compileShare, processCores, t.threadCores());
             }
         } finally {
             if (handle != null) {

@@ -223,6 +223,7 @@ public final class BenchCommand extends MixstreamCommand {
             parts = RecordParts.measure(components, dimension, keys.get(0), seed, estimatorSettings);
         }
         printTable(out, runs);
+        printThreadCores(out, runs);
         printSumOfParts(out, runs, parts);
         out.printf(Locale.ROOT, "model state in the store (K=%d, D=%d, %s): %,d bytes running, written at a commit as a "
                         + "head of %,d bytes (its anomaly reference, %,d bytes, at a refresh only); %,d bytes at the end "
@@ -264,6 +265,19 @@ public final class BenchCommand extends MixstreamCommand {
     private static Run passThroughOf(List<Run> runs, Run r) {
         return runs.stream().filter(b -> b.keys() == r.keys() && b.guarantee().equals(r.guarantee())
                 && b.app().equals(App.PASS_THROUGH.label())).findFirst().orElse(null);
+    }
+
+    /** Per run, the cores each kind of thread kept busy in the measured phase (the {@code cores} column, split). */
+    static void printThreadCores(PrintWriter out, List<Run> runs) {
+        for (Run r : runs) {
+            if (r.threadCores() == null || r.threadCores().isEmpty()) {
+                continue;
+            }
+            StringBuilder line = new StringBuilder();
+            r.threadCores().forEach((group, cores) -> line.append(line.length() == 0 ? "" : ", ")
+                    .append(String.format(Locale.ROOT, "%s %.2f", group, cores)));
+            out.printf(Locale.ROOT, "cores by thread, %s %s, %,d keys: %s%n", r.app(), r.guarantee(), r.keys(), line);
+        }
     }
 
     private static void printTable(PrintWriter out, List<Run> runs) {

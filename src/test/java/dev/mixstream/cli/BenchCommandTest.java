@@ -35,6 +35,17 @@ class BenchCommandTest {
             assertTrue(run.get("recordsPerSecond").asDouble() > 0, run.toString());
             assertTrue(run.get("processCores").asDouble() > 0, "the process used some CPU: " + run);
             assertTrue(run.get("compileShare").asDouble() >= 0, run.toString());
+            // the cores column split by kind of thread: the stream threads worked, and the groups make the process
+            JsonNode threads = run.get("threadCores");
+            assertEquals(7, threads.size(), run.toString());
+            assertTrue(threads.get("stream threads").asDouble() > 0, run.toString());
+            double sum = 0;
+            for (JsonNode c : threads) {
+                assertTrue(c.asDouble() >= 0, run.toString());
+                sum += c.asDouble();
+            }
+            assertTrue(sum >= run.get("processCores").asDouble() - 1e-9, run.toString());
+            assertTrue(bench.out.contains("cores by thread, " + run.get("app").asText()), bench.out);
             JsonNode append = run.get("appendLatency");
             JsonNode visible = run.get("visibleLatency");
             assertEquals(300, append.get("count").asLong(), run.toString());
