@@ -40,6 +40,10 @@ public class AnomalyBenchmark {
     @Param({"full"})
     public String covariance;
 
+    /** Spread of the cluster means (unit covariances): 4 well separated, 1 overlapping. */
+    @Param({"4"})
+    public double spread;
+
     private static final int POOL = 1 << 14;
     private double[][] points;
     private GaussianMixture mixture;
@@ -49,8 +53,8 @@ public class AnomalyBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        points = EStepBenchmark.points(shape, POOL);
-        mixture = EStepBenchmark.truth(shape, covariance);
+        points = EStepBenchmark.points(shape, POOL, spread);
+        mixture = EStepBenchmark.truth(shape, covariance, spread);
         reference = new LogLikelihoodReference();
         frozen = new FrozenMixture(mixture, AnomalyPolicy.DEFAULT);
     }

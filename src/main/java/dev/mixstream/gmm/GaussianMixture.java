@@ -201,6 +201,11 @@ public final class GaussianMixture {
         return weights[c];
     }
 
+    /** log π_c, as the E-step uses it. */
+    double logWeight(int c) {
+        return logWeights[c];
+    }
+
     /** A copy of the weights. */
     public double[] weights() {
         return weights.clone();
@@ -246,19 +251,7 @@ public final class GaussianMixture {
      */
     public double score(double[] x, double[] responsibilities) {
         int first = k == 1 || type != CovarianceType.FULL ? 0 : nearestMean(x);
-        double max = logWeights[first] + logDensity(first, x); // log π_f + log N(x|μ_f,Σ_f)
-        logProb[first] = max;
-        for (int c = 0; c < k; c++) {
-            if (c == first) {
-                continue;
-            }
-            // log π_k N_k below max − 64 ln 2: γ_k = 0
-            double lp = logWeights[c] + logDensityAbove(c, x, max - NEGLIGIBLE_LOG_RATIO - logWeights[c]);
-            logProb[c] = lp;
-            if (lp > max) {
-                max = lp;
-            }
-        }
+        double max = termsAfter(first, logDensity(first, x), x);
         if (Double.isInfinite(max)) { // no finite term: log p(x) = max, as LogSumExp.logSumExp
             for (int c = 0; c < k; c++) {
                 responsibilities[c] = Math.exp(logProb[c] - max);
@@ -276,6 +269,177 @@ public final class GaussianMixture {
             responsibilities[c] *= inverse; // γ_k = π_k N_k / Σ_j π_j N_j
         }
         return max + Math.log(sum); // log p(x) = max + log Σ_j exp(log π_j N_j − max)
+    }
+
+    /**
+     * Which of the two points x = μ_own ∓ y (a stratum's antithetic pair, y = L_own z) have every other component's
+     * term proven below 2⁻⁶⁴ of {@code ownTerm} (log π_own N(x|μ_own,Σ_own)), so that log p(x) is that term alone:
+     * ‖x − μ_k‖² = ‖e‖² + ‖y‖² ∓ 2 e·y with e = μ_own − μ_k, for both points in one O(D) pass per component, and
+     * ‖L_k⁻¹ (x − μ_k)‖² ≥ ‖x − μ_k‖² / λ_max(Σ_k).
+     *
+     * @param spectralBounds {@link #spectralBounds}' λ_max bounds
+     * @return bit 0 set: x = μ − y is alone; bit 1: x = μ + y
+     */
+    int aloneOfPair(int own, double[] y, double ownTerm, double[] spectralBounds) {
+        double[] mu = means[own];
+        double yy = 0;
+        for (int i = 0; i < d; i++) {
+            yy += y[i] * y[i];
+        }
+        int alone = 3;
+        for (int c = 0; c < k && alone != 0; c++) {
+            if (c == own) {
+                continue;
+            }
+            double[] m = means[c];
+            double ee = 0;
+            double ey = 0;
+            for (int i = 0; i < d; i++) {
+                double e = mu[i] - m[i];
+                ee += e * e;
+                ey += e * y[i];
+            }
+            double floor = ownTerm - NEGLIGIBLE_LOG_RATIO - logWeights[c]; // log π_c N_c below this: negligible
+            // log N_c < floor ⇐ ‖x − μ_c‖² / λ_max > −2·floor − D log 2π − log|Σ_c|
+            double limit = (-2 * floor - (d * LOG_2PI + logDets[c])) * spectralBounds[c];
+            double slack = 0x1p-40 * (ee + yy + 2 * Math.abs(ey)); // the expansion's rounding, from above
+            if (!(ee + yy - 2 * ey - slack > limit)) {
+                alone &= ~1;
+            }
+            if (!(ee + yy + 2 * ey - slack > limit)) {
+                alone &= ~2;
+            }
+        }
+        return alone;
+    }
+
+    /** y = L_c z (FULL; σ_c ⊙ z otherwise): {@link #transform} without the mean. */
+    void factorTimes(int c, double[] z, double[] out) {
+        double[] f = factors[c];
+        if (type == CovarianceType.FULL) {
+            for (int i = 0; i < d; i++) {
+                int row = i * d;
+                double v = 0;
+                for (int j = 0; j <= i; j++) {
+                    v += f[row + j] * z[j];
+                }
+                out[i] = v;
+            }
+        } else {
+            for (int i = 0; i < d; i++) {
+                out[i] = f[i] * z[i];
+            }
+        }
+    }
+
+    /**
+     * log p(x) of a point of component {@code own} whose log N(x|μ_own,Σ_own) the caller knows (e.g. x = μ + L z,
+     * where it is −½ (D log 2π + log|Σ| + ‖z‖²) without a substitution): that term first, the others pruned
+     * against it as in {@link #score}.
+     */
+    double logLikelihoodWith(int own, double ownLogDensity, double[] x, double[] spectralBounds) {
+        double max = logWeights[own] + ownLogDensity;
+        logProb[own] = max;
+        int terms = 1;
+        for (int c = 0; c < k; c++) {
+            if (c == own) {
+                continue;
+            }
+            double floor = max - NEGLIGIBLE_LOG_RATIO - logWeights[c]; // log π_k N_k below max − 64 ln 2: pruned
+            double limit = -2 * floor - (d * LOG_2PI + logDets[c]); // log N_k < floor ⇔ ‖L_k⁻¹ (x − μ_k)‖² > limit
+            // ‖L⁻¹ (x − μ)‖² ≥ ‖x − μ‖² / λ_max(Σ): pruned in O(D) when that alone exceeds the limit
+            if (squaredDistance(x, means[c]) > limit * spectralBounds[c]) {
+                logProb[c] = Double.NEGATIVE_INFINITY;
+                continue;
+            }
+            double lp = logWeights[c] + logDensityAbove(c, x, floor);
+            logProb[c] = lp;
+            if (lp != Double.NEGATIVE_INFINITY) {
+                terms++;
+            }
+            if (lp > max) {
+                max = lp;
+            }
+        }
+        if (terms == 1) {
+            return max; // one term: max + log(exp(0)), exactly
+        }
+        double sum = 0;
+        for (int c = 0; c < k; c++) {
+            if (logProb[c] != Double.NEGATIVE_INFINITY) {
+                sum += Math.exp(logProb[c] - max);
+            }
+        }
+        return max + Math.log(sum); // log p(x) = max + log Σ_j exp(log π_j N_j − max)
+    }
+
+    /**
+     * Per component an upper bound of Σ_k's largest eigenvalue, for {@link #logLikelihoodWith}: FULL ‖L‖₁ ‖L‖_∞
+     * (≥ ‖L‖₂² = λ_max(Σ)), otherwise max σ_i².
+     */
+    void spectralBounds(double[] out) {
+        for (int c = 0; c < k; c++) {
+            double[] f = factors[c];
+            if (type == CovarianceType.FULL) {
+                double rows = 0;
+                double columns = 0;
+                for (int i = 0; i < d; i++) {
+                    double row = 0;
+                    double column = 0;
+                    for (int j = 0; j <= i; j++) {
+                        row += Math.abs(f[i * d + j]);
+                    }
+                    for (int j = i; j < d; j++) {
+                        column += Math.abs(f[j * d + i]);
+                    }
+                    rows = Math.max(rows, row);
+                    columns = Math.max(columns, column);
+                }
+                out[c] = rows * columns * (1 + 0x1p-40); // ‖L‖_∞ ‖L‖₁, rounded up
+            } else {
+                double largest = 0;
+                for (int i = 0; i < d; i++) {
+                    largest = Math.max(largest, f[i] * f[i]);
+                }
+                out[c] = largest * (1 + 0x1p-40);
+            }
+        }
+    }
+
+    /** ‖x − μ‖². */
+    private double squaredDistance(double[] x, double[] mu) {
+        double distance = 0;
+        for (int i = 0; i < d; i++) {
+            double r = x[i] - mu[i];
+            distance += r * r;
+        }
+        return distance;
+    }
+
+    /**
+     * Fills {@link #logProb} with log π_k N(x|μ_k,Σ_k), component {@code first}'s density given, the others −∞ where
+     * pruned (below 2⁻⁶⁴ of the largest term found before them), and returns the largest.
+     */
+    private double termsAfter(int first, double firstLogDensity, double[] x) {
+        double max = logWeights[first] + firstLogDensity; // log π_f + log N(x|μ_f,Σ_f)
+        logProb[first] = max;
+        for (int c = 0; c < k; c++) {
+            if (c == first) {
+                continue;
+            }
+            // log π_k N_k below max − 64 ln 2: γ_k = 0
+            double lp = logWeights[c] + logDensityAbove(c, x, max - NEGLIGIBLE_LOG_RATIO - logWeights[c]);
+            logProb[c] = lp;
+            if (lp > max) {
+                max = lp;
+            }
+        }
+        return max;
+    }
+
+    /** log N(μ_k + L_k z | μ_k, Σ_k) = −½ (D log 2π + log|Σ_k| + ‖z‖²): no substitution needed. */
+    double logDensityAt(int c, double squaredNorm) {
+        return -0.5 * (d * LOG_2PI + logDets[c] + squaredNorm);
     }
 
     /** ln 2⁶⁴: a term this far below another is below the last bit of their sum. */
@@ -385,17 +549,19 @@ public final class GaussianMixture {
     void transform(int c, double[] z, double[] out) {
         double[] f = factors[c];
         double[] mu = means[c];
-        for (int i = 0; i < d; i++) {
-            double v = mu[i];
-            if (type == CovarianceType.FULL) {
+        if (type == CovarianceType.FULL) {
+            for (int i = 0; i < d; i++) {
+                double v = mu[i];
                 int row = i * d;
                 for (int j = 0; j <= i; j++) {
                     v += f[row + j] * z[j]; // x = μ + L z
                 }
-            } else {
-                v += f[i] * z[i];
+                out[i] = v;
             }
-            out[i] = v;
+        } else {
+            for (int i = 0; i < d; i++) {
+                out[i] = mu[i] + f[i] * z[i]; // x = μ + σ ⊙ z
+            }
         }
     }
 
@@ -442,8 +608,14 @@ public final class GaussianMixture {
     /**
      * Moves component c to Σ' = (1−r) Σ + r(1−r) δδᵀ in O(D²) (FULL only), the covariance one point of
      * relative weight r and offset δ = x − μ_old gives when nothing else changes: L' = √(1−r) · chol(L Lᵀ + r δδᵀ),
-     * by the rank-one Cholesky update (LINPACK dchud: one Givens rotation per column). The mean is not touched;
-     * the covariance array is recomputed from L' when next read.
+     * by the rank-one Cholesky update in product form (Gill, Golub, Murray and Saunders 1974, method C1):
+     * with v = √r δ, p = L⁻¹ v and I + ppᵀ = T Tᵀ, chol(L Lᵀ + vvᵀ) = L T, where T is lower triangular with
+     * T_jj = β_j / β_{j−1}, T_ij = p_i p_j / (β_{j−1} β_j) (i &gt; j) and β_j² = 1 + Σ_{m≤j} p_m². Column j of L T is
+     * L_:j T_jj + w⁽ʲ⁾ p_j / (β_{j−1} β_j), with w⁽ʲ⁾ = v − Σ_{m≤j} L_:m p_m the forward substitution's running
+     * remainder, so one pass does both. Unlike one Givens rotation per column (LINPACK dchud), whose square root and
+     * division sit between one column and the next, only the substitution (one multiply-add per column) carries
+     * over: the square roots and divisions of the columns overlap. The mean is not touched; the covariance array
+     * is recomputed from L' when next read.
      *
      * @param work D doubles, overwritten
      * @return false if the result is not a finite positive-definite factor (the caller then refactors from
@@ -454,25 +626,29 @@ public final class GaussianMixture {
         double[] inv = inverseDiagonals[c];
         double root = Math.sqrt(r);
         for (int i = 0; i < d; i++) {
-            work[i] = root * delta[i]; // v = √r δ
+            work[i] = root * delta[i]; // w⁽⁻¹⁾ = v = √r δ
         }
         double shrink = Math.sqrt(1 - r); // √(1−r) scales every entry of L'
+        double betaSquared = 1; // β_{j−1}²
+        double inverseBeta = 1; // 1 / β_{j−1}
         for (int j = 0; j < d; j++) {
+            double p = work[j] * inv[j]; // p_j = w_j / L_jj (forward substitution, with the old L_jj)
+            betaSquared += p * p; // β_j² = β_{j−1}² + p_j²
+            double beta = Math.sqrt(betaSquared);
+            double inverseNext = 1.0 / beta;
+            double diagonal = shrink * beta * inverseBeta; // √(1−r) T_jj
+            double offDiagonal = shrink * p * inverseBeta * inverseNext; // √(1−r) p_j / (β_{j−1} β_j)
             int jj = j * d + j;
-            double ljj = l[jj];
-            double vj = work[j];
-            double rjj = Math.sqrt(ljj * ljj + vj * vj); // the rotated diagonal, hypot(L_jj, v_j)
-            double cos = rjj * inv[j]; // c = r_jj / L_jj ≥ 1
-            double sin = vj * inv[j]; //  s = v_j / L_jj
-            l[jj] = shrink * rjj;
-            inv[j] = 1.0 / l[jj]; // 1 / L'_jj, as a factorisation computes it (the only division)
-            double inverseCos = ljj * shrink * inv[j]; // 1/c = L_jj / r_jj
+            l[jj] *= diagonal;
+            inv[j] = 1.0 / l[jj]; // 1 / L'_jj, as a factorisation computes it
             for (int i = j + 1; i < d; i++) {
                 int ij = i * d + j;
-                double t = (l[ij] + sin * work[i]) * inverseCos; // L'_ij = (L_ij + s v_i) / c
-                work[i] = cos * work[i] - sin * t; //                v_i ← c v_i − s L'_ij
-                l[ij] = shrink * t;
+                double lij = l[ij];
+                double wi = work[i] - lij * p; // w_i⁽ʲ⁾ = w_i⁽ʲ⁻¹⁾ − L_ij p_j
+                work[i] = wi;
+                l[ij] = diagonal * lij + offDiagonal * wi; // L'_ij = √(1−r) (L_ij T_jj + w_i⁽ʲ⁾ p_j / (β_{j−1} β_j))
             }
+            inverseBeta = inverseNext;
         }
         covarianceStale[c] = true;
         return logDeterminantFromFactor(c, d + 1);
@@ -499,8 +675,13 @@ public final class GaussianMixture {
     }
 
     void setWeight(int c, double w) {
+        setWeight(c, w, Math.log(w));
+    }
+
+    /** π_c = w with its logarithm as the caller computed it. */
+    void setWeight(int c, double w, double logW) {
         weights[c] = w;
-        logWeights[c] = Math.log(w);
+        logWeights[c] = logW;
     }
 
     /**
@@ -587,6 +768,19 @@ public final class GaussianMixture {
      */
     private boolean logDeterminantFromFactor(int c, int stride) {
         double[] f = factors[c];
+        if (d <= 15) { // the usual case without a test per entry: D factors in [2⁻⁶⁴, 2⁶⁴] keep Π L_ii within 2^±960
+            double product = 1;
+            boolean moderate = true;
+            for (int i = 0; i < d; i++) {
+                double lii = f[i * stride];
+                product *= lii;
+                moderate &= lii >= 0x1p-64 & lii <= 0x1p64; // false for NaN too
+            }
+            if (moderate) {
+                logDets[c] = 2 * Math.log(product); // log|Σ| = 2 log Π L_ii
+                return true;
+            }
+        }
         double logDet = 0;
         double product = 1;
         for (int i = 0; i < d; i++) {

@@ -61,7 +61,7 @@ final class IncrementalFactors {
             return false; // ρ W₀/W' < (1 − slack) ρ, or enough rounding accumulated
         }
         updates[c]++;
-        if (r * (1 + squaredNorm(delta) * inverseLowestFloor) < NEGLIGIBLE) {
+        if (r < NEGLIGIBLE && r * (1 + squaredNorm(delta) * inverseLowestFloor) < NEGLIGIBLE) {
             return true; // r (1 + ‖L⁻¹δ‖²) below half an ulp: the factor would not move (a far component)
         }
         return target.rankOneUpdate(c, r, delta, work);

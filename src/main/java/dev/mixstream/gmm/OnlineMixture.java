@@ -55,6 +55,8 @@ public final class OnlineMixture {
     final MixtureConfig config;
     /** ρ_min = 1 − 2^(−1/halfLife): the per-point forgetting rate of the average log-likelihood. */
     private final double pointForgetRate;
+    /** Points scored from which 1 / scored &lt; the forget rate: the rate is then the forget rate, without a division. */
+    private final long forgetRateFrom;
     // the configuration values the per-point path needs, computed once
     /** m. */
     private final int batchSize;
@@ -129,6 +131,7 @@ public final class OnlineMixture {
     public OnlineMixture(MixtureConfig config) {
         this.config = config;
         this.pointForgetRate = config.withBatchSize(1).minStepSize();
+        this.forgetRateFrom = pointForgetRate > 0 ? (long) Math.ceil(1 / pointForgetRate) + 1 : Long.MAX_VALUE;
         this.batchSize = config.batchSize();
         this.batchShare = 1.0 / batchSize;
         this.stepExponent = config.stepExponent();
@@ -814,7 +817,7 @@ public final class OnlineMixture {
     private void emit(double[] x, byte[] tag, long index, ScoreSink sink) {
         double ll = mixture.score(x, score.responsibilities);
         scored++;
-        double rate = Math.max(1.0 / scored, pointForgetRate);
+        double rate = scored >= forgetRateFrom ? pointForgetRate : Math.max(1.0 / scored, pointForgetRate);
         score.point = x;
         score.tag = tag;
         score.index = index;

@@ -26,11 +26,8 @@ public enum PointProblem {
             return WRONG_DIMENSION;
         }
         for (double v : x) {
-            if (!Double.isFinite(v)) {
-                return NON_FINITE;
-            }
-            if (Math.abs(v) > OnlineMixture.MAX_ABS_COORDINATE) {
-                return OUT_OF_RANGE;
+            if (!(Math.abs(v) <= OnlineMixture.MAX_ABS_COORDINATE)) { // one test for NaN, ±∞ and out of range
+                return Double.isFinite(v) ? OUT_OF_RANGE : NON_FINITE;
             }
         }
         return null;

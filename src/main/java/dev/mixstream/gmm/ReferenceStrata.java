@@ -31,6 +31,10 @@ final class ReferenceStrata {
     final double[] masses;
     /** u_j, unit vectors, row j = stratum j. */
     final double[][] directions;
+    /** The sample points of stratum j, rows 2j and 2j + 1: z = −r_j u_j and z = r_j u_j. */
+    final double[][] points;
+    /** ‖z‖² of each row of {@link #points}. */
+    final double[] squaredNorms;
 
     private ReferenceStrata(int dimension, int strata) {
         this.dimension = dimension;
@@ -54,6 +58,21 @@ final class ReferenceStrata {
             double inverse = 1.0 / Math.sqrt(norm);
             for (int i = 0; i < dimension; i++) {
                 u[i] *= inverse; // u = g / ‖g‖, uniform on the sphere
+            }
+        }
+        this.points = new double[2 * strata][dimension];
+        this.squaredNorms = new double[2 * strata];
+        for (int j = 0; j < strata; j++) {
+            for (int sign = -1; sign <= 1; sign += 2) {
+                int row = 2 * j + (sign + 1) / 2;
+                double r = sign * radii[j];
+                double squaredNorm = 0;
+                for (int i = 0; i < dimension; i++) {
+                    double zi = r * directions[j][i]; // z = ±r_j u_j
+                    points[row][i] = zi;
+                    squaredNorm += zi * zi;
+                }
+                squaredNorms[row] = squaredNorm;
             }
         }
     }

@@ -44,6 +44,12 @@ final class SufficientStatistics {
     /** When set, single-point steps move the factors of {@link #maximised} by rank-one updates. */
     private IncrementalFactors incremental;
     private final double[] delta;
+    /**
+     * log W_k of the stored weight {@link #loggedWeight}[k] (NaN: none yet): an M-step takes log π_k = log W_k − log Σ W
+     * and computes a logarithm only for the weights that changed (one or two per single-point step, not K).
+     */
+    private final double[] logWeight;
+    private final double[] loggedWeight;
 
     /** g below which the stored values are rescaled to g = 1. */
     static final double RENORMALISE_BELOW = 0x1p-256;
@@ -57,6 +63,9 @@ final class SufficientStatistics {
         this.scatter = new double[k][type == CovarianceType.FULL ? d * d : d];
         this.changed = new boolean[k];
         this.delta = new double[d];
+        this.logWeight = new double[k];
+        this.loggedWeight = new double[k];
+        Arrays.fill(loggedWeight, Double.NaN);
         changedAll();
     }
 
@@ -270,13 +279,19 @@ final class SufficientStatistics {
      */
     void maximise(GaussianMixture target, double regCovar) {
         double total = totalWeight();
+        double inverseTotal = 1.0 / total;
+        double logTotal = Math.log(total);
         if (target != maximised) {
             changedAll();
             maximised = target;
         }
         for (int c = 0; c < k; c++) {
             double w = weight[c];
-            target.setWeight(c, w / total);
+            if (!(w == loggedWeight[c])) { // a pure function of the stored weight: remembered, no bit changes
+                logWeight[c] = Math.log(w);
+                loggedWeight[c] = w;
+            }
+            target.setWeight(c, w * inverseTotal, logWeight[c] - logTotal); // π_k = W_k / Σ W, log π_k = log W_k − log Σ W
             if (!changed[c]) {
                 continue;
             }

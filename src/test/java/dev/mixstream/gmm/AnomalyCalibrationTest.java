@@ -59,4 +59,34 @@ class AnomalyCalibrationTest {
                     + ": flagged fraction " + fraction + " is " + Math.round(100 * relative) + " % off");
         }
     }
+
+    /**
+     * The score 1 − p is computed as 1 − e^{log p} below p = e^{−1/2} and as −expm1(log p) above: both agree with
+     * −expm1 to a few ulps of the score on each side of the switch, and the score never decreases as ℓ falls.
+     */
+    @org.junit.jupiter.api.Test
+    void theScoreIsOneMinusPToAFewUlpsOnBothSidesOfItsTwoFormulas() {
+        GaussianMixture model = SyntheticData.randomOverlapping(CovarianceType.FULL, 3, 4, 1.5, 99);
+        LogLikelihoodReference reference = new LogLikelihoodReference();
+        reference.refresh(model);
+        double top = reference.quantile(1.0);
+        double previous = -1;
+        int below = 0;
+        int above = 0;
+        for (double ll = top + 1; ll > top - 80; ll -= 0.003) {
+            double logP = reference.logTailProbability(ll);
+            double score = reference.anomalyScore(ll);
+            double exact = -Math.expm1(logP);
+            assertTrue(Math.abs(score - exact) <= 4 * Math.ulp(exact), ll + ": " + score + " against " + exact);
+            assertTrue(score >= previous, "monotone at " + ll);
+            assertTrue(score >= 0 && score <= 1);
+            previous = score;
+            if (logP < -0.5) {
+                below++;
+            } else {
+                above++;
+            }
+        }
+        assertTrue(below > 100 && above > 100, "both formulas exercised: " + below + ", " + above);
+    }
 }

@@ -190,4 +190,143 @@ class GaussianMixtureTest {
         }
         return GaussianMixture.of(type, w, means, covs);
     }
+
+    /**
+     * The reference refresh's shortcut: for x = μ_c + L_c z, component c's term from ‖z‖² (no substitution) and the
+     * others pruned against it, in O(D) where ‖x − μ_k‖² / λ_max(Σ_k) already proves them negligible, give log p(x)
+     * as the E-step computes it, to rounding — for every covariance type, separated and overlapping components,
+     * points near the mean and far in the tail.
+     */
+    @Test
+    void aPointsLogLikelihoodFromItsOwnComponentsRadiusIsTheEStepsToRounding() {
+        SplittableRandom rng = new SplittableRandom(17);
+        for (CovarianceType type : CovarianceType.values()) {
+            for (double spread : new double[]{0.5, 2, 8, 40}) {
+                int k = 1 + rng.nextInt(6);
+                int d = 1 + rng.nextInt(10);
+                GaussianMixture g = SyntheticData.randomOverlapping(type, k, d, spread, rng.nextLong());
+                double[] bounds = new double[k];
+                g.spectralBounds(bounds);
+                double[] z = new double[d];
+                double[] x = new double[d];
+                for (int trial = 0; trial < 400; trial++) {
+                    int c = rng.nextInt(k);
+                    double radius = rng.nextDouble() * 9;
+                    double squaredNorm = 0;
+                    for (int i = 0; i < d; i++) {
+                        z[i] = rng.nextGaussian();
+                        squaredNorm += z[i] * z[i];
+                    }
+                    double scale = radius / Math.sqrt(squaredNorm);
+                    squaredNorm = 0;
+                    for (int i = 0; i < d; i++) {
+                        z[i] *= scale;
+                        squaredNorm += z[i] * z[i];
+                    }
+                    g.transform(c, z, x);
+                    double expected = g.logLikelihood(x);
+                    double actual = g.logLikelihoodWith(c, g.logDensityAt(c, squaredNorm), x, bounds);
+                    assertEquals(expected, actual, 1e-12 * Math.max(1, Math.abs(expected)),
+                            type + " K=" + k + " D=" + d + " spread " + spread + " radius " + radius);
+                }
+            }
+        }
+    }
+
+    /** The O(D) pruning's bound: ‖L‖₁ ‖L‖_∞ (or max σ²) is never below Σ's largest eigenvalue. */
+    @Test
+    void spectralBoundsAreAtLeastTheLargestEigenvalue() {
+        SplittableRandom rng = new SplittableRandom(23);
+        for (CovarianceType type : CovarianceType.values()) {
+            for (int trial = 0; trial < 50; trial++) {
+                int k = 1 + rng.nextInt(4);
+                int d = 1 + rng.nextInt(12);
+                GaussianMixture g = SyntheticData.randomOverlapping(type, k, d, 2, rng.nextLong());
+                double[] bounds = new double[k];
+                g.spectralBounds(bounds);
+                for (int c = 0; c < k; c++) {
+                    double[][] sigma = g.covariance(c);
+                    var eig = org.ejml.dense.row.factory.DecompositionFactory_DDRM.eig(d, false, true);
+                    assertTrue(eig.decompose(new org.ejml.data.DMatrixRMaj(sigma)));
+                    double largest = 0;
+                    for (int i = 0; i < d; i++) {
+                        largest = Math.max(largest, eig.getEigenvalue(i).getReal());
+                    }
+                    assertTrue(bounds[c] >= largest * (1 - 1e-12), type + ": " + bounds[c] + " < λ_max " + largest);
+                    assertTrue(bounds[c] <= d * largest * (1 + 1e-9), "and not looser than D λ_max: " + bounds[c]);
+                }
+            }
+        }
+    }
+
+    /**
+     * A stratum's antithetic pair x = μ_c ∓ L_c z: where {@code aloneOfPair} declares a point alone, every other
+     * component's term there is below 2⁻⁶⁴ of its own; well-separated components have such points near their means
+     * and not all the way towards another mean; overlapping ones share points (a narrow component inside a wide one).
+     */
+    @Test
+    void aPointIsAloneWithItsComponentOnlyWhereTheOthersAreNegligible() {
+        SplittableRandom rng = new SplittableRandom(29);
+        GaussianMixture separated = SyntheticData.unitClusters(CovarianceType.FULL, 4, 3, 8, rng);
+        for (CovarianceType type : CovarianceType.values()) {
+            GaussianMixture overlapping = SyntheticData.randomOverlapping(type, 4, 3, 1, 5);
+            for (GaussianMixture g : new GaussianMixture[]{separated, overlapping}) {
+                int k = g.components();
+                int d = g.dimension();
+                double[] bounds = new double[k];
+                g.spectralBounds(bounds);
+                int alone = 0;
+                int shared = 0;
+                double[] z = new double[d];
+                double[] minus = new double[d];
+                double[] y = new double[d];
+                double[] x = new double[d];
+                for (int c = 0; c < k; c++) {
+                    for (int trial = 0; trial < 2_000; trial++) {
+                        double norm = 0;
+                        int towards = trial % (k + 1); // random directions, and straight towards each other mean
+                        for (int i = 0; i < d; i++) {
+                            z[i] = towards == k ? rng.nextGaussian() : g.mean(towards)[i] - g.mean(c)[i];
+                            norm += z[i] * z[i];
+                        }
+                        if (norm == 0) {
+                            continue;
+                        }
+                        double scale = rng.nextDouble() * 12 / Math.sqrt(norm);
+                        double squaredNorm = 0;
+                        for (int i = 0; i < d; i++) {
+                            z[i] *= scale;
+                            minus[i] = -z[i];
+                            squaredNorm += z[i] * z[i];
+                        }
+                        double own = g.logWeight(c) + g.logDensityAt(c, squaredNorm);
+                        g.factorTimes(c, z, y);
+                        int mask = g.aloneOfPair(c, y, own, bounds);
+                        for (int side = 0; side < 2; side++) {
+                            if ((mask & (1 << side)) == 0) {
+                                shared++;
+                                continue;
+                            }
+                            alone++;
+                            g.transform(c, side == 0 ? minus : z, x);
+                            double ownTerm = g.logWeight(c) + g.logDensity(c, x);
+                            for (int other = 0; other < k; other++) {
+                                if (other != c) {
+                                    double term = g.logWeight(other) + g.logDensity(other, x);
+                                    assertTrue(term < ownTerm - 64 * Math.log(2), type + ": component " + other
+                                            + " at " + Arrays.toString(x) + " beside " + c);
+                                }
+                            }
+                        }
+                    }
+                }
+                if (g == separated) {
+                    assertTrue(alone > 0 && shared > 0, "separated components have points to themselves near their "
+                            + "means, not in the far tail towards another: " + alone + " and " + shared);
+                } else {
+                    assertTrue(shared > 0, type + ": overlapping components share points");
+                }
+            }
+        }
+    }
 }
