@@ -272,6 +272,43 @@ public final class GaussianMixture {
     }
 
     /**
+     * True when, for every point x = μ_own + L_own z with ‖z‖ ≤ {@code radius}, every other component's term is
+     * proven below 2⁻⁶⁴ of {@code ownTerm} (log π_own N(x|μ_own,Σ_own), or less): a whole stratum alone with its
+     * component, in O(K), without computing its points. By the triangle inequality
+     * ‖x − μ_k‖ ≥ ‖μ_own − μ_k‖ − ‖L_own‖₂ ‖z‖, and ‖L_k⁻¹ (x − μ_k)‖² ≥ ‖x − μ_k‖² / λ_max(Σ_k).
+     *
+     * @param spectralBounds {@link #spectralBounds}' λ_max bounds
+     * @param meanDistances  {@link #meanDistances}' ‖μ_j − μ_k‖ (K × K, row-major)
+     */
+    boolean othersNegligible(int own, double radius, double ownTerm, double[] spectralBounds, double[] meanDistances) {
+        double reach = Math.sqrt(spectralBounds[own]) * radius; // ‖L_own z‖ ≤ this
+        for (int c = 0; c < k; c++) {
+            if (c == own) {
+                continue;
+            }
+            double gap = meanDistances[own * k + c] - reach; // ‖x − μ_c‖ ≥ this
+            double floor = ownTerm - NEGLIGIBLE_LOG_RATIO - logWeights[c];
+            double limit = -2 * floor - (d * LOG_2PI + logDets[c]); // log N_c < floor ⇔ ‖L_c⁻¹ (x − μ_c)‖² > limit
+            if (!(gap > 0 && gap * gap * (1 - 0x1p-30) > limit * spectralBounds[c])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** ‖μ_j − μ_k‖ for all pairs, into {@code out} (K × K, row-major). */
+    void meanDistances(double[] out) {
+        for (int j = 0; j < k; j++) {
+            out[j * k + j] = 0;
+            for (int c = j + 1; c < k; c++) {
+                double distance = Math.sqrt(squaredDistance(means[j], means[c]));
+                out[j * k + c] = distance;
+                out[c * k + j] = distance;
+            }
+        }
+    }
+
+    /**
      * Which of the two points x = μ_own ∓ y (a stratum's antithetic pair, y = L_own z) have every other component's
      * term proven below 2⁻⁶⁴ of {@code ownTerm} (log π_own N(x|μ_own,Σ_own)), so that log p(x) is that term alone:
      * ‖x − μ_k‖² = ‖e‖² + ‖y‖² ∓ 2 e·y with e = μ_own − μ_k, for both points in one O(D) pass per component, and

@@ -11,9 +11,11 @@ import java.util.Arrays;
  * probability is a stratified sample over the radius: X = μ_k ± r_j L_k u_j for the strata of
  * {@link ReferenceStrata} (L_k the Cholesky factor, or σ_k for diagonal and spherical covariances), each
  * point weighted by π_k w_j / 2. The log-likelihoods of these ≈ {@value #TARGET_SAMPLES} weighted points
- * (log-sum-exp over all components, the E-step's own function) are sorted into a weighted empirical
- * distribution, read off at the fixed tail probabilities p_i = 10^(−9 + i/10), i = 0 … 90, and kept as
- * those {@value #LEVELS} quantiles ℓ(p_i): the whole reference is 91 doubles of the model's state.
+ * (log-sum-exp over all components, pruned as the E-step prunes; the own component's term from ‖z‖², the others
+ * dropped where a bound proves them negligible, {@link GaussianMixture#othersNegligible} for a whole stratum in
+ * O(K), {@link GaussianMixture#aloneOfPair} for its two points in O(K·D)) are sorted into a
+ * weighted empirical distribution, read off at the fixed tail probabilities p_i = 10^(−9 + i/10), i = 0 … 90, and
+ * kept as those {@value #LEVELS} quantiles ℓ(p_i): the whole reference is 91 doubles of the model's state.
  * Scoring a point is a binary search in that table and a linear interpolation of log p in ℓ (exact for an
  * exponential tail, which a Gaussian's log-likelihood has), with the first segment's slope extended below
  * p = 10⁻⁹.
@@ -91,6 +93,7 @@ public final class LogLikelihoodReference {
         double[] x = new double[0];
         double[] y;
         double[] spectralBounds = new double[0];
+        double[] meanDistances;
 
         /** Arrays for n samples of K components in d dimensions (reallocated only when the shape changes). */
         Work sized(int n, int d, int k) {
@@ -103,6 +106,7 @@ public final class LogLikelihoodReference {
             }
             if (spectralBounds.length != k) {
                 spectralBounds = new double[k];
+                meanDistances = new double[k * k];
             }
             return this;
         }
@@ -127,6 +131,7 @@ public final class LogLikelihoodReference {
         double[] x = w.x;
         double[] bounds = w.spectralBounds;
         mixture.spectralBounds(bounds); // λ_max(Σ_k) from above, for pruning in O(D)
+        mixture.meanDistances(w.meanDistances);
         double[] y = w.y;
         int s = 0;
         for (int c = 0; c < k; c++) {
@@ -136,8 +141,14 @@ public final class LogLikelihoodReference {
                 // both points of the stratum, x = μ_k ∓ L_k r_j u_j, have their own component's term from ‖z‖²
                 double ownLogDensity = mixture.logDensityAt(c, strata.squaredNorms[2 * j]);
                 double ownTerm = logWeight + ownLogDensity;
-                mixture.factorTimes(c, strata.points[2 * j + 1], y); // y = L_k r_j u_j
-                int alone = mixture.aloneOfPair(c, y, ownTerm, bounds); // the others negligible in O(D) each?
+                int alone; // which of the two have every other component negligible: bit 0 for −z, bit 1 for +z
+                if (mixture.othersNegligible(c, strata.radii[j] * (1 + 0x1p-30), ownTerm - 0x1p-20, bounds,
+                        w.meanDistances)) {
+                    alone = 3; // the whole stratum, in O(K)
+                } else {
+                    mixture.factorTimes(c, strata.points[2 * j + 1], y); // y = L_k r_j u_j
+                    alone = mixture.aloneOfPair(c, y, ownTerm, bounds); // each point, in O(D) per component
+                }
                 double mass = 0.5 * weight * strata.masses[j]; // π_k w_j / 2
                 for (int side = 0; side < 2; side++) {
                     int row = 2 * j + side; // row 2j: z = −r_j u_j, row 2j + 1: z = r_j u_j

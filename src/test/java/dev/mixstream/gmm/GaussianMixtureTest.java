@@ -260,6 +260,69 @@ class GaussianMixtureTest {
     }
 
     /**
+     * A whole stratum alone with its component: where {@code othersNegligible} says so for a radius, every other
+     * component's term at every point within it — random directions, and straight towards each other mean at the
+     * full radius — is below 2⁻⁶⁴ of the own one; well-separated components have such strata near their means and
+     * not in the far tail, overlapping ones none.
+     */
+    @Test
+    void aStratumIsAloneWithItsComponentOnlyWhereTheOthersAreNegligible() {
+        SplittableRandom rng = new SplittableRandom(31);
+        GaussianMixture separated = SyntheticData.unitClusters(CovarianceType.FULL, 4, 3, 8, rng);
+        GaussianMixture overlapping = SyntheticData.randomOverlapping(CovarianceType.FULL, 4, 3, 1, 5);
+        for (GaussianMixture g : new GaussianMixture[]{separated, overlapping}) {
+            int k = g.components();
+            int d = g.dimension();
+            double[] bounds = new double[k];
+            double[] distances = new double[k * k];
+            g.spectralBounds(bounds);
+            g.meanDistances(distances);
+            int negligible = 0;
+            int shared = 0;
+            double[] z = new double[d];
+            double[] x = new double[d];
+            for (int c = 0; c < k; c++) {
+                for (double radius = 0.25; radius <= 12; radius += 0.25) {
+                    double own = g.logWeight(c) + g.logDensityAt(c, radius * radius);
+                    if (!g.othersNegligible(c, radius, own, bounds, distances)) {
+                        shared++;
+                        continue;
+                    }
+                    negligible++;
+                    for (int trial = 0; trial < 50 + k; trial++) {
+                        double norm = 0;
+                        for (int i = 0; i < d; i++) {
+                            z[i] = trial < 50 ? rng.nextGaussian() : g.mean(trial - 50)[i] - g.mean(c)[i];
+                            norm += z[i] * z[i];
+                        }
+                        if (norm == 0) {
+                            continue;
+                        }
+                        double inside = radius * (trial < 50 ? rng.nextDouble() : 1) / Math.sqrt(norm); // ‖z‖ ≤ radius
+                        for (int i = 0; i < d; i++) {
+                            z[i] *= inside;
+                        }
+                        g.transform(c, z, x);
+                        double ownTerm = g.logWeight(c) + g.logDensity(c, x);
+                        for (int other = 0; other < k; other++) {
+                            if (other != c) {
+                                double term = g.logWeight(other) + g.logDensity(other, x);
+                                assertTrue(term < ownTerm - 64 * Math.log(2), "component " + other + " at radius " + radius);
+                            }
+                        }
+                    }
+                }
+            }
+            if (g == separated) {
+                assertTrue(negligible > 0 && shared > 0, "separated components have strata to themselves near their "
+                        + "means, not in the far tail: " + negligible + " and " + shared);
+            } else {
+                assertEquals(0, negligible, "overlapping components share every stratum");
+            }
+        }
+    }
+
+    /**
      * A stratum's antithetic pair x = μ_c ∓ L_c z: where {@code aloneOfPair} declares a point alone, every other
      * component's term there is below 2⁻⁶⁴ of its own; well-separated components have such points near their means
      * and not all the way towards another mean; overlapping ones share points (a narrow component inside a wide one).
