@@ -20,6 +20,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ClassDataSharingTest {
     private static final List<String> QUIET = List.of("-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+    /** The JVM options the pom records the archive with. */
+    private static final java.util.function.Function<Path, List<String>> RECORD = archive ->
+            List.of("-XX:ArchiveClassesAtExit=" + archive, "-Xint", "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+    /** Methods a `fit` runs once per row or point: the JIT compiles each of them on its own in a long enough fit. */
+    private static final List<String> HOT = List.of("dev.mixstream.io.CsvPoints::nextLine",
+            "dev.mixstream.io.CsvPoints::splitFields", "dev.mixstream.io.CsvPoints::parseNumber",
+            "dev.mixstream.gmm.GaussianMixture::score", "dev.mixstream.gmm.GaussianMixture::nearestMean",
+            "dev.mixstream.gmm.GaussianMixture::logDensityAbove", "dev.mixstream.gmm.GaussianMixture::rankOneUpdate",
+            "dev.mixstream.gmm.SufficientStatistics::accumulate", "dev.mixstream.gmm.SufficientStatistics::addOuter");
 
     /**
      * The runtime class path with target/classes packed into a jar in {@code dir}, as in the build: an archive can
@@ -74,9 +83,7 @@ class ClassDataSharingTest {
         String cp = runtimeClasspath(dir);
         Path archive = dir.resolve("mixstream.jsa");
         String[] out = new String[2];
-        List<String> record = new ArrayList<>(List.of("-XX:ArchiveClassesAtExit=" + archive));
-        record.addAll(QUIET);
-        assertEquals(0, java(dir, out, record, cp, CdsTraining.class.getName()), out[1]);
+        assertEquals(0, java(dir, out, RECORD.apply(archive), cp, CdsTraining.class.getName()), out[1]);
         assertEquals("", out[0] + out[1], "the training prints nothing");
         assertTrue(Files.size(archive) > 1_000_000, "an archive of the loaded classes: " + Files.size(archive));
 
@@ -110,5 +117,41 @@ class ClassDataSharingTest {
         assertEquals(0, java(dir, mismatch, use, otherCp, MixstreamCli.class.getName(), fit), mismatch[1]);
         assertEquals(plain[1].replaceAll("[0-9.]+ s, [0-9,]+ points/s", "T"),
                 mismatch[1].replaceAll("[0-9.]+ s, [0-9,]+ points/s", "T"), "no word about the archive");
+    }
+
+    /**
+     * A JVM started with the archive still compiles what it runs hot. Java 17's dynamic archive keeps the "queued for
+     * compilation" flag of every method the JIT had queued when the recording JVM ended (JDK-8306460), and a JVM using
+     * the archive never compiles those: a recording that ran the training compiled left `fit`'s CSV parsing or its
+     * statistics update interpreted (3× slower). Recorded interpreted, as the pom does, nothing is queued.
+     */
+    @Test
+    void aFitWithTheArchiveCompilesItsHotMethods(@TempDir Path dir) throws Exception {
+        String cp = runtimeClasspath(dir);
+        Path archive = dir.resolve("mixstream.jsa");
+        String[] out = new String[2];
+        assertEquals(0, java(dir, out, RECORD.apply(archive), cp, CdsTraining.class.getName()), out[1]);
+
+        Path csv = dir.resolve("p.csv");
+        StringBuilder rows = new StringBuilder("a,b,c\n");
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(3);
+        for (int i = 0; i < 40_000; i++) {
+            int c = i % 3;
+            rows.append(8 * c + rng.nextGaussian()).append(',').append(-5 * c + rng.nextGaussian()).append(',')
+                    .append(rng.nextGaussian()).append('\n');
+        }
+        Files.writeString(csv, rows);
+        List<String> use = new ArrayList<>(List.of("-XX:SharedArchiveFile=" + archive, "-XX:+PrintCompilation",
+                "-Xlog:class+load=info:file=" + dir.resolve("classes.txt")));
+        use.addAll(QUIET);
+        String[] shared = new String[2];
+        assertEquals(0, java(dir, shared, use, cp, MixstreamCli.class.getName(), "fit", "--input", csv.toString(), "-k",
+                "3", "--model-out", dir.resolve("m.json").toString()), shared[1]);
+        assertTrue(Files.readString(dir.resolve("classes.txt")).lines().anyMatch(l -> l.contains(" dev.mixstream.io.CsvPoints ")
+                && l.contains("shared objects file")), "the CSV reader mapped from the archive");
+        List<String> compiled = shared[0].lines().filter(l -> l.contains("dev.mixstream.")).toList();
+        for (String method : HOT) {
+            assertTrue(compiled.stream().anyMatch(l -> l.contains(method + " ")), method + " compiled");
+        }
     }
 }
