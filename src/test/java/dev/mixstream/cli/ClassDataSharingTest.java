@@ -78,12 +78,18 @@ class ClassDataSharingTest {
         return p.exitValue();
     }
 
+    /** Records the archive as the pom does (the training, {@link #RECORD}'s options); its stdout and stderr. */
+    private static String[] record(Path dir, String classpath, Path archive) throws Exception {
+        String[] out = new String[2];
+        assertEquals(0, java(dir, out, RECORD.apply(archive), classpath, CdsTraining.class.getName()), out[1]);
+        return out;
+    }
+
     @Test
     void theRecordedArchiveServesFitAndAnUnusableOneIsIgnoredQuietly(@TempDir Path dir) throws Exception {
         String cp = runtimeClasspath(dir);
         Path archive = dir.resolve("mixstream.jsa");
-        String[] out = new String[2];
-        assertEquals(0, java(dir, out, RECORD.apply(archive), cp, CdsTraining.class.getName()), out[1]);
+        String[] out = record(dir, cp, archive);
         assertEquals("", out[0] + out[1], "the training prints nothing");
         assertTrue(Files.size(archive) > 1_000_000, "an archive of the loaded classes: " + Files.size(archive));
 
@@ -129,8 +135,7 @@ class ClassDataSharingTest {
     void aFitWithTheArchiveCompilesItsHotMethods(@TempDir Path dir) throws Exception {
         String cp = runtimeClasspath(dir);
         Path archive = dir.resolve("mixstream.jsa");
-        String[] out = new String[2];
-        assertEquals(0, java(dir, out, RECORD.apply(archive), cp, CdsTraining.class.getName()), out[1]);
+        record(dir, cp, archive);
 
         Path csv = dir.resolve("p.csv");
         StringBuilder rows = new StringBuilder("a,b,c\n");
