@@ -29,9 +29,7 @@ final class ReferenceStrata {
     final double[] radii;
     /** w_j, summing to 1. */
     final double[] masses;
-    /** u_j, unit vectors, row j = stratum j. */
-    final double[][] directions;
-    /** The sample points of stratum j, rows 2j and 2j + 1: z = −r_j u_j and z = r_j u_j. */
+    /** The sample points of stratum j, rows 2j and 2j + 1: z = −r_j u_j and z = r_j u_j (u_j a unit vector). */
     final double[][] points;
     /** ‖z‖² of each row of {@link #points}. */
     final double[] squaredNorms;
@@ -40,9 +38,11 @@ final class ReferenceStrata {
         this.dimension = dimension;
         this.radii = new double[strata];
         this.masses = new double[strata];
-        this.directions = new double[strata][dimension];
+        this.points = new double[2 * strata][dimension];
+        this.squaredNorms = new double[2 * strata];
         ChiSquaredDistribution chi2 = new ChiSquaredDistribution(null, dimension);
         SplittableRandom rng = new SplittableRandom(DIRECTION_SEED + dimension);
+        double[] u = new double[dimension];
         for (int j = 0; j < strata; j++) {
             double upper = boundary(j, strata);
             double lower = j == strata - 1 ? 0.0 : boundary(j + 1, strata);
@@ -50,7 +50,6 @@ final class ReferenceStrata {
             double mid = 0.5 * (upper + lower);
             radii[j] = Math.sqrt(chi2.inverseCumulativeProbability(1.0 - mid)); // P(χ²_D > r²) = mid
             double norm = 0;
-            double[] u = directions[j];
             for (int i = 0; i < dimension; i++) {
                 u[i] = rng.nextGaussian();
                 norm += u[i] * u[i];
@@ -59,20 +58,15 @@ final class ReferenceStrata {
             for (int i = 0; i < dimension; i++) {
                 u[i] *= inverse; // u = g / ‖g‖, uniform on the sphere
             }
-        }
-        this.points = new double[2 * strata][dimension];
-        this.squaredNorms = new double[2 * strata];
-        for (int j = 0; j < strata; j++) {
-            for (int sign = -1; sign <= 1; sign += 2) {
-                int row = 2 * j + (sign + 1) / 2;
-                double r = sign * radii[j];
+            for (int side = 0; side < 2; side++) {
+                double r = side == 0 ? -radii[j] : radii[j];
                 double squaredNorm = 0;
                 for (int i = 0; i < dimension; i++) {
-                    double zi = r * directions[j][i]; // z = ±r_j u_j
-                    points[row][i] = zi;
+                    double zi = r * u[i]; // z = ∓r_j u_j
+                    points[2 * j + side][i] = zi;
                     squaredNorm += zi * zi;
                 }
-                squaredNorms[row] = squaredNorm;
+                squaredNorms[2 * j + side] = squaredNorm;
             }
         }
     }
