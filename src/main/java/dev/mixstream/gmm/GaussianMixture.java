@@ -251,7 +251,7 @@ public final class GaussianMixture {
      */
     public double score(double[] x, double[] responsibilities) {
         int first = k == 1 || type != CovarianceType.FULL ? 0 : nearestMean(x);
-        double max = termsAfter(first, logDensity(first, x), x);
+        double max = termsAfter(first, logDensity(first, x), x, null);
         if (Double.isInfinite(max)) { // no finite term: log p(x) = max, as LogSumExp.logSumExp
             for (int c = 0; c < k; c++) {
                 responsibilities[c] = Math.exp(logProb[c] - max);
@@ -375,32 +375,7 @@ public final class GaussianMixture {
      * against it as in {@link #score}.
      */
     double logLikelihoodWith(int own, double ownLogDensity, double[] x, double[] spectralBounds) {
-        double max = logWeights[own] + ownLogDensity;
-        logProb[own] = max;
-        int terms = 1;
-        for (int c = 0; c < k; c++) {
-            if (c == own) {
-                continue;
-            }
-            double floor = max - NEGLIGIBLE_LOG_RATIO - logWeights[c]; // log π_k N_k below max − 64 ln 2: pruned
-            double limit = -2 * floor - (d * LOG_2PI + logDets[c]); // log N_k < floor ⇔ ‖L_k⁻¹ (x − μ_k)‖² > limit
-            // ‖L⁻¹ (x − μ)‖² ≥ ‖x − μ‖² / λ_max(Σ): pruned in O(D) when that alone exceeds the limit
-            if (squaredDistance(x, means[c]) > limit * spectralBounds[c]) {
-                logProb[c] = Double.NEGATIVE_INFINITY;
-                continue;
-            }
-            double lp = logWeights[c] + logDensityAbove(c, x, floor);
-            logProb[c] = lp;
-            if (lp != Double.NEGATIVE_INFINITY) {
-                terms++;
-            }
-            if (lp > max) {
-                max = lp;
-            }
-        }
-        if (terms == 1) {
-            return max; // one term: max + log(exp(0)), exactly
-        }
+        double max = termsAfter(own, ownLogDensity, x, spectralBounds);
         double sum = 0;
         for (int c = 0; c < k; c++) {
             if (logProb[c] != Double.NEGATIVE_INFINITY) {
@@ -455,17 +430,24 @@ public final class GaussianMixture {
 
     /**
      * Fills {@link #logProb} with log π_k N(x|μ_k,Σ_k), component {@code first}'s density given, the others −∞ where
-     * pruned (below 2⁻⁶⁴ of the largest term found before them), and returns the largest.
+     * pruned (below 2⁻⁶⁴ of the largest term found before them), and returns the largest. With
+     * {@code spectralBounds} ({@link #spectralBounds}, or null) a component is pruned in O(D) where
+     * ‖x − μ_k‖² / λ_max(Σ_k), a lower bound of its Mahalanobis distance, already proves it negligible.
      */
-    private double termsAfter(int first, double firstLogDensity, double[] x) {
+    private double termsAfter(int first, double firstLogDensity, double[] x, double[] spectralBounds) {
         double max = logWeights[first] + firstLogDensity; // log π_f + log N(x|μ_f,Σ_f)
         logProb[first] = max;
         for (int c = 0; c < k; c++) {
             if (c == first) {
                 continue;
             }
-            // log π_k N_k below max − 64 ln 2: γ_k = 0
-            double lp = logWeights[c] + logDensityAbove(c, x, max - NEGLIGIBLE_LOG_RATIO - logWeights[c]);
+            double floor = max - NEGLIGIBLE_LOG_RATIO - logWeights[c]; // log π_k N_k below max − 64 ln 2: γ_k = 0
+            if (spectralBounds != null // log N_k < floor ⇔ ‖L_k⁻¹ (x − μ_k)‖² > −2·floor − D log 2π − log|Σ_k|
+                    && squaredDistance(x, means[c]) > (-2 * floor - (d * LOG_2PI + logDets[c])) * spectralBounds[c]) {
+                logProb[c] = Double.NEGATIVE_INFINITY;
+                continue;
+            }
+            double lp = logWeights[c] + logDensityAbove(c, x, floor);
             logProb[c] = lp;
             if (lp > max) {
                 max = lp;
