@@ -52,7 +52,7 @@ public final class CdsTraining {
 
     private static void run(String... args) {
         PrintWriter quiet = new PrintWriter(OutputStream.nullOutputStream());
-        CommandLine cli = new CommandLine(new MixstreamCli()).setOut(quiet).setErr(quiet);
+        CommandLine cli = MixstreamCli.commandLine(args).setOut(quiet).setErr(quiet);
         int code = cli.execute(args);
         if (code != 0) {
             System.err.println("class-data-sharing training: mixstream " + String.join(" ", args) + " exited " + code);

@@ -286,7 +286,7 @@ public final class FitCommand extends MixstreamCommand {
         long learned = stats.rows * (batchEm ? 1 : passes);
         err().println("fit: " + plural(stats.rows, "row") + (passes > 1 ? " x " + passes + " passes" : "")
                 + ", " + plural(stats.bad, "bad row") + " skipped, "
-                + String.format(Locale.ROOT, "%.2f", seconds) + " s, "
+                + seconds(seconds) + " s, "
                 + format(Math.round(learned / Math.max(seconds, 1e-9))) + " points/s, " + fitSummary
                 + "; model written to " + modelOut + (scoresOut == null ? "" : ", scores to " + scoresOut));
         err().flush();

@@ -23,7 +23,6 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 
 /**
  * {@code mixstream score}: the log-likelihood and anomaly score of every point of a CSV file under a model
@@ -109,7 +108,7 @@ public final class ScoreCommand extends MixstreamCommand {
         out().flush();
         double seconds = (System.nanoTime() - started) / 1e9;
         err().println("score: " + plural(n, "row") + ", " + plural(bad, "bad row") + " skipped, "
-                + String.format(Locale.ROOT, "%.2f", seconds) + " s, avg log-likelihood " + format(avg) + ", "
+                + seconds(seconds) + " s, avg log-likelihood " + format(avg) + ", "
                 + plural(totals.anomalies(), "anomaly", "anomalies") + " at alpha " + frozen.policy().alpha()
                 + (responsibilitiesOut != null ? "; responsibilities written to " + responsibilitiesOut : ""));
         err().flush();

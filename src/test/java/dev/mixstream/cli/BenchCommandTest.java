@@ -109,7 +109,7 @@ class BenchCommandTest {
     private static Bench bench(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new MixstreamCli());
+        CommandLine cl = MixstreamCli.commandLine();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         String[] command = new String[args.length + 1];
@@ -121,7 +121,7 @@ class BenchCommandTest {
 
     @Test
     void badArgumentsAreUsageErrors() {
-        CommandLine cl = new CommandLine(new MixstreamCli());
+        CommandLine cl = MixstreamCli.commandLine();
         cl.setOut(new PrintWriter(new StringWriter()));
         cl.setErr(new PrintWriter(new StringWriter()));
         assertEquals(2, cl.execute("bench", "--guarantee", "exactly_once"));

@@ -16,7 +16,7 @@ class DemoCommandTest {
     void runsEndToEndOnItsOwnBrokerAndLearnsTheDriftedClusters() {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new MixstreamCli());
+        CommandLine cl = MixstreamCli.commandLine();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int port;
@@ -85,7 +85,7 @@ class DemoCommandTest {
     void foreverRefusesTheOptionsItCannotHonour() {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new MixstreamCli());
+        CommandLine cl = MixstreamCli.commandLine();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int code = cl.execute("demo", "--forever", "--points", "1000");

@@ -4,6 +4,8 @@ import dev.mixstream.cli.CliTestSupport.Run;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
+import java.util.Set;
+
 import static dev.mixstream.cli.CliTestSupport.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,7 +15,7 @@ class MixstreamCliTest {
 
     @Test
     void everyCommandHasHelp() {
-        CommandLine cli = new CommandLine(new MixstreamCli());
+        CommandLine cli = MixstreamCli.commandLine();
         for (String name : cli.getSubcommands().keySet()) {
             if (name.equals("help")) {
                 continue;
@@ -30,6 +32,25 @@ class MixstreamCliTest {
         assertEquals(0, r.code(), r::toString);
         assertTrue(r.out().contains("Usage: mixstream"), r::toString);
         assertTrue(r.out().contains("fit") && r.out().contains("score"), r::toString);
+    }
+
+    @Test
+    void aNamedSubcommandIsTheOnlyOneBuiltAndReadsAsAmongAllTheOthers() {
+        CommandLine all = MixstreamCli.commandLine();
+        assertEquals(MixstreamCli.SUBCOMMANDS.size(), all.getSubcommands().size());
+        for (String name : all.getSubcommands().keySet()) {
+            if (name.equals("help")) {
+                continue;
+            }
+            CommandLine one = MixstreamCli.commandLine(name, "--help");
+            assertEquals(Set.of(name), one.getSubcommands().keySet());
+            assertEquals(all.getSubcommands().get(name).getUsageMessage(CommandLine.Help.Ansi.OFF),
+                    one.getSubcommands().get(name).getUsageMessage(CommandLine.Help.Ansi.OFF), name);
+        }
+        for (String[] args : new String[][] {{}, {"help", "fit"}, {"--help"}, {"--version"}, {"frobnicate"}}) {
+            assertEquals(all.getSubcommands().keySet(), MixstreamCli.commandLine(args).getSubcommands().keySet(),
+                    String.join(" ", args));
+        }
     }
 
     @Test

@@ -68,7 +68,7 @@ class ModelCommandsTest {
     private static Run cli(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = new CommandLine(new MixstreamCli()).setOut(new PrintWriter(out, true))
+        int code = MixstreamCli.commandLine().setOut(new PrintWriter(out, true))
                 .setErr(new PrintWriter(err, true)).execute(args);
         return new Run(code, out.toString(), err.toString());
     }

@@ -36,7 +36,7 @@ class ProduceCommandTest {
     }
 
     private static int run(StringWriter err, String... args) {
-        CommandLine cl = new CommandLine(new MixstreamCli());
+        CommandLine cl = MixstreamCli.commandLine();
         cl.setErr(new PrintWriter(err));
         cl.setOut(new PrintWriter(new StringWriter()));
         return cl.execute(args);

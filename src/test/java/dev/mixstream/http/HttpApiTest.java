@@ -555,7 +555,7 @@ class HttpApiTest {
         Path input = Files.writeString(dir.resolve("points.csv"), csv);
         Path out = dir.resolve("scores.csv");
         StringWriter err = new StringWriter();
-        int code = new CommandLine(new MixstreamCli()).setOut(new PrintWriter(new StringWriter(), true))
+        int code = MixstreamCli.commandLine().setOut(new PrintWriter(new StringWriter(), true))
                 .setErr(new PrintWriter(err, true)).execute("score", "-m", model.toString(), "-i", input.toString(),
                         "--responsibilities-out", out.toString());
         assertEquals(0, code, err.toString());

@@ -191,7 +191,7 @@ class AnomalyStreamTest {
         Path model = dir.resolve("model.json");
         Path scores = dir.resolve("scores.jsonl");
         Files.writeString(file, csv);
-        int code = new CommandLine(new MixstreamCli()).execute("fit", "--input", file.toString(),
+        int code = MixstreamCli.commandLine().execute("fit", "--input", file.toString(),
                 "--components", "3", "--warmup", "40", "--half-life", "500", "--batch-size", "2",
                 "--anomaly-alpha", "0.01", "--no-anomaly-learn", "--no-progress",
                 "--model-out", model.toString(), "--scores-out", scores.toString(), "--model-id", "sensor-1");
