@@ -7,11 +7,11 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
-import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -154,14 +154,12 @@ abstract class MixstreamCommand implements Callable<Integer> {
         return n + " " + (n == 1 ? singular : pluralForm);
     }
 
-    /*
-     * The summary lines' numbers are formatted without java.util.Formatter: its first use in a JVM loads the locale
-     * data (CLDR), ≈ 30–60 ms of an offline command's start. The texts are Formatter's to the character
-     * (MixstreamCommandTest): it rounds the digits of Double.toString half up, as below.
+    /**
+     * A number for a summary line: 6 significant digits ({@code %.6g} without the trailing zeros of its decimals), no
+     * exponent for ordinary magnitudes. Written without java.util.Formatter, whose first use in a JVM loads the locale
+     * data (≈ 30 ms of an offline command's start); the text is Formatter's to the character (SummaryNumbersTest),
+     * which rounds the digits of Double.toString half up, as here.
      */
-
-    /** A number for a summary line: 6 significant digits ({@code %.6g} without trailing zeros), no exponent for
-     * ordinary magnitudes. */
     static String format(double v) {
         if (v == Math.rint(v) && Math.abs(v) < 1e15) {
             return Long.toString((long) v);

@@ -354,7 +354,7 @@ class MixstreamTopologyTest {
         Path file = dir.resolve("points.csv");
         Path model = dir.resolve("model.json");
         java.nio.file.Files.writeString(file, csv);
-        int code = new picocli.CommandLine(new dev.mixstream.cli.MixstreamCli()).execute("fit", "--input", file.toString(),
+        int code = dev.mixstream.cli.MixstreamCli.commandLine().execute("fit", "--input", file.toString(),
                 "--components", "3", "--covariance", "diag", "--warmup", "20", "--half-life", "500",
                 "--batch-size", "2", "--no-progress", "--model-out", model.toString());
         assertEquals(0, code);
