@@ -4,6 +4,7 @@ import dev.mixstream.gmm.ModelStateCodec;
 import dev.mixstream.gmm.ModelSummary;
 import dev.mixstream.gmm.OnlineMixture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.query.Position;
@@ -29,7 +30,9 @@ import java.util.function.Consumer;
  * flushes the store's caches before every commit ({@link #flushCache()}), when the model is evicted from
  * the bounded set of decoded models, and on {@link #commit}. So a model updated by many records between two
  * commits is encoded once, not once per record, and what the changelog holds at a commit is every model's
- * state after the last record of that commit (the same state a per-record write would have left).
+ * state after the last record of that commit (the same state a per-record write would have left). The states of a
+ * flush go to the underlying store {@link #WRITE_BATCH} at a time ({@code putAll}: one RocksDB write batch each when
+ * that store is not cached, as {@link ModelStoreBuilder} builds it).
  *
  * <p>Kafka Streams flushes caches only of stores that implement its {@code CachedStateStore}
  * (an interface of {@code org.apache.kafka.streams.state.internals}), so this store implements it; the
@@ -70,6 +73,11 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
     /** Slots updated since their state was last written, in update order. */
     private final Set<Slot> unwritten = new LinkedHashSet<>();
     private long writes;
+    /**
+     * States written per {@code putAll} at a flush: enough to make a RocksDB write batch's fixed cost vanish, few enough
+     * that a long commit interval over many models does not build one batch of hundreds of megabytes.
+     */
+    static final int WRITE_BATCH = 1024;
     /** The warm-up blocks store, or null: warming models are then written whole. */
     private KeyValueStore<String, byte[]> blocks;
     private long blockWrites;
@@ -377,15 +385,46 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
         return stored;
     }
 
-    /** Encodes and writes every unwritten update to the underlying store. */
+    /**
+     * Encodes and writes every unwritten update to the underlying store, {@link #WRITE_BATCH} states per
+     * {@code putAll}: on Kafka Streams' uncached RocksDB store ({@link ModelStoreBuilder}) each is one RocksDB write
+     * batch instead of one write per model, which is what a commit costs when it touches thousands of models.
+     */
     private void writeUnwritten() {
-        for (Slot slot : unwritten) {
-            write(slot);
+        if (unwritten.isEmpty()) {
+            return;
         }
+        java.util.List<KeyValue<String, byte[]>> batch = new java.util.ArrayList<>(Math.min(unwritten.size(),
+                WRITE_BATCH));
+        for (Slot slot : unwritten) {
+            batch.add(KeyValue.pair(slot.model, encode(slot)));
+            if (batch.size() == WRITE_BATCH) {
+                putAll(batch);
+            }
+        }
+        putAll(batch);
         unwritten.clear();
     }
 
+    private void putAll(java.util.List<KeyValue<String, byte[]>> batch) {
+        if (!batch.isEmpty()) {
+            stored.putAll(batch);
+            writes += batch.size();
+            batch.clear();
+        }
+    }
+
+    /** Encodes and writes one model's update (an eviction). */
     private void write(Slot slot) {
+        stored.put(slot.model, encode(slot));
+        writes++;
+    }
+
+    /**
+     * The model's state to write under its key: its warm-up blocks or its anomaly reference are written to their
+     * stores first if they changed, and its size in the {@link #budget} is updated.
+     */
+    private byte[] encode(Slot slot) {
         OnlineMixture m = slot.mixture;
         int full = 0;
         if (blocks != null) {
@@ -418,12 +457,11 @@ public final class ModelStore implements StateStore, CachedStateStore<String, by
             bytes = blocks != null ? ModelStateCodec.encodeHead(m)
                     : ModelStateSerde.INSTANCE.serializer().serialize(stored.name(), m);
         }
-        stored.put(slot.model, bytes);
-        writes++;
         if (budget != null) { // the model's size now (a warming model grows; a head leaves its blocks or reference out)
             release(slot);
             count(slot, full == 0 && !apart ? bytes.length : ModelStateCodec.encodedSize(m));
         }
+        return bytes;
     }
 
     /** Counts a slot in the budget at the decoded size of a state of {@code encodedBytes}. */

@@ -8,8 +8,10 @@ import org.apache.kafka.streams.state.Stores;
 import java.util.Map;
 
 /**
- * Builds a {@link ModelStore} over Kafka Streams' own persistent (RocksDB), cached and changelogged
- * key-value store of binary states; logging and caching settings are those of that store.
+ * Builds a {@link ModelStore} over Kafka Streams' own persistent (RocksDB), changelogged key-value store of binary
+ * states; logging and caching settings are those of that store. It is not cached by default: the {@link ModelStore}
+ * is the cache (decoded models, each written once per commit), and without Kafka Streams' record cache below it the
+ * states of a commit reach RocksDB as write batches ({@code putAll}) rather than one write per model.
  */
 final class ModelStoreBuilder implements StoreBuilder<ModelStore> {
     private final StoreBuilder<KeyValueStore<String, byte[]>> stored;
@@ -24,7 +26,7 @@ final class ModelStoreBuilder implements StoreBuilder<ModelStore> {
      */
     ModelStoreBuilder(String name, int capacity) {
         this.stored = Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(),
-                Serdes.ByteArray()).withCachingEnabled();
+                Serdes.ByteArray()).withCachingDisabled();
         this.capacity = capacity == 0 ? Integer.MAX_VALUE : capacity;
         this.budget = capacity == 0 ? ModelCacheBudget.ofHeap() : null;
     }

@@ -543,6 +543,63 @@ class ModelStoreTest {
         }
     }
 
+    /**
+     * A flush writes the commit's states through {@code putAll}, at most {@link ModelStore#WRITE_BATCH} at a time (one
+     * RocksDB write batch each on the uncached store the topology builds), never one {@code put} per model; an eviction
+     * is a single put; every state reads back exactly.
+     */
+    @Test
+    void aFlushWritesItsStatesInBatches() {
+        KeyValueStore<String, byte[]> memory = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("models"),
+                Serdes.String(), Serdes.ByteArray()).withLoggingDisabled().build();
+        java.util.List<Integer> putAlls = new java.util.ArrayList<>();
+        int[] puts = {0};
+        @SuppressWarnings("unchecked")
+        KeyValueStore<String, byte[]> counted = (KeyValueStore<String, byte[]>) java.lang.reflect.Proxy.newProxyInstance(
+                KeyValueStore.class.getClassLoader(), new Class<?>[]{KeyValueStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("putAll")) {
+                        putAlls.add(((java.util.List<?>) args[0]).size());
+                    } else if (method.getName().equals("put")) {
+                        puts[0]++;
+                    }
+                    try {
+                        return method.invoke(memory, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        int models = 2 * ModelStore.WRITE_BATCH + 300;
+        ModelStore s = new ModelStore(counted, models);
+        s.init(new MockProcessorContext<>().getStateStoreContext(), s);
+        Map<String, byte[]> expected = new java.util.HashMap<>();
+        OnlineMixture template = learned(30, 7);
+        for (int i = 0; i < models; i++) {
+            OnlineMixture m = ModelStateCodec.decode(ModelStateCodec.encode(template));
+            learnMore(m, i % 5);
+            s.put("m" + i, m);
+            expected.put("m" + i, ModelStateCodec.encode(m));
+        }
+        assertEquals(0, puts[0] + putAlls.size(), "nothing written before the flush");
+        OnlineMixture extra = learned(30, 8);
+        s.put("extra", extra); // one more than the capacity: the least recently used, m0, is written and dropped
+        expected.put("extra", ModelStateCodec.encode(extra));
+        assertEquals(1, puts[0], "an eviction writes its model with a single put");
+        assertEquals(java.util.List.of(), putAlls);
+
+        s.flushCache();
+
+        assertEquals(java.util.List.of(ModelStore.WRITE_BATCH, ModelStore.WRITE_BATCH, 300), putAlls,
+                "the other models and the extra one, in batches");
+        assertEquals(1, puts[0], "no state of the flush written on its own");
+        assertEquals(models + 1, s.writeCount());
+        s.flushCache();
+        assertEquals(3, putAlls.size(), "a flush with nothing updated writes nothing");
+        s.clearCache();
+        for (String model : expected.keySet()) {
+            assertArrayEquals(expected.get(model), ModelStateCodec.encode(s.get(model)), model + " reads back");
+        }
+    }
+
     @Test
     void capacityMustBePositive() {
         assertThrows(IllegalArgumentException.class, () -> open(0));
