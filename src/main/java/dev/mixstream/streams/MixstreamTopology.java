@@ -100,8 +100,10 @@ public final class MixstreamTopology {
         Serde<byte[]> bytes = Serdes.ByteArray();
         StreamsBuilder b = new StreamsBuilder(topologyConfig(settings));
         b.addStateStore(new ModelStoreBuilder(STORE, settings.modelCacheSize()));
+        // not cached: a model's snapshot is written at most once per interval or N points, and a punctuation's
+        // snapshots go to RocksDB as one write batch (MixtureProcessor)
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SNAPSHOT_STORE), Serdes.String(),
-                Serdes.ByteArray()).withCachingEnabled());
+                Serdes.ByteArray()).withCachingDisabled());
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(WARMUP_BLOCKS_STORE), Serdes.String(),
                 Serdes.ByteArray()).withCachingDisabled());
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ANOMALY_REFERENCES_STORE),

@@ -7,6 +7,7 @@ import dev.mixstream.gmm.PointProblem;
 import dev.mixstream.gmm.PointScore;
 import dev.mixstream.snapshot.MixtureSnapshot;
 import dev.mixstream.snapshot.SnapshotJson;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -58,6 +59,11 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
      * Rebuilt from the store at each start; what is answered is in the points' tags, in the model's state.
      */
     private final java.util.Map<String, Long> waiting = new java.util.HashMap<>();
+    /**
+     * During a wall-clock snapshot punctuation, its snapshots not yet written to {@link #snapshots} (written together,
+     * {@link ModelStore#WRITE_BATCH} at a time, at its end); null otherwise (each snapshot is written as it is taken).
+     */
+    private java.util.List<KeyValue<String, byte[]>> pendingSnapshots;
     /** Whether the models held without a last-seen time (from before the TTL was set) were given one. */
     private boolean backfilled;
 
@@ -476,9 +482,24 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
         byte[] json = SnapshotJson.toBytes(MixtureSnapshot.of(mixture).withModel(model, now));
         context.forward(new Record<>(model.getBytes(StandardCharsets.UTF_8), json, timestamp),
                 MixstreamTopology.SNAPSHOTS_SINK);
-        snapshots.put(model, json);
+        if (pendingSnapshots != null) {
+            pendingSnapshots.add(KeyValue.pair(model, json));
+            if (pendingSnapshots.size() == ModelStore.WRITE_BATCH) {
+                writePendingSnapshots();
+            }
+        } else {
+            snapshots.put(model, json);
+        }
         metrics.snapshot();
         forgetChanges(model);
+    }
+
+    /** The snapshots of a punctuation not yet in the snapshots store: one write batch ({@code putAll}) per tick. */
+    private void writePendingSnapshots() {
+        if (!pendingSnapshots.isEmpty()) {
+            snapshots.putAll(pendingSnapshots);
+            pendingSnapshots.clear();
+        }
     }
 
     /** The model's changes are in a snapshot, or the model is gone: no wall-clock snapshot is due for it. */
@@ -490,12 +511,18 @@ final class MixtureProcessor implements Processor<byte[], byte[], byte[], byte[]
 
     /** Every tick: the snapshots of the models due (spread over the interval, {@link SnapshotSchedule}). */
     private void snapshotChangedModels(long now) {
-        snapshotSchedule.takeDue(now, model -> {
-            OnlineMixture mixture = inForce(model, store.get(model));
-            if (mixture.isInitialised()) { // a warming model is snapshotted when it initialises
-                emitSnapshot(model, mixture, now);
-            }
-        });
+        pendingSnapshots = new java.util.ArrayList<>();
+        try {
+            snapshotSchedule.takeDue(now, model -> {
+                OnlineMixture mixture = inForce(model, store.get(model));
+                if (mixture.isInitialised()) { // a warming model is snapshotted when it initialises
+                    emitSnapshot(model, mixture, now);
+                }
+            });
+            writePendingSnapshots();
+        } finally {
+            pendingSnapshots = null;
+        }
     }
 
     private void deadLetter(Record<byte[], byte[]> record, RejectReason reason, String detail, String topic,

@@ -403,7 +403,8 @@ class MixstreamTopologyTest {
     /**
      * Wall-clock snapshots are spread over the interval: 50 models changing 20 ms apart are each snapshotted within the
      * interval (1 000 ms) after their change, at the tick of their own slot (a tenth of the interval, by key), a few per
-     * punctuation, not all in one.
+     * punctuation, not all in one. The snapshots store (which a punctuation writes as one batch) holds each model's
+     * latest snapshot, byte for byte as sent.
      */
     @Test
     void wallClockSnapshotsOfManyModelsAreSpreadOverTheInterval() throws Exception {
@@ -415,7 +416,10 @@ class MixstreamTopologyTest {
                 points.pipeInput(utf8("m" + m), array(x)); // initialised: snapshotted at the 20th point
             }
         }
-        assertEquals(models, snapshots.readRecordsToList().size());
+        Map<String, byte[]> latest = new HashMap<>();
+        List<TestRecord<byte[], byte[]>> initial = snapshots.readRecordsToList();
+        assertEquals(models, initial.size());
+        initial.forEach(r -> latest.put(new String(r.key(), StandardCharsets.UTF_8), r.value()));
         Map<String, Long> changedAt = new HashMap<>();
         Map<String, Long> snapshotAt = new HashMap<>();
         long now = 1_000_000L; // the driver's wall clock
@@ -432,9 +436,12 @@ class MixstreamTopologyTest {
             for (TestRecord<byte[], byte[]> r : taken) {
                 MixtureSnapshot s = SnapshotJson.fromBytes(r.value());
                 assertEquals(null, snapshotAt.put(s.model(), s.updatedAt()), "once: " + s.model());
+                latest.put(s.model(), r.value());
             }
         }
         assertEquals(changedAt.keySet(), snapshotAt.keySet(), "every changed model snapshotted");
+        KeyValueStore<String, byte[]> stored = driver.getKeyValueStore(MixstreamTopology.SNAPSHOT_STORE);
+        latest.forEach((model, json) -> assertArrayEquals(json, stored.get(model), "the stored snapshot of " + model));
         changedAt.forEach((model, at) -> {
             long after = snapshotAt.get(model) - at;
             assertTrue(after >= 0 && after <= 1_000, model + " snapshotted " + after + " ms after its change");
