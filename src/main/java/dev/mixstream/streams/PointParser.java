@@ -14,7 +14,8 @@ import java.util.Arrays;
 
 /**
  * Parses a point record's value — {@code [1.5, -0.2]} or {@code {"x": [1.5, -0.2], "id": "evt-42",
- * "ts": 1732512345123}} — with Jackson's streaming parser (no tree), classifying every unusable value.
+ * "ts": 1732512345123}} — classifying every unusable value. The common shapes are read by {@link PointScanner};
+ * whatever it declines, by Jackson's streaming parser (no tree), which also words every rejection.
  * Not thread-safe (reuses a coordinate buffer); one instance per stream task.
  */
 public final class PointParser {
@@ -34,14 +35,21 @@ public final class PointParser {
 
     private final int maxValueBytes;
     private final int maxDimension;
+    private final PointScanner scanner;
     private double[] buffer = new double[16];
     private byte[] text = new byte[256];
     private int textSize;
     private byte[] lastXJson;
 
     public PointParser(int maxValueBytes, int maxDimension) {
+        this(maxValueBytes, maxDimension, true);
+    }
+
+    /** @param scanFirst whether the common shapes go through {@link PointScanner} first (false: Jackson only) */
+    PointParser(int maxValueBytes, int maxDimension, boolean scanFirst) {
         this.maxValueBytes = maxValueBytes;
         this.maxDimension = maxDimension;
+        this.scanner = scanFirst ? new PointScanner(maxDimension) : null;
     }
 
     /**
@@ -61,6 +69,12 @@ public final class PointParser {
         int bad = Utf8.firstInvalid(value);
         if (bad >= 0) {
             throw new Rejection(RejectReason.NOT_UTF8, "value is not valid UTF-8 (byte " + bad + ")");
+        }
+        if (scanner != null) {
+            ParsedPoint scanned = scanner.scan(value);
+            if (scanned != null) {
+                return scanned; // exactly what Jackson would give
+            }
         }
         try (JsonParser p = JSON.createParser(value)) {
             JsonToken t = p.nextToken();
