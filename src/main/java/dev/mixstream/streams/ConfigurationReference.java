@@ -28,7 +28,9 @@ public final class ConfigurationReference {
             "max.task.idle.ms", "process what is buffered without waiting for the other input topics' partitions "
                     + "(Kafka's default 0 formats a log line per record while one is empty)",
             "producer.compression.type", "compression of everything the application writes (outputs, snapshots, "
-                    + "changelogs; Kafka's default none); consumers decompress transparently");
+                    + "changelogs; Kafka's default none); consumers decompress transparently",
+            "producer.batch.size", "bytes per producer batch and partition (Kafka's default 16384); each partition the "
+                    + "instance writes holds one batch out of `producer.buffer.memory` (32 MiB by default)");
 
     private ConfigurationReference() {
     }

@@ -115,7 +115,11 @@ public record MixstreamSettings(
             // the JSON outputs, snapshots and states compress about 2×; on one machine, broker included, lz4 took
             // the estimator's CPU per record from 20.1–20.3 to 14.6–16.6 core-µs (docs/PERFORMANCE.md); every
             // Kafka client reads lz4 batches
-            StreamsConfig.PRODUCER_PREFIX + "compression.type", "lz4");
+            StreamsConfig.PRODUCER_PREFIX + "compression.type", "lz4",
+            // one lz4 block per batch: Kafka's lz4 stream allocates two 64 KiB buffers per batch, which at Kafka's
+            // 16 KiB batches was the largest allocation of the process with many keys; 64 KiB batches took 23–28 % off
+            // the CPU per record at 16 and at 100 000 keys (docs/PERFORMANCE.md, "Producer batches of 64 KiB")
+            StreamsConfig.PRODUCER_PREFIX + "batch.size", "65536");
 
     private static final Set<String> GUARANTEES = Set.of(StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE);
 

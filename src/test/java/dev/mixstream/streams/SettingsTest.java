@@ -47,6 +47,9 @@ class SettingsTest {
                 .get("topic.max.message.bytes"));
         // what the application writes is lz4-compressed by default, and compression stays a Kafka setting
         assertEquals("lz4", s.streamsProperties().getProperty("producer.compression.type"));
+        assertEquals("65536", s.streamsProperties().getProperty("producer.batch.size"));
+        assertEquals("16384", MixstreamSettings.from(Map.of("producer.batch.size", "16384")).streamsProperties()
+                .getProperty("producer.batch.size"));
         assertEquals("none", MixstreamSettings.from(Map.of("producer.compression.type", "none")).streamsProperties()
                 .getProperty("producer.compression.type"));
     }
