@@ -130,7 +130,7 @@ final class PointScanner {
                 }
                 hasTs = true;
                 if (at('-') || isDigit()) {
-                    if (!number() || !integer || !integerFitsLong) {
+                    if (!number(true) || !integer || !integerFitsLong) {
                         return null;
                     }
                     ts = integerValue;
@@ -168,7 +168,7 @@ final class PointScanner {
                 return false;
             }
             int start = pos;
-            if (!number()) {
+            if (!number(true)) {
                 return false;
             }
             double v = number;
@@ -198,10 +198,11 @@ final class PointScanner {
     }
 
     /**
-     * Reads a JSON number, {@code -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?}, into {@link #number} (and, for an
-     * integer, {@link #integerValue}); false if there is none here or it is one Jackson must convert.
+     * Reads a JSON number, {@code -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?}, and with {@code convert} its value
+     * into {@link #number} (and, for an integer, {@link #integerValue}); false if there is none here, or it is one
+     * Jackson must convert.
      */
-    private boolean number() {
+    private boolean number(boolean convert) {
         byte[] b = in; // locals, so that the loops below run in registers
         int n = b.length;
         int start = pos;
@@ -269,6 +270,9 @@ final class PointScanner {
         if (length > MAX_NUMBER_LENGTH) {
             return false;
         }
+        if (!convert) {
+            return true;
+        }
         if (integer) {
             // Jackson reads an integer token as an int, long or BigInteger (so "-0" is 0, not -0.0)
             integerFitsLong = significantDigits <= 18;
@@ -322,7 +326,7 @@ final class PointScanner {
             return plainString();
         }
         if (at('-') || isDigit()) {
-            return number();
+            return number(false); // its value unread, as Jackson skips it
         }
         return literal("true") || literal("false") || literal("null");
     }

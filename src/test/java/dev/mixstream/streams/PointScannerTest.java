@@ -102,9 +102,13 @@ class PointScannerTest {
                         + " \"source\": \"sensor-7\", \"ok\": true, \"note\": null, \"weight\": 0.5}",
                 "{\"id\":\"évt ✓\",\"x\":[1,2,3,4,5,6,7,8],\"ts\":-1}",
                 "\n{ \"x\" : [ 1.0E10 , -0.0 , 2 ] }\r\n",
+                // other fields' numbers are skipped unread, as Jackson skips them
+                "{\"x\": [1, 2], \"serial\": 12345678901234567890123, \"gain\": 1e400}",
         };
         for (String t : typical) {
-            assertNotNull(scanner.scan(t.getBytes(StandardCharsets.UTF_8)), t);
+            byte[] value = t.getBytes(StandardCharsets.UTF_8);
+            assertNotNull(scanner.scan(value), t);
+            assertEquals(outcome(jacksonOnly, value), outcome(scanning, value), t);
         }
         // an integer is Jackson's int or long: -0 is 0, -0.0 is negative zero
         assertEquals(0L, Double.doubleToRawLongBits(scanner.scan("[-0]".getBytes(StandardCharsets.US_ASCII)).x()[0]));
